@@ -1,0 +1,256 @@
+//! The one error type of the crate.
+//!
+//! Every failure is an [`Error`] whose [`ErrorKind`] maps to a stable snake_case [`Error::code`].
+//! Front ends map the code once (Python exception classes, Node `err.code`, the WIT variant), so the
+//! codes never change meaning. Messages are written for people and never contain key material,
+//! passphrases, client secrets, assertions or tokens: they name the property, file or field at
+//! fault and say how to fix it.
+
+use std::fmt;
+
+/// What went wrong, as a closed set of stable codes (see [`ErrorKind::code`]).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The algorithm name is not one we sign with (RS256, ES256, PS256, ES384, EdDSA).
+    InvalidAlgorithm,
+    /// The key bytes could not be parsed as any supported key format.
+    InvalidKey,
+    /// The key parsed but is of a kind we refuse to use (an unsupported curve, an old
+    /// OpenSSL-encrypted PEM, an unknown encryption scheme).
+    UnsupportedKey,
+    /// The RSA key is shorter than 2048 bits.
+    WeakKey,
+    /// The key's family or curve does not fit the algorithm (an EC key for RS256, P-384 for ES256).
+    KeyAlgorithmMismatch,
+    /// The key is encrypted and no passphrase was given.
+    PassphraseRequired,
+    /// A passphrase was given for a key that is not encrypted (Kafka fails with "overrun" here).
+    PassphraseNotNeeded,
+    /// The passphrase does not decrypt the key.
+    WrongPassphrase,
+    /// The X.509 certificate could not be read.
+    InvalidCertificate,
+    /// The assertion template file is not valid for the dialect.
+    InvalidTemplate,
+    /// The assertion template tries to set a claim or header the signer owns
+    /// (`alg`, `typ`, `iat`, `exp`, `nbf`); refused in strict mode.
+    TemplateOverride,
+    /// A pre-built assertion (`sasl.oauthbearer.assertion.file`) is malformed.
+    InvalidAssertion,
+    /// A pre-built assertion has expired, or expires within the safety margin.
+    AssertionExpired,
+    /// A required configuration property is missing.
+    MissingConfig,
+    /// A configuration property has a value outside its type or range.
+    InvalidConfig,
+    /// A configuration that Kafka would accept but silently not act on as the user meant
+    /// (for example a private key file without `assertion.claim.iss`); refused in strict mode.
+    IneffectiveConfig,
+    /// `sasl.jaas.config` could not be parsed.
+    InvalidJaasConfig,
+    /// A file named by the configuration could not be read.
+    FileUnreadable,
+    /// The token endpoint answered with an error (an HTTP error status, an RFC 6749 §5.2 or an
+    /// Okta-style error body).
+    TokenResponseError,
+    /// The token endpoint answered with success but the body holds no usable token.
+    InvalidTokenResponse,
+    /// The access token is not what a Kafka client accepts (shape, `exp`, `sub`, `scope`).
+    InvalidToken,
+    /// A SASL extension name or value is not allowed by RFC 7628 / Kafka.
+    InvalidExtension,
+    /// The signing backend failed (should not happen with a parsed key).
+    SigningFailed,
+}
+
+impl ErrorKind {
+    /// The stable snake_case code of this kind, used by every front end.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::InvalidAlgorithm => "invalid_algorithm",
+            Self::InvalidKey => "invalid_key",
+            Self::UnsupportedKey => "unsupported_key",
+            Self::WeakKey => "weak_key",
+            Self::KeyAlgorithmMismatch => "key_algorithm_mismatch",
+            Self::PassphraseRequired => "passphrase_required",
+            Self::PassphraseNotNeeded => "passphrase_not_needed",
+            Self::WrongPassphrase => "wrong_passphrase",
+            Self::InvalidCertificate => "invalid_certificate",
+            Self::InvalidTemplate => "invalid_template",
+            Self::TemplateOverride => "template_override",
+            Self::InvalidAssertion => "invalid_assertion",
+            Self::AssertionExpired => "assertion_expired",
+            Self::MissingConfig => "missing_config",
+            Self::InvalidConfig => "invalid_config",
+            Self::IneffectiveConfig => "ineffective_config",
+            Self::InvalidJaasConfig => "invalid_jaas_config",
+            Self::FileUnreadable => "file_unreadable",
+            Self::TokenResponseError => "token_response_error",
+            Self::InvalidTokenResponse => "invalid_token_response",
+            Self::InvalidToken => "invalid_token",
+            Self::InvalidExtension => "invalid_extension",
+            Self::SigningFailed => "signing_failed",
+        }
+    }
+
+    /// Every kind, in declaration order (for documentation and exhaustive tests).
+    pub const ALL: &'static [Self] = &[
+        Self::InvalidAlgorithm,
+        Self::InvalidKey,
+        Self::UnsupportedKey,
+        Self::WeakKey,
+        Self::KeyAlgorithmMismatch,
+        Self::PassphraseRequired,
+        Self::PassphraseNotNeeded,
+        Self::WrongPassphrase,
+        Self::InvalidCertificate,
+        Self::InvalidTemplate,
+        Self::TemplateOverride,
+        Self::InvalidAssertion,
+        Self::AssertionExpired,
+        Self::MissingConfig,
+        Self::InvalidConfig,
+        Self::IneffectiveConfig,
+        Self::InvalidJaasConfig,
+        Self::FileUnreadable,
+        Self::TokenResponseError,
+        Self::InvalidTokenResponse,
+        Self::InvalidToken,
+        Self::InvalidExtension,
+        Self::SigningFailed,
+    ];
+
+    /// The kind for a stable code, the inverse of [`ErrorKind::code`].
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|k| k.code() == code)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Details of a token endpoint failure, kept apart from the message so hosts can act on them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenEndpointFailure {
+    /// The HTTP status the endpoint answered with.
+    pub status: u16,
+    /// RFC 6749 §5.2 `error` (or Okta `errorCode`), when the body had one.
+    pub error: Option<String>,
+    /// RFC 6749 §5.2 `error_description` (or Okta `errorSummary`), when the body had one.
+    pub error_description: Option<String>,
+    /// RFC 6749 §5.2 `error_uri`, when the body had one.
+    pub error_uri: Option<String>,
+    /// Whether Kafka's Java client would retry this status (see [`crate::retry`]).
+    pub retryable: bool,
+    /// The exact text Kafka's Java client puts in its exception for this response
+    /// (`formatErrorMessage`), with token-shaped values redacted and cut to 1000 characters.
+    pub kafka_message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Inner {
+    kind: ErrorKind,
+    message: String,
+    token_endpoint: Option<TokenEndpointFailure>,
+}
+
+/// The crate's error: a stable [`ErrorKind`], a message for people, and for token endpoint failures
+/// the parsed details. Never carries secrets.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Error(Box<Inner>);
+
+impl Error {
+    /// A new error of `kind` with a message. The message must not contain secrets; every call
+    /// site in this crate builds it from property names, file paths and fixed text.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self(Box::new(Inner { kind, message: message.into(), token_endpoint: None }))
+    }
+
+    pub(crate) fn token_endpoint(message: impl Into<String>, failure: TokenEndpointFailure) -> Self {
+        Self(Box::new(Inner {
+            kind: ErrorKind::TokenResponseError,
+            message: message.into(),
+            token_endpoint: Some(failure),
+        }))
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ErrorKind {
+        self.0.kind
+    }
+
+    /// The stable snake_case code (same as `self.kind().code()`).
+    pub fn code(&self) -> &'static str {
+        self.0.kind.code()
+    }
+
+    /// The human-readable message (no code prefix).
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// The token endpoint's answer, for [`ErrorKind::TokenResponseError`].
+    pub fn token_endpoint_failure(&self) -> Option<&TokenEndpointFailure> {
+        self.0.token_endpoint.as_ref()
+    }
+
+    /// The same error with `context` put in front of the message (for example the property name).
+    pub(crate) fn context(mut self, context: &str) -> Self {
+        self.0.message = format!("{context}: {}", self.0.message);
+        self
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("code", &self.code())
+            .field("message", &self.0.message)
+            .field("token_endpoint", &self.0.token_endpoint)
+            .finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} [{}]", self.0.message, self.code())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Shorthand for `Err(Error::new(kind, message))`.
+pub(crate) fn fail<T>(kind: ErrorKind, message: impl Into<String>) -> Result<T> {
+    Err(Error::new(kind, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for kind in ErrorKind::ALL {
+            let code = kind.code();
+            assert!(code.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{code}");
+            assert!(seen.insert(code), "duplicate code {code}");
+            assert_eq!(ErrorKind::from_code(code), Some(*kind));
+        }
+    }
+
+    #[test]
+    fn display_carries_code() {
+        let e = Error::new(ErrorKind::WeakKey, "RSA key is 1024 bits; at least 2048 are required");
+        assert_eq!(e.to_string(), "RSA key is 1024 bits; at least 2048 are required [weak_key]");
+        assert_eq!(e.context("sasl.oauthbearer.assertion.private.key.file").message(),
+            "sasl.oauthbearer.assertion.private.key.file: RSA key is 1024 bits; at least 2048 are required");
+    }
+}

@@ -1,0 +1,468 @@
+//! Private keys: parsing every format Kafka users have into one normalized form, the public JWK
+//! and its RFC 7638 thumbprint, and the cached signer ([`SigningKey`]).
+//!
+//! Formats read (all parsed by the RustCrypto crates):
+//!
+//! | input | PEM label | made by |
+//! |---|---|---|
+//! | PKCS#8 | `PRIVATE KEY` (or DER) | `openssl genpkey …` |
+//! | encrypted PKCS#8, PBES2 (PBKDF2 or scrypt; AES-CBC or 3DES) | `ENCRYPTED PRIVATE KEY` | `openssl pkcs8 -topk8` |
+//! | encrypted PKCS#8, PBES1 / PKCS#12 PBE | `ENCRYPTED PRIVATE KEY` | `openssl pkcs8 -topk8 -v1 PBE-SHA1-3DES` |
+//! | PKCS#1 RSA | `RSA PRIVATE KEY` | `openssl pkey -traditional` |
+//! | SEC1 EC | `EC PRIVATE KEY` | `openssl ecparam -genkey` |
+//! | private JWK | JSON | any JOSE library |
+//!
+//! Refused, each with its own [`ErrorKind`]: RSA under 2048 bits (`weak_key`), curves other than
+//! P-256/P-384 (`unsupported_key`), OpenSSL's old `Proc-Type: 4,ENCRYPTED` PEM encryption
+//! (`unsupported_key`, with the command that converts it), a passphrase for a plain key
+//! (`passphrase_not_needed`), no passphrase for an encrypted key (`passphrase_required`), and a
+//! wrong one (`wrong_passphrase`).
+
+mod jwk;
+mod legacy_pbe;
+mod signer;
+
+use std::fmt;
+use std::sync::Arc;
+
+use der::asn1::OctetStringRef;
+use p256::elliptic_curve::sec1::ToEncodedPoint;
+use der::{Decode, Encode, Sequence};
+use pkcs8::ObjectIdentifier;
+use rsa::traits::PublicKeyParts;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use spki::AlgorithmIdentifierRef;
+use zeroize::Zeroizing;
+
+use crate::algorithm::Algorithm;
+use crate::encoding::b64url;
+use crate::error::{fail, Error, ErrorKind, Result};
+use crate::secret::Secret;
+
+pub use signer::{Backend, SigningKey};
+
+const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const OID_RSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");
+const OID_EC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const OID_P384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+const OID_PBES2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.13");
+
+/// The smallest RSA modulus we sign with (NIST SP 800-131A; Entra ID and Okta require it too).
+pub const MIN_RSA_BITS: usize = 2048;
+
+/// The key family, which decides the algorithms a key can sign with.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyType {
+    /// RSA (RS256, PS256).
+    Rsa,
+    /// EC on P-256 (ES256).
+    P256,
+    /// EC on P-384 (ES384).
+    P384,
+    /// Ed25519 (EdDSA).
+    Ed25519,
+}
+
+impl KeyType {
+    /// Whether a key of this type can sign with `alg`.
+    pub const fn fits(self, alg: Algorithm) -> bool {
+        matches!(
+            (self, alg),
+            (Self::Rsa, Algorithm::RS256 | Algorithm::PS256)
+                | (Self::P256, Algorithm::ES256)
+                | (Self::P384, Algorithm::ES384)
+                | (Self::Ed25519, Algorithm::EdDSA)
+        )
+    }
+
+    /// A short name for messages (`RSA`, `EC P-256`, …).
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Self::Rsa => "RSA",
+            Self::P256 => "EC P-256",
+            Self::P384 => "EC P-384",
+            Self::Ed25519 => "Ed25519",
+        }
+    }
+}
+
+/// The normalized key material. Every type here zeroizes itself on drop.
+pub(crate) enum KeyMaterial {
+    Rsa(Box<rsa::RsaPrivateKey>),
+    P256(p256::SecretKey),
+    P384(p384::SecretKey),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
+}
+
+/// A parsed private key in one normalized form, whatever format it came from.
+///
+/// Cheap to clone (the material is shared). `Debug` prints only the key type.
+#[derive(Clone)]
+pub struct PrivateKey {
+    material: Arc<KeyMaterial>,
+    /// A `kid` that came with the key (a JWK's `kid` member).
+    key_id: Option<String>,
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PrivateKey")
+            .field("type", &self.key_type().describe())
+            .field("material", &"[redacted]")
+            .finish()
+    }
+}
+
+/// The kinds of private-key PEM block we read, by label.
+const KEY_LABELS: &[&str] =
+    &["PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"];
+
+impl PrivateKey {
+    /// Reads a key file's contents: PEM (dispatched on its label), a private JWK (JSON), or DER
+    /// PKCS#8 (plain or encrypted). `passphrase` is for encrypted PKCS#8 only.
+    pub fn from_bytes(bytes: &[u8], passphrase: Option<&Secret>) -> Result<Self> {
+        let text = std::str::from_utf8(bytes).ok().map(str::trim_start);
+        match text {
+            Some(t) if t.starts_with('{') => {
+                refuse_passphrase(passphrase)?;
+                Self::from_jwk(t)
+            }
+            Some(t) if t.contains("-----BEGIN") => Self::from_pem(t, passphrase),
+            _ => Self::from_pkcs8_der(bytes, passphrase),
+        }
+    }
+
+    /// Reads the first private-key block of a PEM text: `PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`,
+    /// `RSA PRIVATE KEY` or `EC PRIVATE KEY`. Other blocks (certificates, `EC PARAMETERS`) and
+    /// text around the blocks are skipped.
+    pub fn from_pem(pem: &str, passphrase: Option<&Secret>) -> Result<Self> {
+        let (label, block) = find_pem_block(pem, KEY_LABELS).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidKey,
+                "no private key PEM block found (expected BEGIN PRIVATE KEY, ENCRYPTED PRIVATE KEY, \
+                 RSA PRIVATE KEY or EC PRIVATE KEY)",
+            )
+        })?;
+        if block.contains("Proc-Type:") {
+            return fail(
+                ErrorKind::UnsupportedKey,
+                "the key uses OpenSSL's legacy PEM encryption (Proc-Type: 4,ENCRYPTED), which Kafka \
+                 cannot read either; convert it with `openssl pkcs8 -topk8 -in old.pem -out new.pem`",
+            );
+        }
+        let (_, der) = pem_rfc7468::decode_vec(block.as_bytes()).map_err(|_| {
+            Error::new(ErrorKind::InvalidKey, format!("the {label} PEM block is not valid base64 PEM"))
+        })?;
+        let der = Zeroizing::new(der);
+        match label {
+            "PRIVATE KEY" | "ENCRYPTED PRIVATE KEY" => Self::from_pkcs8_der(&der, passphrase),
+            "RSA PRIVATE KEY" => {
+                refuse_passphrase(passphrase)?;
+                Self::from_pkcs1_der(&der)
+            }
+            _ => {
+                refuse_passphrase(passphrase)?;
+                Self::from_sec1_der(&der)
+            }
+        }
+    }
+
+    /// Reads PKCS#8 DER: a `PrivateKeyInfo`, or an `EncryptedPrivateKeyInfo` when a passphrase is
+    /// given (PBES2 with PBKDF2 or scrypt, PBES1, PKCS#12 PBE).
+    pub fn from_pkcs8_der(der: &[u8], passphrase: Option<&Secret>) -> Result<Self> {
+        if let Ok(info) = RawEncryptedPrivateKeyInfo::from_der(der) {
+            let Some(pass) = passphrase else {
+                return fail(
+                    ErrorKind::PassphraseRequired,
+                    "the private key is encrypted; set the passphrase \
+                     (sasl.oauthbearer.assertion.private.key.passphrase)",
+                );
+            };
+            let plain = decrypt_pkcs8(der, &info, pass)?;
+            return Self::from_plain_pkcs8(&plain).map_err(|e| match e.kind() {
+                // A wrong passphrase can leave valid padding by chance; the DER then fails.
+                ErrorKind::InvalidKey => wrong_passphrase(),
+                _ => e,
+            });
+        }
+        refuse_passphrase(passphrase)?;
+        Self::from_plain_pkcs8(der)
+    }
+
+    fn from_plain_pkcs8(der: &[u8]) -> Result<Self> {
+        use pkcs8::DecodePrivateKey;
+        let info = pkcs8::PrivateKeyInfo::try_from(der)
+            .map_err(|_| Error::new(ErrorKind::InvalidKey, "the key is not valid PKCS#8 DER"))?;
+        let oid = info.algorithm.oid;
+        let material = if oid == OID_RSA {
+            KeyMaterial::Rsa(Box::new(
+                rsa::RsaPrivateKey::from_pkcs8_der(der).map_err(|_| invalid("RSA PKCS#8"))?,
+            ))
+        } else if oid == OID_EC {
+            let curve: ObjectIdentifier = info
+                .algorithm
+                .parameters_oid()
+                .map_err(|_| invalid("EC PKCS#8 (no named curve)"))?;
+            match curve {
+                OID_P256 => KeyMaterial::P256(
+                    p256::SecretKey::from_pkcs8_der(der).map_err(|_| invalid("EC P-256 PKCS#8"))?,
+                ),
+                OID_P384 => KeyMaterial::P384(
+                    p384::SecretKey::from_pkcs8_der(der).map_err(|_| invalid("EC P-384 PKCS#8"))?,
+                ),
+                other => return unsupported_curve(other),
+            }
+        } else if oid == OID_ED25519 {
+            KeyMaterial::Ed25519(Box::new(
+                ed25519_dalek::SigningKey::from_pkcs8_der(der).map_err(|_| invalid("Ed25519 PKCS#8"))?,
+            ))
+        } else if oid == OID_RSA_PSS {
+            return fail(
+                ErrorKind::UnsupportedKey,
+                "RSA-PSS-restricted keys (OID 1.2.840.113549.1.1.10) are not supported; generate a \
+                 plain RSA key (`openssl genpkey -algorithm RSA`) and sign with PS256",
+            );
+        } else {
+            return fail(ErrorKind::UnsupportedKey, format!("unsupported key algorithm OID {oid}"));
+        };
+        Self::checked(material, None)
+    }
+
+    /// Reads a PKCS#1 `RSAPrivateKey` (DER).
+    pub fn from_pkcs1_der(der: &[u8]) -> Result<Self> {
+        use pkcs1::DecodeRsaPrivateKey;
+        let key = rsa::RsaPrivateKey::from_pkcs1_der(der).map_err(|_| invalid("PKCS#1 RSA"))?;
+        Self::checked(KeyMaterial::Rsa(Box::new(key)), None)
+    }
+
+    /// Reads a SEC1 `ECPrivateKey` (DER) on P-256 or P-384.
+    pub fn from_sec1_der(der: &[u8]) -> Result<Self> {
+        let parsed = sec1::EcPrivateKey::from_der(der).map_err(|_| invalid("SEC1 EC"))?;
+        let curve = parsed.parameters.and_then(|p| p.named_curve());
+        let material = match curve {
+            Some(OID_P256) => {
+                KeyMaterial::P256(p256::SecretKey::from_sec1_der(der).map_err(|_| invalid("SEC1 P-256"))?)
+            }
+            Some(OID_P384) => {
+                KeyMaterial::P384(p384::SecretKey::from_sec1_der(der).map_err(|_| invalid("SEC1 P-384"))?)
+            }
+            Some(other) => return unsupported_curve(other),
+            None => return fail(ErrorKind::InvalidKey, "the SEC1 EC key does not name its curve"),
+        };
+        Self::checked(material, None)
+    }
+
+    /// Reads a private JWK (RFC 7517): `kty` `RSA` (with `p` and `q`), `EC` on P-256/P-384, or
+    /// `OKP` Ed25519. The public members, when present, must match the private key. A `kid`
+    /// member becomes the key's default key id.
+    pub fn from_jwk(json: &str) -> Result<Self> {
+        let (material, kid) = jwk::parse(json)?;
+        Self::checked(material, kid)
+    }
+
+    fn checked(material: KeyMaterial, key_id: Option<String>) -> Result<Self> {
+        if let KeyMaterial::Rsa(key) = &material {
+            let bits = key.n().bits();
+            if bits < MIN_RSA_BITS {
+                return fail(
+                    ErrorKind::WeakKey,
+                    format!("the RSA key has {bits} bits; at least {MIN_RSA_BITS} are required"),
+                );
+            }
+        }
+        Ok(Self { material: Arc::new(material), key_id })
+    }
+
+    /// The key's family.
+    pub fn key_type(&self) -> KeyType {
+        match &*self.material {
+            KeyMaterial::Rsa(_) => KeyType::Rsa,
+            KeyMaterial::P256(_) => KeyType::P256,
+            KeyMaterial::P384(_) => KeyType::P384,
+            KeyMaterial::Ed25519(_) => KeyType::Ed25519,
+        }
+    }
+
+    /// The `kid` that came with the key (from a JWK), if any.
+    pub fn key_id(&self) -> Option<&str> {
+        self.key_id.as_deref()
+    }
+
+    /// The algorithm a key of this type signs with when none is configured
+    /// (RS256, ES256, ES384, EdDSA).
+    pub fn default_algorithm(&self) -> Algorithm {
+        match self.key_type() {
+            KeyType::Rsa => Algorithm::RS256,
+            KeyType::P256 => Algorithm::ES256,
+            KeyType::P384 => Algorithm::ES384,
+            KeyType::Ed25519 => Algorithm::EdDSA,
+        }
+    }
+
+    pub(crate) fn material(&self) -> &KeyMaterial {
+        &self.material
+    }
+
+    /// The public key as a JWK holding exactly the RFC 7638 required members, in lexicographic
+    /// order (`{e,kty,n}`, `{crv,kty,x,y}`, `{crv,kty,x}`).
+    pub fn public_jwk(&self) -> Map<String, Value> {
+        let members: Vec<(&str, String)> = match &*self.material {
+            KeyMaterial::Rsa(k) => vec![
+                ("e", b64url(&k.e().to_bytes_be())),
+                ("kty", "RSA".into()),
+                ("n", b64url(&k.n().to_bytes_be())),
+            ],
+            KeyMaterial::P256(k) => {
+                let point = k.public_key().to_encoded_point(false);
+                ec_members("P-256", point.x().map(|x| x.as_slice()), point.y().map(|y| y.as_slice()))
+            }
+            KeyMaterial::P384(k) => {
+                let point = k.public_key().to_encoded_point(false);
+                ec_members("P-384", point.x().map(|x| x.as_slice()), point.y().map(|y| y.as_slice()))
+            }
+            KeyMaterial::Ed25519(k) => vec![
+                ("crv", "Ed25519".into()),
+                ("kty", "OKP".into()),
+                ("x", b64url(k.verifying_key().as_bytes())),
+            ],
+        };
+        members.into_iter().map(|(k, v)| (k.to_owned(), Value::String(v))).collect()
+    }
+
+    /// The RFC 7638 JWK thumbprint (SHA-256, base64url): a stable `kid` for the key.
+    pub fn thumbprint(&self) -> String {
+        // public_jwk() is already the canonical member set in lexicographic order, and
+        // serde_json writes it without whitespace, which is exactly RFC 7638 §3.
+        let canonical = Value::Object(self.public_jwk()).to_string();
+        b64url(&Sha256::digest(canonical.as_bytes()))
+    }
+
+    /// The DER `SubjectPublicKeyInfo` of the public key (used to match a certificate to the key).
+    pub fn public_key_der(&self) -> Result<Vec<u8>> {
+        use pkcs8::EncodePublicKey;
+        let doc = match &*self.material {
+            KeyMaterial::Rsa(k) => k.to_public_key().to_public_key_der(),
+            KeyMaterial::P256(k) => k.public_key().to_public_key_der(),
+            KeyMaterial::P384(k) => k.public_key().to_public_key_der(),
+            KeyMaterial::Ed25519(k) => k.verifying_key().to_public_key_der(),
+        };
+        doc.map(|d| d.as_bytes().to_vec())
+            .map_err(|_| Error::new(ErrorKind::InvalidKey, "cannot encode the public key"))
+    }
+
+    /// A [`SigningKey`] for `alg` on the default backend, built once and reused for every
+    /// signature. Fails with `key_algorithm_mismatch` if the key cannot sign with `alg`.
+    pub fn signing_key(&self, alg: Algorithm) -> Result<SigningKey> {
+        SigningKey::new(self.clone(), alg, Backend::default())
+    }
+}
+
+fn ec_members(crv: &str, x: Option<&[u8]>, y: Option<&[u8]>) -> Vec<(&'static str, String)> {
+    vec![
+        ("crv", crv.to_owned()),
+        ("kty", "EC".into()),
+        ("x", x.map(b64url).unwrap_or_default()),
+        ("y", y.map(b64url).unwrap_or_default()),
+    ]
+}
+
+fn invalid(what: &str) -> Error {
+    Error::new(ErrorKind::InvalidKey, format!("the key is not a valid {what} private key"))
+}
+
+fn wrong_passphrase() -> Error {
+    Error::new(ErrorKind::WrongPassphrase, "the passphrase does not decrypt the private key")
+}
+
+fn unsupported_curve<T>(oid: ObjectIdentifier) -> Result<T> {
+    let name = match oid.to_string().as_str() {
+        "1.3.132.0.10" => "secp256k1".to_owned(),
+        "1.3.132.0.35" => "P-521".to_owned(),
+        other => format!("OID {other}"),
+    };
+    fail(ErrorKind::UnsupportedKey, format!("EC curve {name} is not supported; use P-256 (ES256) or P-384 (ES384)"))
+}
+
+fn refuse_passphrase(passphrase: Option<&Secret>) -> Result<()> {
+    match passphrase {
+        Some(_) => fail(
+            ErrorKind::PassphraseNotNeeded,
+            "a passphrase was given but the private key is not encrypted; remove the passphrase \
+             (Kafka's Java client fails here with a bare \"overrun\" error)",
+        ),
+        None => Ok(()),
+    }
+}
+
+/// `EncryptedPrivateKeyInfo` read at the `AlgorithmIdentifier` level, so that schemes the
+/// `pkcs5` crate does not know (PKCS#12 PBE) can still be recognised.
+#[derive(Sequence)]
+struct RawEncryptedPrivateKeyInfo<'a> {
+    algorithm: AlgorithmIdentifierRef<'a>,
+    data: OctetStringRef<'a>,
+}
+
+fn decrypt_pkcs8(
+    der: &[u8],
+    info: &RawEncryptedPrivateKeyInfo<'_>,
+    pass: &Secret,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let password = pass.expose().as_bytes();
+    if info.algorithm.oid == OID_PBES2 {
+        let parsed = pkcs8::EncryptedPrivateKeyInfo::try_from(der).map_err(|_| {
+            Error::new(
+                ErrorKind::UnsupportedKey,
+                "the key's PBES2 parameters use a KDF or cipher we do not support \
+                 (supported: PBKDF2 with HMAC-SHA1/SHA-224/SHA-256/SHA-384/SHA-512 or scrypt; \
+                 AES-128/192/256-CBC, DES-EDE3-CBC)",
+            )
+        })?;
+        return parsed.decrypt(password).map(|doc| Zeroizing::new(doc.as_bytes().to_vec())).map_err(
+            |e| match e {
+                pkcs8::Error::EncryptedPrivateKey(pkcs5::Error::UnsupportedAlgorithm { .. }) => {
+                    Error::new(ErrorKind::UnsupportedKey, "the key's PBES2 cipher is not supported")
+                }
+                _ => wrong_passphrase(),
+            },
+        );
+    }
+    let params = info.algorithm.parameters.map(|p| p.to_der()).transpose().ok().flatten();
+    match legacy_pbe::decrypt(
+        info.algorithm.oid,
+        params.as_deref().unwrap_or_default(),
+        password,
+        info.data.as_bytes(),
+    ) {
+        Ok(plain) => Ok(plain),
+        Err(legacy_pbe::LegacyPbeError::Decrypt) => Err(wrong_passphrase()),
+        Err(legacy_pbe::LegacyPbeError::Unsupported) => fail(
+            ErrorKind::UnsupportedKey,
+            format!("unsupported key encryption scheme OID {}", info.algorithm.oid),
+        ),
+    }
+}
+
+/// Finds the first PEM block whose label is one of `labels`; returns the label and the block's
+/// full text (BEGIN line to END line).
+pub(crate) fn find_pem_block<'a>(text: &'a str, labels: &[&'static str]) -> Option<(&'static str, &'a str)> {
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let after = &rest[start + 11..];
+        let label_end = after.find("-----")?;
+        let label = &after[..label_end];
+        let end_marker = format!("-----END {label}-----");
+        let block_end = after.find(&end_marker)? + 11 + end_marker.len();
+        if let Some(known) = labels.iter().find(|l| **l == label) {
+            return Some((known, &rest[start..start + block_end]));
+        }
+        rest = &rest[start + block_end..];
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

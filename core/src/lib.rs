@@ -1,0 +1,59 @@
+//! # oauthbearer
+//!
+//! The pure core of the oauthbearer toolkit for Kafka SASL/OAUTHBEARER. It signs KIP-1258 client
+//! assertions (RFC 7523 `private_key_jwt`), builds and parses token requests and responses byte
+//! for byte as Kafka's Java client and librdkafka do, and reads Kafka's configuration with its
+//! exact names, defaults and ranges.
+//!
+//! The core is **pure**: it does no network I/O, never reads a clock (every function that needs
+//! the time takes `now`), holds no global state, and takes randomness only from the OS through
+//! `getrandom` (signature blinding, PSS salts, UUIDv4 `jti`s) or from the caller. The one
+//! exception is the optional `fs` feature ([`reload`]), which re-reads files when they change.
+//!
+//! ```
+//! use oauthbearer::{AssertionSigner, Config, Dialect};
+//!
+//! let key = std::fs::read_to_string("../tests/keys/ec-p256.pkcs8.pem").unwrap();
+//! let config = Config::from_properties(
+//!     [
+//!         ("sasl.oauthbearer.assertion.algorithm", "ES256"),
+//!         ("sasl.oauthbearer.assertion.claim.iss", "my-client"),
+//!         ("sasl.oauthbearer.assertion.claim.sub", "my-client"),
+//!         ("sasl.oauthbearer.assertion.claim.aud", "https://idp.example/token"),
+//!         ("sasl.oauthbearer.token.endpoint.url", "https://idp.example/token"),
+//!     ],
+//!     Dialect::KafkaJava,
+//! )
+//! .unwrap();
+//! let signer = AssertionSigner::from_config(&config, Some(key.as_bytes()), None).unwrap();
+//! let assertion = signer.sign(1_767_225_600_000, None).unwrap();
+//! assert_eq!(assertion.expose().split('.').count(), 3);
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![allow(missing_docs, unused)]
+
+pub mod algorithm;
+pub mod assertion;
+pub mod config;
+pub mod encoding;
+pub mod error;
+pub mod key;
+#[cfg(feature = "fs")]
+pub mod reload;
+pub mod request;
+pub mod response;
+pub mod retry;
+pub mod secret;
+pub mod template;
+pub mod x509;
+
+pub use algorithm::Algorithm;
+
+
+pub use error::{Error, ErrorKind, Result};
+pub use key::{Backend, PrivateKey, SigningKey};
+
+
+
+pub use secret::Secret;
