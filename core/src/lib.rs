@@ -31,7 +31,7 @@
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![allow(missing_docs, unused)]
+
 
 pub mod algorithm;
 pub mod assertion;
@@ -51,8 +51,13 @@ pub mod x509;
 pub use algorithm::Algorithm;
 
 
+pub use assertion::{AssertionSigner, Claims};
+pub use config::{Config, Dialect, GrantPath};
 pub use error::{Error, ErrorKind, Result};
 pub use key::{Backend, PrivateKey, SigningKey};
+pub use request::TokenRequest;
+pub use response::TokenResponse;
+pub use retry::RetryPolicy;
 
 
 

@@ -1,1 +1,237 @@
-//! TODO
+//! Files that change on disk (feature `fs`): key, template and assertion files are re-read when
+//! their modification time, size or inode changes. When a new version fails to read or parse, the
+//! last good value stays in use and the failure is reported alongside it. This module is the only
+//! place the core touches the file system; the WASI build leaves it out and its host hands bytes in.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use crate::assertion::{check_prebuilt_assertion, check_template, AssertionSigner, SignedAssertion, DEFAULT_EXPIRY_MARGIN_SECONDS};
+use crate::config::{AssertionSource, Config, GrantPath, Mode};
+use crate::error::{Error, ErrorKind, Result};
+use crate::key::{PrivateKey, SigningKey};
+use crate::secret::Secret;
+use crate::template::AssertionTemplate;
+
+/// What identifies one version of a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Fingerprint {
+    modified: Option<SystemTime>,
+    len: u64,
+    #[cfg(unix)]
+    inode: u64,
+}
+
+fn fingerprint(path: &Path) -> std::io::Result<Fingerprint> {
+    let meta = std::fs::metadata(path)?;
+    Ok(Fingerprint {
+        modified: meta.modified().ok(),
+        len: meta.len(),
+        #[cfg(unix)]
+        inode: std::os::unix::fs::MetadataExt::ino(&meta),
+    })
+}
+
+fn unreadable(path: &Path, e: &std::io::Error) -> Error {
+    Error::new(ErrorKind::FileUnreadable, format!("cannot read {}: {}", path.display(), e.kind()))
+}
+
+struct State<T> {
+    fingerprint: Fingerprint,
+    value: Arc<T>,
+    last_error: Option<Error>,
+}
+
+/// The current value of a watched file.
+#[derive(Debug)]
+pub struct Current<T> {
+    /// The last value that parsed.
+    pub value: Arc<T>,
+    /// Whether this call read a new version of the file.
+    pub reloaded: bool,
+    /// Why the newest version of the file is not in use, if it is not.
+    pub reload_error: Option<Error>,
+}
+
+/// A file parsed into `T`, re-read when it changes. Thread-safe.
+pub struct Watched<T> {
+    path: PathBuf,
+    parse: Box<dyn Fn(&[u8]) -> Result<T> + Send + Sync>,
+    state: Mutex<State<T>>,
+}
+
+impl<T> std::fmt::Debug for Watched<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watched").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl<T> Watched<T> {
+    /// Reads and parses the file; this first read must succeed.
+    pub fn open(path: impl Into<PathBuf>, parse: impl Fn(&[u8]) -> Result<T> + Send + Sync + 'static) -> Result<Self> {
+        let path = path.into();
+        let fp = fingerprint(&path).map_err(|e| unreadable(&path, &e))?;
+        let bytes = zeroize::Zeroizing::new(std::fs::read(&path).map_err(|e| unreadable(&path, &e))?);
+        let value = parse(&bytes).map_err(|e| e.context(&path.display().to_string()))?;
+        Ok(Self { path, parse: Box::new(parse), state: Mutex::new(State { fingerprint: fp, value: Arc::new(value), last_error: None }) })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        // A panic while holding the lock cannot leave State half-written (fields are replaced
+        // whole), so a poisoned lock is safe to use.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The current value, re-reading the file first if it changed since the last read.
+    pub fn current(&self) -> Current<T> {
+        let mut state = self.lock();
+        let mut reloaded = false;
+        match fingerprint(&self.path) {
+            Ok(fp) if fp != state.fingerprint => {
+                let parsed = std::fs::read(&self.path)
+                    .map(zeroize::Zeroizing::new)
+                    .map_err(|e| unreadable(&self.path, &e))
+                    .and_then(|bytes| (self.parse)(&bytes).map_err(|e| e.context(&self.path.display().to_string())));
+                state.fingerprint = fp;
+                match parsed {
+                    Ok(v) => {
+                        state.value = Arc::new(v);
+                        state.last_error = None;
+                        reloaded = true;
+                    }
+                    Err(e) => state.last_error = Some(e),
+                }
+            }
+            Ok(_) => {}
+            // A file that vanished (mid-rotation) keeps its last value; the error says so.
+            Err(e) => state.last_error = Some(unreadable(&self.path, &e)),
+        }
+        Current { value: Arc::clone(&state.value), reloaded, reload_error: state.last_error.clone() }
+    }
+}
+
+/// Where a [`FileAssertionSource`] gets its assertions.
+enum Source {
+    Signed { key: Watched<SigningKey>, template: Option<Watched<AssertionTemplate>>, signer: Mutex<AssertionSigner> },
+    Prebuilt { file: Watched<Secret>, margin_seconds: u32, mode: Mode },
+}
+
+/// Assertions for a [`Config`] whose key, template or assertion file may change on disk: the
+/// KIP-1258 / KIP-1139 client side, with Kafka's reload semantics and our checks. The key's
+/// passphrase is kept across reloads.
+pub struct FileAssertionSource {
+    source: Source,
+}
+
+impl std::fmt::Debug for FileAssertionSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileAssertionSource").finish_non_exhaustive()
+    }
+}
+
+/// One assertion and what happened on the way.
+#[derive(Debug)]
+pub struct AssertionOutcome {
+    /// The assertion to send.
+    pub assertion: Secret,
+    /// Files whose newest version failed to read or parse (the last good version was used).
+    pub reload_errors: Vec<Error>,
+}
+
+impl FileAssertionSource {
+    /// Opens the files a config names. Fails unless the config takes an assertion path.
+    pub fn from_config(config: &Config, mode: Mode) -> Result<Self> {
+        let source = match &config.grant {
+            GrantPath::ClientAssertion(AssertionSource::File(path)) | GrantPath::JwtBearer(AssertionSource::File(path)) => {
+                Source::Prebuilt {
+                    file: Watched::open(path, |b| Ok(Secret::new(String::from_utf8_lossy(b).into_owned())))?,
+                    margin_seconds: DEFAULT_EXPIRY_MARGIN_SECONDS,
+                    mode,
+                }
+            }
+            GrantPath::ClientAssertion(AssertionSource::Signed) | GrantPath::JwtBearer(AssertionSource::Signed) => {
+                let a = &config.assertion;
+                let (passphrase, algorithm) = (a.private_key_passphrase.clone(), a.algorithm);
+                // Parsing includes the algorithm check, so a replacement key that does not fit
+                // is reported on every call (and the previous key kept) until the file is fixed.
+                let key = match (&a.private_key_file, &a.private_key_pem) {
+                    (Some(path), _) => {
+                        Watched::open(path, move |b| PrivateKey::from_bytes(b, passphrase.as_ref())?.signing_key(algorithm))?
+                    }
+                    (None, Some(_)) => {
+                        return Err(Error::new(ErrorKind::InvalidConfig, "an inline key needs no file source; use AssertionSigner::from_config"))
+                    }
+                    (None, None) => return Err(Error::new(ErrorKind::MissingConfig, "no private key file is configured")),
+                };
+                let dialect = config.dialect;
+                let template = a
+                    .template_file
+                    .as_ref()
+                    .map(|p| {
+                        Watched::open(p, move |b| {
+                            let t = AssertionTemplate::parse(b, dialect)?;
+                            check_template(&t, mode)?;
+                            Ok(t)
+                        })
+                    })
+                    .transpose()?;
+                let signer = Self::build_signer(config, &key.current().value, template.as_ref().map(|t| t.current().value), mode)?;
+                Source::Signed { key, template, signer: Mutex::new(signer) }
+            }
+            _ => return Err(Error::new(ErrorKind::InvalidConfig, "this configuration sends no client assertion")),
+        };
+        Ok(Self { source })
+    }
+
+    fn build_signer(config: &Config, key: &SigningKey, template: Option<Arc<AssertionTemplate>>, mode: Mode) -> Result<AssertionSigner> {
+        let a = &config.assertion;
+        let claims = crate::assertion::Claims {
+            iss: a.iss.clone(),
+            sub: a.sub.clone(),
+            aud: a.aud.clone(),
+            exp_seconds: a.exp_seconds,
+            nbf_seconds: a.nbf_seconds,
+            jti_include: a.jti_include,
+        };
+        let options = crate::assertion::AssertionOptions { dialect: config.dialect, mode, ..Default::default() };
+        AssertionSigner::new(key.clone(), claims, template.map(|t| (*t).clone()), options)
+    }
+
+    /// The assertion to send at `now_ms`: freshly signed (re-reading a changed key or template
+    /// first), or the pre-built file's content after checking it has not expired.
+    pub fn assertion(&self, now_ms: u64, jti: Option<&str>) -> Result<AssertionOutcome> {
+        match &self.source {
+            Source::Prebuilt { file, margin_seconds, mode } => {
+                let current = file.current();
+                let checked = check_prebuilt_assertion(current.value.expose(), now_ms, *margin_seconds, *mode)?;
+                Ok(AssertionOutcome { assertion: checked.value, reload_errors: current.reload_error.into_iter().collect() })
+            }
+            Source::Signed { key, template, signer } => {
+                let key_now = key.current();
+                let template_now = template.as_ref().map(Watched::current);
+                let mut signer = signer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut reload_errors: Vec<Error> = key_now.reload_error.clone().into_iter().collect();
+                if key_now.reloaded {
+                    *signer = signer.with_key((*key_now.value).clone());
+                }
+                if let Some(t) = template_now {
+                    reload_errors.extend(t.reload_error.clone());
+                    if t.reloaded {
+                        match signer.with_template(Some((*t.value).clone())) {
+                            Ok(s) => *signer = s,
+                            Err(e) => reload_errors.push(e),
+                        }
+                    }
+                }
+                let SignedAssertion { value, .. } = signer.sign(now_ms, jti)?;
+                Ok(AssertionOutcome { assertion: value, reload_errors })
+            }
+        }
+    }
+}

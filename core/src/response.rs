@@ -1,1 +1,246 @@
-//! TODO
+//! Token endpoint responses: success parsed as Kafka does (plus the RFC 6749 §5.1 fields Kafka
+//! ignores), failures parsed into a typed [`crate::error::TokenEndpointFailure`] that also carries
+//! Kafka's exact error text.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::config::Dialect;
+use crate::error::{fail, Error, ErrorKind, Result, TokenEndpointFailure};
+use crate::retry::is_retryable_status;
+use crate::secret::Secret;
+
+/// Kafka's cut-off for response text in messages.
+pub const MAX_RESPONSE_SNIPPET: usize = 1000;
+
+/// A successful token response. `Debug` redacts the tokens.
+#[derive(Clone, PartialEq)]
+pub struct TokenResponse {
+    /// The token: `access_token`, else `id_token` (a non-blank JSON string, trimmed).
+    pub token: Secret,
+    /// Which member the token came from (`access_token` or `id_token`).
+    pub token_member: &'static str,
+    /// `token_type`, if present.
+    pub token_type: Option<String>,
+    /// `expires_in` in seconds (a number, or a numeric string as some IdPs send), if present.
+    pub expires_in: Option<f64>,
+    /// `scope`, if present.
+    pub scope: Option<String>,
+    /// `refresh_token`, if present.
+    pub refresh_token: Option<Secret>,
+}
+
+impl fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("token", &"[redacted]")
+            .field("token_member", &self.token_member)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+/// Java's `String.trim()`: strips every char `<= ' '` from both ends.
+fn java_trim(s: &str) -> &str {
+    s.trim_matches(|c: char| c <= ' ')
+}
+
+/// Parses the token endpoint's answer.
+///
+/// * Success is HTTP 200 or 201 with a non-empty body (Kafka Java); librdkafka takes any status
+///   below 400 and also requires `Content-Type: application/json…`.
+/// * The token is `access_token`, else `id_token` (librdkafka reads `id_token` only for jwt-bearer;
+///   pass `Dialect::KafkaJava` to always fall back).
+/// * Any other status gives `token_response_error` with the parsed RFC 6749 / Okta error,
+///   retryability, and Kafka's message text.
+pub fn parse_token_response(status: u16, content_type: Option<&str>, body: &str, dialect: Dialect) -> Result<TokenResponse> {
+    let success = match dialect {
+        Dialect::KafkaJava => status == 200 || status == 201,
+        Dialect::Librdkafka => status < 400,
+    };
+    if !success {
+        return Err(endpoint_failure(status, body));
+    }
+    if body.is_empty() {
+        return Err(Error::token_endpoint(
+            format!("the token endpoint answered {status} with an empty body"),
+            TokenEndpointFailure {
+                status,
+                error: None,
+                error_description: None,
+                error_uri: None,
+                retryable: true,
+                kafka_message: format!(
+                    "The token endpoint response was unexpectedly empty despite response code {status} from <url> and error message {{}}"
+                ),
+            },
+        ));
+    }
+    if dialect == Dialect::Librdkafka && !content_type.is_some_and(|ct| ct.trim().starts_with("application/json")) {
+        return fail(
+            ErrorKind::InvalidTokenResponse,
+            format!("Response is not JSON encoded: {}", content_type.unwrap_or("(no content type)")),
+        );
+    }
+    let root: Value = first_json_value(body)
+        .ok_or_else(|| Error::new(ErrorKind::InvalidTokenResponse, "the token endpoint response is not valid JSON"))?;
+    let text = |name: &str| root.get(name).and_then(Value::as_str).map(java_trim).filter(|s| !s.is_empty());
+    let Some((member, token)) = ["access_token", "id_token"].into_iter().find_map(|m| text(m).map(|t| (m, t))) else {
+        return fail(
+            ErrorKind::InvalidTokenResponse,
+            format!("The token endpoint response did not contain a valid JWT. Response: ({})", snippet(body)),
+        );
+    };
+    let expires_in = match root.get("expires_in") {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.trim().parse::<f64>().ok().filter(|v| v.is_finite()),
+        _ => None,
+    };
+    Ok(TokenResponse {
+        token: Secret::new(token),
+        token_member: member,
+        token_type: root.get("token_type").and_then(Value::as_str).map(str::to_owned),
+        expires_in,
+        scope: root.get("scope").and_then(Value::as_str).map(str::to_owned),
+        refresh_token: root.get("refresh_token").and_then(Value::as_str).map(Secret::new),
+    })
+}
+
+/// Jackson's `readTree`: the first JSON value, trailing content ignored.
+fn first_json_value(body: &str) -> Option<Value> {
+    serde_json::Deserializer::from_str(body).into_iter::<Value>().next().and_then(|r| r.ok())
+}
+
+fn endpoint_failure(status: u16, body: &str) -> Error {
+    let root = if body.trim().is_empty() { None } else { first_json_value(body) };
+    let member = |name: &str| root.as_ref().and_then(|r| r.get(name));
+    let as_text = |v: Option<&Value>| v.map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+    let (error, description) = if member("error").is_some() {
+        (as_text(member("error")), as_text(member("error_description")))
+    } else if member("errorCode").is_some() {
+        (as_text(member("errorCode")), as_text(member("errorSummary")))
+    } else {
+        (None, None)
+    };
+    let retryable = is_retryable_status(status);
+    let formatted = kafka_format_error_message(body);
+    let kafka_message = if retryable {
+        format!("The unexpected response code {status} and error message {formatted} was encountered reading the token endpoint response")
+    } else {
+        format!(
+            "The response code {status} and error response {formatted} was encountered reading the token endpoint response; will not attempt further retries"
+        )
+    };
+    let message = match (&error, &description) {
+        (Some(e), Some(d)) => format!("the token endpoint answered {status}: {} ({})", redact(e), redact(d)),
+        (Some(e), None) => format!("the token endpoint answered {status}: {}", redact(e)),
+        _ => format!("the token endpoint answered {status}: {}", snippet(body)),
+    };
+    Error::token_endpoint(
+        message,
+        TokenEndpointFailure {
+            status,
+            error,
+            error_description: description,
+            error_uri: as_text(member("error_uri")),
+            retryable,
+            kafka_message,
+        },
+    )
+}
+
+/// Kafka's `HttpJwtRetriever.formatErrorMessage`, with token-shaped text redacted and the result
+/// cut to [`MAX_RESPONSE_SNIPPET`] characters.
+pub fn kafka_format_error_message(body: &str) -> String {
+    if body.trim().is_empty() {
+        return "{}".to_owned();
+    }
+    let text = match first_json_value(body) {
+        // JsonNode.toString(): strings keep their quotes; a missing node prints as empty.
+        Some(root) if root.get("error").is_some() => format!(
+            "{{{} - {}}}",
+            root["error"],
+            root.get("error_description").map(Value::to_string).unwrap_or_default()
+        ),
+        Some(root) if root.get("errorCode").is_some() => format!(
+            "{{{} - {}}}",
+            root["errorCode"],
+            root.get("errorSummary").map(Value::to_string).unwrap_or_default()
+        ),
+        Some(_) => body.to_owned(),
+        None => format!("{{{body}}}"),
+    };
+    snippet(&text)
+}
+
+/// Cuts `text` to [`MAX_RESPONSE_SNIPPET`] characters (Kafka's wording) and redacts anything
+/// token-shaped.
+pub fn snippet(text: &str) -> String {
+    let redacted = redact(text);
+    let total = redacted.chars().count();
+    if total <= MAX_RESPONSE_SNIPPET {
+        return redacted;
+    }
+    let cut: String = redacted.chars().take(MAX_RESPONSE_SNIPPET).collect();
+    format!("{cut} (trimmed to first {MAX_RESPONSE_SNIPPET} characters out of {total} total)")
+}
+
+/// Replaces token-shaped runs with `[redacted]`: a JWT/JWS/JWE (two or more dots between
+/// base64url segments), or any unbroken base64/base64url run of 32 characters or more
+/// (opaque access tokens, refresh tokens, secrets).
+pub fn redact(text: &str) -> String {
+    let is_token_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+' | '/' | '=' | '~');
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let segments: Vec<&str> = run.split('.').collect();
+        let jws_shaped = segments.len() >= 3
+            && segments.iter().all(|s| s.trim_end_matches('=').chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            && segments.iter().filter(|s| s.len() >= 8).count() >= 2;
+        let longest_plain = run.split(['.', '/']).map(str::len).max().unwrap_or(0);
+        if jws_shaped || longest_plain >= 32 {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if is_token_char(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kafka_error_formats() {
+        assert_eq!(kafka_format_error_message(""), "{}");
+        assert_eq!(kafka_format_error_message(r#"{"error":"invalid_client","error_description":"bad"}"#), r#"{"invalid_client" - "bad"}"#);
+        assert_eq!(kafka_format_error_message(r#"{"error":"invalid_client"}"#), r#"{"invalid_client" - }"#);
+        assert_eq!(kafka_format_error_message(r#"{"errorCode":"E0000004","errorSummary":"Authentication failed"}"#), r#"{"E0000004" - "Authentication failed"}"#);
+        assert_eq!(kafka_format_error_message(r#"{"status":"x"}"#), r#"{"status":"x"}"#);
+        assert_eq!(kafka_format_error_message("Bad Gateway"), "{Bad Gateway}");
+    }
+
+    #[test]
+    fn redacts_tokens_but_not_words() {
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlc2lnbmF0dXJl";
+        assert_eq!(redact(&format!("token {jwt} here")), "token [redacted] here");
+        assert_eq!(redact("opaque ya29.a0AfH6SMBx1234567890abcdefghijklmnopqrstuv"), "opaque [redacted]");
+        assert_eq!(redact("invalid_client: client authentication failed"), "invalid_client: client authentication failed");
+        assert_eq!(redact("https://idp.example.com/oauth2/token"), "https://idp.example.com/oauth2/token");
+    }
+}

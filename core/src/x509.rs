@@ -1,1 +1,57 @@
-//! TODO
+//! X.509 certificate thumbprints for the `x5t` and `x5t#S256` JWS headers (RFC 7515 §4.1.7–8).
+//!
+//! Entra ID certificate credentials identify the key by `x5t` (SHA-1) or `x5t#S256` (SHA-256) of
+//! the certificate's DER, base64url-encoded.
+
+use der::Decode;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+use crate::encoding::b64url;
+use crate::error::{fail, Error, ErrorKind, Result};
+use crate::key::{find_pem_block, PrivateKey};
+
+/// The two thumbprints of one certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateThumbprints {
+    /// `x5t`: base64url SHA-1 of the DER certificate.
+    pub x5t: String,
+    /// `x5t#S256`: base64url SHA-256 of the DER certificate.
+    pub x5t_s256: String,
+    /// The certificate's `SubjectPublicKeyInfo` (DER), to match it against a private key.
+    spki: Vec<u8>,
+}
+
+impl CertificateThumbprints {
+    /// Reads the first `CERTIFICATE` block of a PEM text (a chain's leaf comes first).
+    pub fn from_pem(pem: &str) -> Result<Self> {
+        let (_, block) = find_pem_block(pem, &["CERTIFICATE"])
+            .ok_or_else(|| Error::new(ErrorKind::InvalidCertificate, "no BEGIN CERTIFICATE block found"))?;
+        let (_, der) = pem_rfc7468::decode_vec(block.as_bytes())
+            .map_err(|_| Error::new(ErrorKind::InvalidCertificate, "the CERTIFICATE block is not valid PEM"))?;
+        Self::from_der(&der)
+    }
+
+    /// Reads a DER certificate.
+    pub fn from_der(der: &[u8]) -> Result<Self> {
+        use der::Encode;
+        let cert = x509_cert::Certificate::from_der(der)
+            .map_err(|_| Error::new(ErrorKind::InvalidCertificate, "the certificate is not valid X.509 DER"))?;
+        let spki = cert
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .map_err(|_| Error::new(ErrorKind::InvalidCertificate, "cannot read the certificate's public key"))?;
+        Ok(Self { x5t: b64url(&Sha1::digest(der)), x5t_s256: b64url(&Sha256::digest(der)), spki })
+    }
+
+    /// Checks that the certificate holds `key`'s public key (an IdP rejects the assertion
+    /// otherwise, usually with an unhelpful message).
+    pub fn check_matches(&self, key: &PrivateKey) -> Result<()> {
+        if key.public_key_der()? == self.spki {
+            Ok(())
+        } else {
+            fail(ErrorKind::InvalidCertificate, "the certificate's public key does not belong to the signing key")
+        }
+    }
+}

@@ -181,3 +181,23 @@ fn debug_output_never_shows_key_material_or_passphrase() {
     let err = load("rsa2048.pbes2-pbkdf2-aes256.pem", Some(&Secret::new("hunter2-wrong"))).unwrap_err();
     assert!(!format!("{err:?} {err}").contains("hunter2"));
 }
+
+#[test]
+fn certificate_thumbprints_match_openssl() {
+    use oauthbearer::x509::CertificateThumbprints;
+    for name in ["rsa2048", "ec-p256"] {
+        let pem = String::from_utf8(key_bytes(&format!("{name}.cert.pem"))).unwrap();
+        let expected: serde_json::Value =
+            serde_json::from_slice(&key_bytes(&format!("{name}.cert.thumbprints.json"))).unwrap();
+        let got = CertificateThumbprints::from_pem(&pem).unwrap();
+        assert_eq!(got.x5t, expected["x5t"], "{name}");
+        assert_eq!(got.x5t_s256, expected["x5t#S256"], "{name}");
+        got.check_matches(&load(&format!("{name}.pkcs8.pem"), None).unwrap()).unwrap();
+    }
+    let rsa_cert = String::from_utf8(key_bytes("rsa2048.cert.pem")).unwrap();
+    let wrong = CertificateThumbprints::from_pem(&rsa_cert)
+        .unwrap()
+        .check_matches(&load("ec-p256.pkcs8.pem", None).unwrap());
+    assert_eq!(wrong.err().map(|e| e.code()), Some("invalid_certificate"));
+    assert_eq!(CertificateThumbprints::from_pem("junk").err().map(|e| e.code()), Some("invalid_certificate"));
+}

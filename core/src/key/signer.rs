@@ -14,9 +14,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use jsonwebtoken::crypto::JwtSigner;
-use signature::Signer;
 
-use super::{KeyMaterial, PrivateKey};
+use super::PrivateKey;
 use crate::algorithm::Algorithm;
 use crate::error::{fail, Error, ErrorKind, Result};
 
