@@ -56,11 +56,10 @@ pub enum ErrorKind {
     TokenResponseError,
     /// The token endpoint answered with success but the body holds no usable token.
     InvalidTokenResponse,
-    /// The access token is not what a Kafka client accepts (shape, `exp`, `sub`, `scope`).
-    InvalidToken,
     /// A SASL extension name or value is not allowed by RFC 7628 / Kafka.
     InvalidExtension,
-    /// The signing backend failed (should not happen with a parsed key).
+    /// The signing backend or the OS random source failed. Not expected with a key that parsed;
+    /// no test can provoke it.
     SigningFailed,
 }
 
@@ -88,7 +87,6 @@ impl ErrorKind {
             Self::FileUnreadable => "file_unreadable",
             Self::TokenResponseError => "token_response_error",
             Self::InvalidTokenResponse => "invalid_token_response",
-            Self::InvalidToken => "invalid_token",
             Self::InvalidExtension => "invalid_extension",
             Self::SigningFailed => "signing_failed",
         }
@@ -116,7 +114,6 @@ impl ErrorKind {
         Self::FileUnreadable,
         Self::TokenResponseError,
         Self::InvalidTokenResponse,
-        Self::InvalidToken,
         Self::InvalidExtension,
         Self::SigningFailed,
     ];

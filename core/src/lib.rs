@@ -13,10 +13,12 @@
 //! ```
 //! use oauthbearer::{AssertionSigner, Config, Dialect};
 //!
+//! // The host reads the files the configuration names; the core only sees their bytes.
 //! let key = std::fs::read_to_string("../tests/keys/ec-p256.pkcs8.pem").unwrap();
 //! let config = Config::from_properties(
 //!     [
 //!         ("sasl.oauthbearer.assertion.algorithm", "ES256"),
+//!         ("sasl.oauthbearer.assertion.private.key.file", "/etc/kafka/client.key"),
 //!         ("sasl.oauthbearer.assertion.claim.iss", "my-client"),
 //!         ("sasl.oauthbearer.assertion.claim.sub", "my-client"),
 //!         ("sasl.oauthbearer.assertion.claim.aud", "https://idp.example/token"),
@@ -27,7 +29,9 @@
 //! .unwrap();
 //! let signer = AssertionSigner::from_config(&config, Some(key.as_bytes()), None).unwrap();
 //! let assertion = signer.sign(1_767_225_600_000, None).unwrap();
-//! assert_eq!(assertion.expose().split('.').count(), 3);
+//! assert_eq!(assertion.expires_at, 1_767_225_600 + 300);
+//! let request = oauthbearer::request::from_config(&config, Some(assertion.expose())).unwrap();
+//! assert!(request.body.expose().starts_with("client_assertion_type=urn%3Aietf%3Aparams"));
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -44,6 +48,7 @@ pub mod reload;
 pub mod request;
 pub mod response;
 pub mod retry;
+pub mod sasl;
 pub mod secret;
 pub mod template;
 pub mod x509;

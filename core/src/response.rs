@@ -74,8 +74,9 @@ pub fn parse_token_response(status: u16, content_type: Option<&str>, body: &str,
                 error_description: None,
                 error_uri: None,
                 retryable: true,
+                // Kafka names the URL after "from"; the parser does not know it.
                 kafka_message: format!(
-                    "The token endpoint response was unexpectedly empty despite response code {status} from <url> and error message {{}}"
+                    "The token endpoint response was unexpectedly empty despite response code {status} from the token endpoint and error message {{}}"
                 ),
             },
         ));
@@ -118,7 +119,9 @@ fn first_json_value(body: &str) -> Option<Value> {
 fn endpoint_failure(status: u16, body: &str) -> Error {
     let root = if body.trim().is_empty() { None } else { first_json_value(body) };
     let member = |name: &str| root.as_ref().and_then(|r| r.get(name));
-    let as_text = |v: Option<&Value>| v.map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+    // Error fields are meant to be safe to log (RFC 6749 §5.2), but servers echo assertions and
+    // tokens back in them, so they are redacted too.
+    let as_text = |v: Option<&Value>| v.map(|v| redact(&v.as_str().map_or_else(|| v.to_string(), str::to_owned)));
     let (error, description) = if member("error").is_some() {
         (as_text(member("error")), as_text(member("error_description")))
     } else if member("errorCode").is_some() {
@@ -136,8 +139,8 @@ fn endpoint_failure(status: u16, body: &str) -> Error {
         )
     };
     let message = match (&error, &description) {
-        (Some(e), Some(d)) => format!("the token endpoint answered {status}: {} ({})", redact(e), redact(d)),
-        (Some(e), None) => format!("the token endpoint answered {status}: {}", redact(e)),
+        (Some(e), Some(d)) => format!("the token endpoint answered {status}: {e} ({d})"),
+        (Some(e), None) => format!("the token endpoint answered {status}: {e}"),
         _ => format!("the token endpoint answered {status}: {}", snippet(body)),
     };
     Error::token_endpoint(

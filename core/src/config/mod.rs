@@ -40,6 +40,50 @@ pub enum Mode {
     KafkaCompatible,
 }
 
+impl Dialect {
+    /// The dialect's name: `kafka-java` or `librdkafka`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::KafkaJava => "kafka-java",
+            Self::Librdkafka => "librdkafka",
+        }
+    }
+}
+
+impl FromStr for Dialect {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "kafka-java" | "java" => Ok(Self::KafkaJava),
+            "librdkafka" => Ok(Self::Librdkafka),
+            _ => fail(ErrorKind::InvalidConfig, format!("unknown dialect {s:?}; use kafka-java or librdkafka")),
+        }
+    }
+}
+
+impl Mode {
+    /// The mode's name: `strict` or `kafka-compatible`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Strict => "strict",
+            Self::KafkaCompatible => "kafka-compatible",
+        }
+    }
+}
+
+impl FromStr for Mode {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "strict" => Ok(Self::Strict),
+            "kafka-compatible" | "compatible" => Ok(Self::KafkaCompatible),
+            _ => fail(ErrorKind::InvalidConfig, format!("unknown mode {s:?}; use strict or kafka-compatible")),
+        }
+    }
+}
+
 /// Where the client gets the assertion it sends.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -392,7 +436,7 @@ fn java(props: &Props<'_>, findings: &mut Findings) -> Result<Config> {
         }
     }
 
-    let extensions = jaas
+    let extensions: Vec<(String, String)> = jaas
         .as_ref()
         .map(|j| {
             j.options()
@@ -401,6 +445,9 @@ fn java(props: &Props<'_>, findings: &mut Findings) -> Result<Config> {
         })
         .unwrap_or_default();
 
+    for (name, value) in &extensions {
+        crate::sasl::validate_extension(name, value, Dialect::KafkaJava)?;
+    }
     let retry_backoff_ms = props.number(LOGIN_RETRY_BACKOFF_MS, 100u64, 0, u64::MAX)?;
     let retry_backoff_max_ms = props.number(LOGIN_RETRY_BACKOFF_MAX_MS, 10_000u64, 0, u64::MAX)?;
     if retry_backoff_max_ms < retry_backoff_ms {
@@ -564,6 +611,9 @@ fn librdkafka(props: &Props<'_>, findings: &mut Findings) -> Result<Config> {
             })
             .collect::<Result<_>>()?,
     };
+    for (name, value) in &extensions {
+        crate::sasl::validate_extension(name, value, Dialect::Librdkafka)?;
+    }
     Ok(Config {
         dialect: Dialect::Librdkafka,
         grant,
