@@ -64,21 +64,15 @@ impl FromStr for Algorithm {
     /// Parses a name case-insensitively after trimming, as Kafka does.
     fn from_str(s: &str) -> Result<Self, Error> {
         let name = s.trim();
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|a| a.as_str().eq_ignore_ascii_case(name))
-            .map_or_else(
-                || {
-                    fail(
-                        ErrorKind::InvalidAlgorithm,
-                        format!(
-                            "unsupported signing algorithm {name:?}; use one of RS256, ES256, PS256, ES384, EdDSA"
-                        ),
-                    )
-                },
-                Ok,
-            )
+        Self::ALL.iter().copied().find(|a| a.as_str().eq_ignore_ascii_case(name)).map_or_else(
+            || {
+                fail(
+                    ErrorKind::InvalidAlgorithm,
+                    format!("unsupported signing algorithm {name:?}; use one of RS256, ES256, PS256, ES384, EdDSA"),
+                )
+            },
+            Ok,
+        )
     }
 }
 

@@ -134,7 +134,12 @@ const PAYLOAD_ORDER: &[&str] = &["iss", "sub", "aud", "iat", "nbf", "exp", "jti"
 impl AssertionSigner {
     /// A signer from its parts. In strict mode, refuses a template that sets `alg`, `typ`,
     /// `iat`, `exp`, `nbf` or `jti`, and a certificate that does not hold the key.
-    pub fn new(key: SigningKey, claims: Claims, template: Option<AssertionTemplate>, options: AssertionOptions) -> Result<Self> {
+    pub fn new(
+        key: SigningKey,
+        claims: Claims,
+        template: Option<AssertionTemplate>,
+        options: AssertionOptions,
+    ) -> Result<Self> {
         let template = template.unwrap_or_default();
         check_template(&template, options.mode)?;
         if let Some(cert) = &options.certificate {
@@ -149,12 +154,25 @@ impl AssertionSigner {
     ///
     /// Fails with `invalid_config` when the configuration does not sign assertions locally.
     pub fn from_config(config: &Config, key: Option<&[u8]>, template: Option<&[u8]>) -> Result<Self> {
-        Self::from_config_with(config, key, template, AssertionOptions { dialect: config.dialect, ..AssertionOptions::default() })
+        Self::from_config_with(
+            config,
+            key,
+            template,
+            AssertionOptions { dialect: config.dialect, ..AssertionOptions::default() },
+        )
     }
 
     /// [`AssertionSigner::from_config`] with explicit options (its `dialect` is taken from the config).
-    pub fn from_config_with(config: &Config, key: Option<&[u8]>, template: Option<&[u8]>, options: AssertionOptions) -> Result<Self> {
-        if !matches!(config.grant, GrantPath::ClientAssertion(AssertionSource::Signed) | GrantPath::JwtBearer(AssertionSource::Signed)) {
+    pub fn from_config_with(
+        config: &Config,
+        key: Option<&[u8]>,
+        template: Option<&[u8]>,
+        options: AssertionOptions,
+    ) -> Result<Self> {
+        if !matches!(
+            config.grant,
+            GrantPath::ClientAssertion(AssertionSource::Signed) | GrantPath::JwtBearer(AssertionSource::Signed)
+        ) {
             return fail(ErrorKind::InvalidConfig, "this configuration does not sign client assertions locally");
         }
         let a = &config.assertion;
@@ -171,7 +189,10 @@ impl AssertionSigner {
         let template = match (template, &a.template_file) {
             (Some(bytes), _) => Some(AssertionTemplate::parse(bytes, config.dialect)?),
             (None, Some(_)) => {
-                return fail(ErrorKind::MissingConfig, "the template file's contents are needed: the configuration names one")
+                return fail(
+                    ErrorKind::MissingConfig,
+                    "the template file's contents are needed: the configuration names one",
+                )
             }
             (None, None) => None,
         };
@@ -204,7 +225,11 @@ impl AssertionSigner {
     /// The header and payload that [`AssertionSigner::sign`] signs for `now_ms` and `jti`.
     ///
     /// `jti` is used only when `jti_include` is on; `None` then draws a UUIDv4 from the OS.
-    pub fn header_and_payload(&self, now_ms: u64, jti: Option<&str>) -> Result<(Map<String, Value>, Map<String, Value>)> {
+    pub fn header_and_payload(
+        &self,
+        now_ms: u64,
+        jti: Option<&str>,
+    ) -> Result<(Map<String, Value>, Map<String, Value>)> {
         let mut header = Map::new();
         header.insert("alg".into(), self.key.algorithm().as_str().into());
         header.insert("typ".into(), self.options.typ.as_str().into());
@@ -227,8 +252,8 @@ impl AssertionSigner {
         }
         merge(&mut payload, &self.template.payload, SIGNER_OWNED_PAYLOAD, template_wins);
 
-        let iat = i64::try_from(now_ms / 1000)
-            .map_err(|_| Error::new(ErrorKind::InvalidConfig, "now is out of range"))?;
+        let iat =
+            i64::try_from(now_ms / 1000).map_err(|_| Error::new(ErrorKind::InvalidConfig, "now is out of range"))?;
         payload.insert("iat".into(), iat.into());
         payload.insert("nbf".into(), (iat - i64::from(self.claims.nbf_seconds)).into());
         payload.insert("exp".into(), (iat + i64::from(self.claims.exp_seconds)).into());
@@ -339,7 +364,12 @@ pub struct PrebuiltAssertion {
 /// non-empty parts, header and payload base64url JSON objects — and, unlike Kafka, that its `exp`
 /// is later than `now + margin_seconds` (`assertion_expired` otherwise). In strict mode an
 /// assertion without a numeric `exp` is refused too (RFC 7523 §3 requires one).
-pub fn check_prebuilt_assertion(contents: &str, now_ms: u64, margin_seconds: u32, mode: Mode) -> Result<PrebuiltAssertion> {
+pub fn check_prebuilt_assertion(
+    contents: &str,
+    now_ms: u64,
+    margin_seconds: u32,
+    mode: Mode,
+) -> Result<PrebuiltAssertion> {
     let value = contents.trim();
     let parts: Vec<&str> = value.split('.').collect();
     if parts.len() != 3 || parts.iter().any(|p| p.trim().is_empty()) {
@@ -360,7 +390,11 @@ pub fn check_prebuilt_assertion(contents: &str, now_ms: u64, margin_seconds: u32
         Some(exp) => {
             let now_s = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);
             if exp <= now_s.saturating_add(i64::from(margin_seconds)) {
-                let how = if exp <= now_s { format!("expired {} s ago", now_s - exp) } else { format!("expires in {} s", exp - now_s) };
+                let how = if exp <= now_s {
+                    format!("expired {} s ago", now_s - exp)
+                } else {
+                    format!("expires in {} s", exp - now_s)
+                };
                 return fail(
                     ErrorKind::AssertionExpired,
                     format!("the pre-built assertion {how} (margin {margin_seconds} s); the process that writes the file has stopped refreshing it"),
@@ -368,7 +402,10 @@ pub fn check_prebuilt_assertion(contents: &str, now_ms: u64, margin_seconds: u32
             }
         }
         None if mode == Mode::Strict => {
-            return fail(ErrorKind::InvalidAssertion, "the pre-built assertion has no numeric \"exp\" claim (RFC 7523 §3 requires one)")
+            return fail(
+                ErrorKind::InvalidAssertion,
+                "the pre-built assertion has no numeric \"exp\" claim (RFC 7523 §3 requires one)",
+            )
         }
         None => {}
     }

@@ -45,8 +45,10 @@ mod tests {
         assert_eq!(java_url_encode("openid profile"), "openid+profile");
         assert_eq!(java_url_encode("scope!special"), "scope%21special");
         assert_eq!(java_url_encode("what?query"), "what%3Fquery");
-        assert_eq!(java_url_encode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
-            "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer");
+        assert_eq!(
+            java_url_encode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+        );
         assert_eq!(java_url_encode("a.b-c*d_e~f"), "a.b-c*d_e%7Ef");
         assert_eq!(java_url_encode("é"), "%C3%A9");
     }

@@ -247,7 +247,9 @@ mod tests {
     fn display_carries_code() {
         let e = Error::new(ErrorKind::WeakKey, "RSA key is 1024 bits; at least 2048 are required");
         assert_eq!(e.to_string(), "RSA key is 1024 bits; at least 2048 are required [weak_key]");
-        assert_eq!(e.context("sasl.oauthbearer.assertion.private.key.file").message(),
-            "sasl.oauthbearer.assertion.private.key.file: RSA key is 1024 bits; at least 2048 are required");
+        assert_eq!(
+            e.context("sasl.oauthbearer.assertion.private.key.file").message(),
+            "sasl.oauthbearer.assertion.private.key.file: RSA key is 1024 bits; at least 2048 are required"
+        );
     }
 }

@@ -36,7 +36,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-
 pub mod algorithm;
 pub mod assertion;
 pub mod config;
@@ -55,7 +54,6 @@ pub mod x509;
 
 pub use algorithm::Algorithm;
 
-
 pub use assertion::{AssertionSigner, Claims};
 pub use config::{Config, Dialect, GrantPath};
 pub use error::{Error, ErrorKind, Result};
@@ -63,7 +61,5 @@ pub use key::{Backend, PrivateKey, SigningKey};
 pub use request::TokenRequest;
 pub use response::TokenResponse;
 pub use retry::RetryPolicy;
-
-
 
 pub use secret::Secret;

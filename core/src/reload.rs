@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
-use crate::assertion::{check_prebuilt_assertion, check_template, AssertionSigner, SignedAssertion, DEFAULT_EXPIRY_MARGIN_SECONDS};
+use crate::assertion::{
+    check_prebuilt_assertion, check_template, AssertionSigner, SignedAssertion, DEFAULT_EXPIRY_MARGIN_SECONDS,
+};
 use crate::config::{AssertionSource, Config, GrantPath, Mode};
 use crate::error::{Error, ErrorKind, Result};
 use crate::key::{PrivateKey, SigningKey};
@@ -54,10 +56,12 @@ pub struct Current<T> {
     pub reload_error: Option<Error>,
 }
 
+type Parser<T> = Box<dyn Fn(&[u8]) -> Result<T> + Send + Sync>;
+
 /// A file parsed into `T`, re-read when it changes. Thread-safe.
 pub struct Watched<T> {
     path: PathBuf,
-    parse: Box<dyn Fn(&[u8]) -> Result<T> + Send + Sync>,
+    parse: Parser<T>,
     state: Mutex<State<T>>,
 }
 
@@ -74,7 +78,11 @@ impl<T> Watched<T> {
         let fp = fingerprint(&path).map_err(|e| unreadable(&path, &e))?;
         let bytes = zeroize::Zeroizing::new(std::fs::read(&path).map_err(|e| unreadable(&path, &e))?);
         let value = parse(&bytes).map_err(|e| e.context(&path.display().to_string()))?;
-        Ok(Self { path, parse: Box::new(parse), state: Mutex::new(State { fingerprint: fp, value: Arc::new(value), last_error: None }) })
+        Ok(Self {
+            path,
+            parse: Box::new(parse),
+            state: Mutex::new(State { fingerprint: fp, value: Arc::new(value), last_error: None }),
+        })
     }
 
     /// The file's path.
@@ -118,8 +126,16 @@ impl<T> Watched<T> {
 
 /// Where a [`FileAssertionSource`] gets its assertions.
 enum Source {
-    Signed { key: Watched<SigningKey>, template: Option<Watched<AssertionTemplate>>, signer: Mutex<AssertionSigner> },
-    Prebuilt { file: Watched<Secret>, margin_seconds: u32, mode: Mode },
+    Signed {
+        key: Watched<SigningKey>,
+        template: Option<Watched<AssertionTemplate>>,
+        signer: Box<Mutex<AssertionSigner>>,
+    },
+    Prebuilt {
+        file: Watched<Secret>,
+        margin_seconds: u32,
+        mode: Mode,
+    },
 }
 
 /// Assertions for a [`Config`] whose key, template or assertion file may change on disk: the
@@ -148,26 +164,30 @@ impl FileAssertionSource {
     /// Opens the files a config names. Fails unless the config takes an assertion path.
     pub fn from_config(config: &Config, mode: Mode) -> Result<Self> {
         let source = match &config.grant {
-            GrantPath::ClientAssertion(AssertionSource::File(path)) | GrantPath::JwtBearer(AssertionSource::File(path)) => {
-                Source::Prebuilt {
-                    file: Watched::open(path, |b| Ok(Secret::new(String::from_utf8_lossy(b).into_owned())))?,
-                    margin_seconds: DEFAULT_EXPIRY_MARGIN_SECONDS,
-                    mode,
-                }
-            }
+            GrantPath::ClientAssertion(AssertionSource::File(path))
+            | GrantPath::JwtBearer(AssertionSource::File(path)) => Source::Prebuilt {
+                file: Watched::open(path, |b| Ok(Secret::new(String::from_utf8_lossy(b).into_owned())))?,
+                margin_seconds: DEFAULT_EXPIRY_MARGIN_SECONDS,
+                mode,
+            },
             GrantPath::ClientAssertion(AssertionSource::Signed) | GrantPath::JwtBearer(AssertionSource::Signed) => {
                 let a = &config.assertion;
                 let (passphrase, algorithm) = (a.private_key_passphrase.clone(), a.algorithm);
                 // Parsing includes the algorithm check, so a replacement key that does not fit
                 // is reported on every call (and the previous key kept) until the file is fixed.
                 let key = match (&a.private_key_file, &a.private_key_pem) {
-                    (Some(path), _) => {
-                        Watched::open(path, move |b| PrivateKey::from_bytes(b, passphrase.as_ref())?.signing_key(algorithm))?
-                    }
+                    (Some(path), _) => Watched::open(path, move |b| {
+                        PrivateKey::from_bytes(b, passphrase.as_ref())?.signing_key(algorithm)
+                    })?,
                     (None, Some(_)) => {
-                        return Err(Error::new(ErrorKind::InvalidConfig, "an inline key needs no file source; use AssertionSigner::from_config"))
+                        return Err(Error::new(
+                            ErrorKind::InvalidConfig,
+                            "an inline key needs no file source; use AssertionSigner::from_config",
+                        ))
                     }
-                    (None, None) => return Err(Error::new(ErrorKind::MissingConfig, "no private key file is configured")),
+                    (None, None) => {
+                        return Err(Error::new(ErrorKind::MissingConfig, "no private key file is configured"))
+                    }
                 };
                 let dialect = config.dialect;
                 let template = a
@@ -181,15 +201,25 @@ impl FileAssertionSource {
                         })
                     })
                     .transpose()?;
-                let signer = Self::build_signer(config, &key.current().value, template.as_ref().map(|t| t.current().value), mode)?;
-                Source::Signed { key, template, signer: Mutex::new(signer) }
+                let signer = Self::build_signer(
+                    config,
+                    &key.current().value,
+                    template.as_ref().map(|t| t.current().value),
+                    mode,
+                )?;
+                Source::Signed { key, template, signer: Box::new(Mutex::new(signer)) }
             }
             _ => return Err(Error::new(ErrorKind::InvalidConfig, "this configuration sends no client assertion")),
         };
         Ok(Self { source })
     }
 
-    fn build_signer(config: &Config, key: &SigningKey, template: Option<Arc<AssertionTemplate>>, mode: Mode) -> Result<AssertionSigner> {
+    fn build_signer(
+        config: &Config,
+        key: &SigningKey,
+        template: Option<Arc<AssertionTemplate>>,
+        mode: Mode,
+    ) -> Result<AssertionSigner> {
         let a = &config.assertion;
         let claims = crate::assertion::Claims {
             iss: a.iss.clone(),
@@ -210,7 +240,10 @@ impl FileAssertionSource {
             Source::Prebuilt { file, margin_seconds, mode } => {
                 let current = file.current();
                 let checked = check_prebuilt_assertion(current.value.expose(), now_ms, *margin_seconds, *mode)?;
-                Ok(AssertionOutcome { assertion: checked.value, reload_errors: current.reload_error.into_iter().collect() })
+                Ok(AssertionOutcome {
+                    assertion: checked.value,
+                    reload_errors: current.reload_error.into_iter().collect(),
+                })
             }
             Source::Signed { key, template, signer } => {
                 let key_now = key.current();

@@ -100,7 +100,11 @@ pub fn client_secret_request(
     }
     let scope = trimmed(scope);
     if method == SecretMethod::Post {
-        let mut body = format!("grant_type=client_credentials&client_id={}&client_secret={}", java_url_encode(id), java_url_encode(secret));
+        let mut body = format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}",
+            java_url_encode(id),
+            java_url_encode(secret)
+        );
         if let Some(s) = scope {
             body.push_str(&format!("&scope={}", java_url_encode(s)));
         }
@@ -131,7 +135,15 @@ pub fn client_secret_request_encoded_scope(
     scope: Option<&str>,
     header_urlencode: bool,
 ) -> Result<TokenRequest> {
-    let mut req = client_secret_request(url, client_id, client_secret, None, header_urlencode, Dialect::KafkaJava, SecretMethod::Basic)?;
+    let mut req = client_secret_request(
+        url,
+        client_id,
+        client_secret,
+        None,
+        header_urlencode,
+        Dialect::KafkaJava,
+        SecretMethod::Basic,
+    )?;
     if let Some(s) = trimmed(scope) {
         req.body = Secret::new(format!("{}&scope={}", req.body.expose(), java_url_encode(s)));
     }
@@ -142,7 +154,12 @@ pub fn client_secret_request_encoded_scope(
 /// (`ClientAssertionRequestFormatter`), body in exactly Kafka's order:
 /// `client_assertion_type`, `client_assertion`, `grant_type`, then `client_id` and `scope` when set,
 /// every value through `URLEncoder`.
-pub fn client_assertion_request(url: &str, assertion: &str, client_id: Option<&str>, scope: Option<&str>) -> TokenRequest {
+pub fn client_assertion_request(
+    url: &str,
+    assertion: &str,
+    client_id: Option<&str>,
+    scope: Option<&str>,
+) -> TokenRequest {
     let mut body = format!(
         "client_assertion_type={}&client_assertion={}&grant_type=client_credentials",
         java_url_encode(CLIENT_ASSERTION_TYPE),
@@ -164,7 +181,8 @@ pub fn client_assertion_request(url: &str, assertion: &str, client_id: Option<&s
 pub fn jwt_bearer_request(url: &str, assertion: &str, scope: Option<&str>, dialect: Dialect) -> TokenRequest {
     let body = match dialect {
         Dialect::KafkaJava => {
-            let mut b = format!("grant_type={}&assertion={}", java_url_encode(JWT_BEARER_GRANT), java_url_encode(assertion));
+            let mut b =
+                format!("grant_type={}&assertion={}", java_url_encode(JWT_BEARER_GRANT), java_url_encode(assertion));
             if let Some(s) = trimmed(scope) {
                 b.push_str(&format!("&scope={}", java_url_encode(s)));
             }
@@ -181,7 +199,9 @@ pub fn jwt_bearer_request(url: &str, assertion: &str, scope: Option<&str>, diale
     let headers = match dialect {
         Dialect::KafkaJava => headers(dialect, None),
         // librdkafka sends Content-Type first, then Accept.
-        Dialect::Librdkafka => vec![("Content-Type".to_owned(), FORM.to_owned()), ("Accept".to_owned(), JSON.to_owned())],
+        Dialect::Librdkafka => {
+            vec![("Content-Type".to_owned(), FORM.to_owned()), ("Accept".to_owned(), JSON.to_owned())]
+        }
     };
     request(url, headers, body)
 }
@@ -191,9 +211,8 @@ pub fn jwt_bearer_request(url: &str, assertion: &str, scope: Option<&str>, diale
 /// which makes no request.
 pub fn from_config(config: &Config, assertion: Option<&str>) -> Result<TokenRequest> {
     let url = config.token_endpoint_url.as_deref().unwrap_or_default();
-    let need_assertion = || {
-        assertion.ok_or_else(|| crate::Error::new(ErrorKind::MissingConfig, "this grant path needs an assertion"))
-    };
+    let need_assertion =
+        || assertion.ok_or_else(|| crate::Error::new(ErrorKind::MissingConfig, "this grant path needs an assertion"));
     match &config.grant {
         GrantPath::ClientSecret => {
             let secret = config.client_secret.clone().unwrap_or_else(|| Secret::new(""));
@@ -207,8 +226,12 @@ pub fn from_config(config: &Config, assertion: Option<&str>) -> Result<TokenRequ
                 SecretMethod::Basic,
             )
         }
-        GrantPath::ClientAssertion(_) => Ok(client_assertion_request(url, need_assertion()?, config.client_id.as_deref(), config.scope.as_deref())),
-        GrantPath::JwtBearer(_) => Ok(jwt_bearer_request(url, need_assertion()?, config.scope.as_deref(), config.dialect)),
+        GrantPath::ClientAssertion(_) => {
+            Ok(client_assertion_request(url, need_assertion()?, config.client_id.as_deref(), config.scope.as_deref()))
+        }
+        GrantPath::JwtBearer(_) => {
+            Ok(jwt_bearer_request(url, need_assertion()?, config.scope.as_deref(), config.dialect))
+        }
         GrantPath::TokenFile(_) => fail(ErrorKind::InvalidConfig, "a file: token endpoint makes no HTTP request"),
         #[allow(unreachable_patterns)]
         _ => fail(ErrorKind::InvalidConfig, "unsupported grant path"),

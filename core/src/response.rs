@@ -57,7 +57,12 @@ fn java_trim(s: &str) -> &str {
 ///   pass `Dialect::KafkaJava` to always fall back).
 /// * Any other status gives `token_response_error` with the parsed RFC 6749 / Okta error,
 ///   retryability, and Kafka's message text.
-pub fn parse_token_response(status: u16, content_type: Option<&str>, body: &str, dialect: Dialect) -> Result<TokenResponse> {
+pub fn parse_token_response(
+    status: u16,
+    content_type: Option<&str>,
+    body: &str,
+    dialect: Dialect,
+) -> Result<TokenResponse> {
     let success = match dialect {
         Dialect::KafkaJava => status == 200 || status == 201,
         Dialect::Librdkafka => status < 400,
@@ -202,7 +207,9 @@ pub fn redact(text: &str) -> String {
     let flush = |run: &mut String, out: &mut String| {
         let segments: Vec<&str> = run.split('.').collect();
         let jws_shaped = segments.len() >= 3
-            && segments.iter().all(|s| s.trim_end_matches('=').chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            && segments
+                .iter()
+                .all(|s| s.trim_end_matches('=').chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
             && segments.iter().filter(|s| s.len() >= 8).count() >= 2;
         let longest_plain = run.split(['.', '/']).map(str::len).max().unwrap_or(0);
         if jws_shaped || longest_plain >= 32 {
@@ -231,9 +238,15 @@ mod tests {
     #[test]
     fn kafka_error_formats() {
         assert_eq!(kafka_format_error_message(""), "{}");
-        assert_eq!(kafka_format_error_message(r#"{"error":"invalid_client","error_description":"bad"}"#), r#"{"invalid_client" - "bad"}"#);
+        assert_eq!(
+            kafka_format_error_message(r#"{"error":"invalid_client","error_description":"bad"}"#),
+            r#"{"invalid_client" - "bad"}"#
+        );
         assert_eq!(kafka_format_error_message(r#"{"error":"invalid_client"}"#), r#"{"invalid_client" - }"#);
-        assert_eq!(kafka_format_error_message(r#"{"errorCode":"E0000004","errorSummary":"Authentication failed"}"#), r#"{"E0000004" - "Authentication failed"}"#);
+        assert_eq!(
+            kafka_format_error_message(r#"{"errorCode":"E0000004","errorSummary":"Authentication failed"}"#),
+            r#"{"E0000004" - "Authentication failed"}"#
+        );
         assert_eq!(kafka_format_error_message(r#"{"status":"x"}"#), r#"{"status":"x"}"#);
         assert_eq!(kafka_format_error_message("Bad Gateway"), "{Bad Gateway}");
     }
@@ -243,7 +256,10 @@ mod tests {
         let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlc2lnbmF0dXJl";
         assert_eq!(redact(&format!("token {jwt} here")), "token [redacted] here");
         assert_eq!(redact("opaque ya29.a0AfH6SMBx1234567890abcdefghijklmnopqrstuv"), "opaque [redacted]");
-        assert_eq!(redact("invalid_client: client authentication failed"), "invalid_client: client authentication failed");
+        assert_eq!(
+            redact("invalid_client: client authentication failed"),
+            "invalid_client: client authentication failed"
+        );
         assert_eq!(redact("https://idp.example.com/oauth2/token"), "https://idp.example.com/oauth2/token");
     }
 }

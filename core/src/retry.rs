@@ -7,7 +7,8 @@ use crate::config::{Config, Dialect};
 use crate::error::{fail, ErrorKind, Result};
 
 /// The statuses Kafka's Java client never retries (`HttpJwtRetriever.UNRETRYABLE_HTTP_CODES`).
-pub const KAFKA_UNRETRYABLE_STATUSES: &[u16] = &[400, 401, 402, 403, 404, 405, 406, 407, 409, 410, 411, 412, 413, 414, 415, 501, 505];
+pub const KAFKA_UNRETRYABLE_STATUSES: &[u16] =
+    &[400, 401, 402, 403, 404, 405, 406, 407, 409, 410, 411, 412, 413, 414, 415, 501, 505];
 
 /// The statuses librdkafka retries (`rdhttp.c`); it retries nothing else, not even transport errors.
 pub const LIBRDKAFKA_RETRYABLE_STATUSES: &[u16] = &[408, 425, 429, 500, 502, 503, 504];
@@ -59,7 +60,10 @@ impl RetryPolicy {
     /// Kafka Java's policy; refuses what `Retry`'s constructor refuses.
     pub fn kafka_java(backoff_ms: u64, max_ms: u64) -> Result<Self> {
         if max_ms < backoff_ms {
-            return fail(ErrorKind::InvalidConfig, format!("retryBackoffMaxMs value ({max_ms}) is less than retryBackoffMs value ({backoff_ms})"));
+            return fail(
+                ErrorKind::InvalidConfig,
+                format!("retryBackoffMaxMs value ({max_ms}) is less than retryBackoffMs value ({backoff_ms})"),
+            );
         }
         Ok(Self { style: RetryStyle::KafkaJava, backoff_ms, max_ms, honor_retry_after: true, jitter: 0.0 })
     }
@@ -216,7 +220,9 @@ mod tests {
     #[test]
     fn retry_after_and_jitter() {
         let policy = RetryPolicy::kafka_java(100, 10_000).unwrap_or_else(|e| panic!("{e}"));
-        let ask = |v: &'static str| policy.start(0).next_delay_ms(0, Failure { status: Some(429), retry_after: Some(v) }, 0.0);
+        let ask = |v: &'static str| {
+            policy.start(0).next_delay_ms(0, Failure { status: Some(429), retry_after: Some(v) }, 0.0)
+        };
         assert_eq!(ask("2"), Some(2_000));
         assert_eq!(ask("60"), None, "past the 10 s window: give up");
         assert_eq!(ask("Thu, 01 Jan 1970 00:00:03 GMT"), Some(3_000));

@@ -10,7 +10,10 @@ use crate::error::{fail, ErrorKind, Result};
 /// Messages name the extension, never its value.
 pub fn validate_extension(name: &str, value: &str, dialect: Dialect) -> Result<()> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphabetic()) {
-        return fail(ErrorKind::InvalidExtension, format!("SASL extension name {name:?} must be one or more ASCII letters"));
+        return fail(
+            ErrorKind::InvalidExtension,
+            format!("SASL extension name {name:?} must be one or more ASCII letters"),
+        );
     }
     if name == "auth" {
         return fail(ErrorKind::InvalidExtension, "the SASL extension name \"auth\" is reserved for the token");
@@ -19,7 +22,10 @@ pub fn validate_extension(name: &str, value: &str, dialect: Dialect) -> Result<(
     if !value_ok || (value.is_empty() && dialect == Dialect::KafkaJava) {
         return fail(
             ErrorKind::InvalidExtension,
-            format!("the value of SASL extension {name:?} must be {}visible ASCII, space, tab, CR or LF", if dialect == Dialect::KafkaJava { "one or more characters of " } else { "" }),
+            format!(
+                "the value of SASL extension {name:?} must be {}visible ASCII, space, tab, CR or LF",
+                if dialect == Dialect::KafkaJava { "one or more characters of " } else { "" }
+            ),
         );
     }
     Ok(())

@@ -29,10 +29,16 @@ impl AssertionTemplate {
     /// Either way a member that is present must be an object, and the file is at most 1 MiB.
     pub fn parse(bytes: &[u8], dialect: Dialect) -> Result<Self> {
         if bytes.len() > MAX_TEMPLATE_BYTES {
-            return fail(ErrorKind::InvalidTemplate, format!("the assertion template is larger than {MAX_TEMPLATE_BYTES} bytes"));
+            return fail(
+                ErrorKind::InvalidTemplate,
+                format!("the assertion template is larger than {MAX_TEMPLATE_BYTES} bytes"),
+            );
         }
         let root: Value = serde_json::from_slice(bytes).map_err(|e| {
-            Error::new(ErrorKind::InvalidTemplate, format!("the assertion template is not valid JSON (line {}, column {})", e.line(), e.column()))
+            Error::new(
+                ErrorKind::InvalidTemplate,
+                format!("the assertion template is not valid JSON (line {}, column {})", e.line(), e.column()),
+            )
         })?;
         let Value::Object(mut root) = root else {
             return fail(ErrorKind::InvalidTemplate, "the assertion template must be a JSON object");
@@ -45,7 +51,10 @@ impl AssertionTemplate {
                     ErrorKind::InvalidTemplate,
                     format!("librdkafka requires the assertion template to have a \"{name}\" object"),
                 ),
-                Some(_) => fail(ErrorKind::InvalidTemplate, format!("the assertion template's \"{name}\" member must be a JSON object")),
+                Some(_) => fail(
+                    ErrorKind::InvalidTemplate,
+                    format!("the assertion template's \"{name}\" member must be a JSON object"),
+                ),
             }
         };
         Ok(Self { header: member("header")?, payload: member("payload")? })

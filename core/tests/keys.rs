@@ -65,8 +65,7 @@ fn public_key_matches_openssl_and_public_jwk_matches_pyjwt() {
         let (_, openssl_der) = pem_rfc7468_decode(&pem);
         assert_eq!(key.public_key_der().unwrap(), openssl_der, "{name} SPKI");
         // PyJWT's JWK: every public member we emit has PyJWT's value.
-        let pyjwt: serde_json::Value =
-            serde_json::from_slice(&key_bytes(&format!("{name}.jwk.json"))).unwrap();
+        let pyjwt: serde_json::Value = serde_json::from_slice(&key_bytes(&format!("{name}.jwk.json"))).unwrap();
         for (member, value) in key.public_jwk() {
             assert_eq!(pyjwt[&member], value, "{name} member {member}");
         }
@@ -114,8 +113,14 @@ fn refusals_have_their_own_codes() {
         assert_eq!(code(load(file, Some(&wrong))), "wrong_passphrase", "{file}");
     }
     assert_eq!(code(PrivateKey::from_bytes(b"not a key", None)), "invalid_key");
-    assert_eq!(code(PrivateKey::from_bytes(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", None)), "invalid_key");
-    assert_eq!(code(PrivateKey::from_bytes(b"-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----\n", None)), "invalid_key");
+    assert_eq!(
+        code(PrivateKey::from_bytes(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", None)),
+        "invalid_key"
+    );
+    assert_eq!(
+        code(PrivateKey::from_bytes(b"-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----\n", None)),
+        "invalid_key"
+    );
     assert_eq!(code(PrivateKey::from_jwk(r#"{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}"#)), "invalid_key");
     assert_eq!(code(PrivateKey::from_jwk(r#"{"kty":"oct","k":"AA","d":"AA"}"#)), "unsupported_key");
     assert_eq!(code(PrivateKey::from_jwk(r#"{"kty":"EC","crv":"secp256k1","d":"AA"}"#)), "unsupported_key");
@@ -195,9 +200,8 @@ fn certificate_thumbprints_match_openssl() {
         got.check_matches(&load(&format!("{name}.pkcs8.pem"), None).unwrap()).unwrap();
     }
     let rsa_cert = String::from_utf8(key_bytes("rsa2048.cert.pem")).unwrap();
-    let wrong = CertificateThumbprints::from_pem(&rsa_cert)
-        .unwrap()
-        .check_matches(&load("ec-p256.pkcs8.pem", None).unwrap());
+    let wrong =
+        CertificateThumbprints::from_pem(&rsa_cert).unwrap().check_matches(&load("ec-p256.pkcs8.pem", None).unwrap());
     assert_eq!(wrong.err().map(|e| e.code()), Some("invalid_certificate"));
     assert_eq!(CertificateThumbprints::from_pem("junk").err().map(|e| e.code()), Some("invalid_certificate"));
 }

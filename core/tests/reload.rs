@@ -72,7 +72,8 @@ fn signed_config(dir: &TempDir, extra: &[(&str, String)]) -> Config {
 fn key_rotation_is_picked_up_and_a_bad_key_keeps_the_last_good_one() {
     let dir = TempDir::new("key");
     std::fs::write(dir.path("client.key"), key_bytes("rsa2048.pbes2-pbkdf2-aes256.pem")).unwrap();
-    let config = signed_config(&dir, &[("sasl.oauthbearer.assertion.private.key.passphrase", "test-passphrase".into())]);
+    let config =
+        signed_config(&dir, &[("sasl.oauthbearer.assertion.private.key.passphrase", "test-passphrase".into())]);
     let source = FileAssertionSource::from_config(&config, Mode::Strict).unwrap();
     let first = source.assertion(NOW_MS, None).unwrap();
     assert!(first.reload_errors.is_empty());
@@ -134,7 +135,10 @@ fn prebuilt_assertion_file_is_reloaded_and_checked_against_now() {
     let file = dir.path("assertion.jwt");
     std::fs::write(&file, jwt(NOW_MS / 1000 + 300)).unwrap();
     let config = Config::from_properties(
-        [("sasl.oauthbearer.token.endpoint.url", "https://idp.example/token"), ("sasl.oauthbearer.assertion.file", file.to_str().unwrap())],
+        [
+            ("sasl.oauthbearer.token.endpoint.url", "https://idp.example/token"),
+            ("sasl.oauthbearer.assertion.file", file.to_str().unwrap()),
+        ],
         Dialect::KafkaJava,
     )
     .unwrap();

@@ -34,13 +34,23 @@ fn check_assertion(case: &Value, backend: Backend) {
             // Verify the signature with an implementation other than the signer.
             let key = PrivateKey::from_bytes(
                 &std::fs::read(support::keys_dir().join(input["key_file"].as_str().unwrap())).unwrap(),
-                input["properties"]["sasl.oauthbearer.assertion.private.key.passphrase"].as_str().map(Secret::new).as_ref(),
+                input["properties"]["sasl.oauthbearer.assertion.private.key.passphrase"]
+                    .as_str()
+                    .map(Secret::new)
+                    .as_ref(),
             )
             .unwrap();
-            let signer = oauthbearer::SigningKey::new(key.clone(), expected["alg"].as_str().unwrap().parse().unwrap(), backend).unwrap();
+            let signer =
+                oauthbearer::SigningKey::new(key.clone(), expected["alg"].as_str().unwrap().parse().unwrap(), backend)
+                    .unwrap();
             let signing_input = expected["signing_input"].as_str().unwrap();
             let sig = signer.sign(signing_input.as_bytes()).unwrap();
-            common::verify_independently(expected["alg"].as_str().unwrap(), &key.public_key_der().unwrap(), signing_input.as_bytes(), &sig);
+            common::verify_independently(
+                expected["alg"].as_str().unwrap(),
+                &key.public_key_der().unwrap(),
+                signing_input.as_bytes(),
+                &sig,
+            );
         }
     }
     // The encoded parts are the recorded JSON.
@@ -92,6 +102,10 @@ fn every_error_code_appears_in_the_vectors_or_tests() {
         }
     }
     for kind in oauthbearer::ErrorKind::ALL {
-        assert!(seen.contains(kind.code()) || covered_elsewhere.contains(&kind.code()), "no vector produces {}", kind.code());
+        assert!(
+            seen.contains(kind.code()) || covered_elsewhere.contains(&kind.code()),
+            "no vector produces {}",
+            kind.code()
+        );
     }
 }

@@ -209,7 +209,10 @@ impl<'a> Props<'a> {
         let found = match self.dialect {
             Dialect::KafkaJava => {
                 let prefixed = format!("{MECHANISM_PREFIX}{name}");
-                self.map.get(prefixed.as_str()).map(|v| (*v, prefixed)).or_else(|| self.map.get(name).map(|v| (*v, name.to_owned())))
+                self.map
+                    .get(prefixed.as_str())
+                    .map(|v| (*v, prefixed))
+                    .or_else(|| self.map.get(name).map(|v| (*v, name.to_owned())))
             }
             Dialect::Librdkafka => self.map.get(name).map(|v| (*v, name.to_owned())),
         };
@@ -224,7 +227,13 @@ impl<'a> Props<'a> {
         names.iter().find_map(|n| self.string(n))
     }
 
-    fn number<T: FromStr + PartialOrd + Copy + std::fmt::Display>(&self, name: &str, default: T, min: T, max: T) -> Result<T> {
+    fn number<T: FromStr + PartialOrd + Copy + std::fmt::Display>(
+        &self,
+        name: &str,
+        default: T,
+        min: T,
+        max: T,
+    ) -> Result<T> {
         let Some((value, used)) = self.raw(name) else { return Ok(default) };
         match value.parse::<T>() {
             Ok(n) if n >= min && n <= max => Ok(n),
@@ -300,7 +309,8 @@ fn algorithm(props: &Props<'_>, findings: &mut Findings) -> Result<Algorithm> {
     let Some((typed, used)) = props.raw(ASSERTION_ALGORITHM) else { return Ok(Algorithm::RS256) };
     let alg = Algorithm::from_str(typed).map_err(|e| e.context(&used))?;
     if !alg.is_kafka_supported() {
-        findings.warn(format!("{used}={alg} is an oauthbearer extension; Kafka's own clients accept only RS256 and ES256"));
+        findings
+            .warn(format!("{used}={alg} is an oauthbearer extension; Kafka's own clients accept only RS256 and ES256"));
     }
     if typed != alg.as_str() && props.dialect == Dialect::KafkaJava {
         findings.warn(format!(
@@ -344,9 +354,8 @@ fn java(props: &Props<'_>, findings: &mut Findings) -> Result<Config> {
         template_file: props.string(ASSERTION_TEMPLATE_FILE),
     };
     if let Some((_, used)) = props.raw(RDKAFKA_ASSERTION_TEMPLATE_FILE) {
-        findings.ineffective(format!(
-            "{used} is librdkafka's name; Kafka's Java client reads {ASSERTION_TEMPLATE_FILE}"
-        ))?;
+        findings
+            .ineffective(format!("{used} is librdkafka's name; Kafka's Java client reads {ASSERTION_TEMPLATE_FILE}"))?;
     }
 
     let token_endpoint_url = props.string(TOKEN_ENDPOINT_URL);
@@ -378,7 +387,7 @@ fn java(props: &Props<'_>, findings: &mut Findings) -> Result<Config> {
 
     let grant = match retriever_name.as_str() {
         "JwtBearerJwtRetriever" => GrantPath::JwtBearer(assertion_source(findings)?),
-        "FileJwtRetriever" => GrantPath::TokenFile(file_url.clone().ok_or_else(|| {
+        "FileJwtRetriever" => GrantPath::TokenFile(file_url.ok_or_else(|| {
             Error::new(ErrorKind::MissingConfig, format!("FileJwtRetriever needs {TOKEN_ENDPOINT_URL} as a file: URL"))
         })?),
         "DefaultJwtRetriever" | "ClientCredentialsJwtRetriever" => {
@@ -394,10 +403,11 @@ fn java(props: &Props<'_>, findings: &mut Findings) -> Result<Config> {
             } else {
                 // Kafka's trap: a key file or template without claim.iss silently stays on the
                 // client-secret path, then fails with "client.secret value is required".
-                let unused: Vec<&str> = [ASSERTION_PRIVATE_KEY_FILE, ASSERTION_TEMPLATE_FILE, ASSERTION_CLAIM_SUB, ASSERTION_CLAIM_AUD]
-                    .into_iter()
-                    .filter(|n| props.is_set(n))
-                    .collect();
+                let unused: Vec<&str> =
+                    [ASSERTION_PRIVATE_KEY_FILE, ASSERTION_TEMPLATE_FILE, ASSERTION_CLAIM_SUB, ASSERTION_CLAIM_AUD]
+                        .into_iter()
+                        .filter(|n| props.is_set(n))
+                        .collect();
                 if !unused.is_empty() {
                     findings.ineffective(format!(
                         "{} set without {ASSERTION_CLAIM_ISS}: Kafka 4.3 only signs a client assertion when \
@@ -417,7 +427,13 @@ fn java(props: &Props<'_>, findings: &mut Findings) -> Result<Config> {
         }
     };
 
-    check_grant_requirements(&grant, &assertion, client_id.as_deref(), client_secret.as_ref(), token_endpoint_url.as_deref())?;
+    check_grant_requirements(
+        &grant,
+        &assertion,
+        client_id.as_deref(),
+        client_secret.as_ref(),
+        token_endpoint_url.as_deref(),
+    )?;
     if matches!(grant, GrantPath::ClientAssertion(_) | GrantPath::JwtBearer(_)) {
         if client_secret.is_some() && matches!(grant, GrantPath::ClientAssertion(_)) {
             findings.ineffective(format!(
@@ -431,7 +447,9 @@ fn java(props: &Props<'_>, findings: &mut Findings) -> Result<Config> {
     if assertion.file.is_none() && matches!(grant, GrantPath::ClientAssertion(_) | GrantPath::JwtBearer(_)) {
         for (claim, name) in [("sub", ASSERTION_CLAIM_SUB), ("aud", ASSERTION_CLAIM_AUD)] {
             if !props.is_set(name) && assertion.template_file.is_none() {
-                findings.warn(format!("{name} is not set: RFC 7523 §3 requires \"{claim}\" and most IdPs reject assertions without it"));
+                findings.warn(format!(
+                    "{name} is not set: RFC 7523 §3 requires \"{claim}\" and most IdPs reject assertions without it"
+                ));
             }
         }
     }
@@ -451,7 +469,10 @@ fn java(props: &Props<'_>, findings: &mut Findings) -> Result<Config> {
     let retry_backoff_ms = props.number(LOGIN_RETRY_BACKOFF_MS, 100u64, 0, u64::MAX)?;
     let retry_backoff_max_ms = props.number(LOGIN_RETRY_BACKOFF_MAX_MS, 10_000u64, 0, u64::MAX)?;
     if retry_backoff_max_ms < retry_backoff_ms {
-        return fail(ErrorKind::InvalidConfig, format!("{LOGIN_RETRY_BACKOFF_MAX_MS} must be at least {LOGIN_RETRY_BACKOFF_MS}"));
+        return fail(
+            ErrorKind::InvalidConfig,
+            format!("{LOGIN_RETRY_BACKOFF_MAX_MS} must be at least {LOGIN_RETRY_BACKOFF_MS}"),
+        );
     }
     Ok(Config {
         dialect: Dialect::KafkaJava,
@@ -464,8 +485,14 @@ fn java(props: &Props<'_>, findings: &mut Findings) -> Result<Config> {
         assertion,
         retry_backoff_ms,
         retry_backoff_max_ms,
-        connect_timeout_ms: props.raw(LOGIN_CONNECT_TIMEOUT_MS).map(|_| props.number(LOGIN_CONNECT_TIMEOUT_MS, 0, 0, i32::MAX as u32)).transpose()?,
-        read_timeout_ms: props.raw(LOGIN_READ_TIMEOUT_MS).map(|_| props.number(LOGIN_READ_TIMEOUT_MS, 0, 0, i32::MAX as u32)).transpose()?,
+        connect_timeout_ms: props
+            .raw(LOGIN_CONNECT_TIMEOUT_MS)
+            .map(|_| props.number(LOGIN_CONNECT_TIMEOUT_MS, 0, 0, i32::MAX as u32))
+            .transpose()?,
+        read_timeout_ms: props
+            .raw(LOGIN_READ_TIMEOUT_MS)
+            .map(|_| props.number(LOGIN_READ_TIMEOUT_MS, 0, 0, i32::MAX as u32))
+            .transpose()?,
         refresh: RefreshConfig {
             window_factor: props.number(LOGIN_REFRESH_WINDOW_FACTOR, 0.8, 0.5, 1.0)?,
             window_jitter: props.number(LOGIN_REFRESH_WINDOW_JITTER, 0.05, 0.0, 0.25)?,
@@ -513,7 +540,8 @@ fn check_grant_requirements(
     client_secret: Option<&Secret>,
     token_endpoint_url: Option<&str>,
 ) -> Result<()> {
-    let missing = |name: &str| fail(ErrorKind::MissingConfig, format!("the OAuth configuration option {name} value is required"));
+    let missing =
+        |name: &str| fail(ErrorKind::MissingConfig, format!("the OAuth configuration option {name} value is required"));
     if !matches!(grant, GrantPath::TokenFile(_)) && token_endpoint_url.is_none() {
         return missing(TOKEN_ENDPOINT_URL);
     }
@@ -526,10 +554,10 @@ fn check_grant_requirements(
                 return missing(CLIENT_SECRET);
             }
         }
-        GrantPath::ClientAssertion(AssertionSource::Signed) | GrantPath::JwtBearer(AssertionSource::Signed) => {
-            if assertion.private_key_file.is_none() && assertion.private_key_pem.is_none() {
-                return missing(ASSERTION_PRIVATE_KEY_FILE);
-            }
+        GrantPath::ClientAssertion(AssertionSource::Signed) | GrantPath::JwtBearer(AssertionSource::Signed)
+            if assertion.private_key_file.is_none() && assertion.private_key_pem.is_none() =>
+        {
+            return missing(ASSERTION_PRIVATE_KEY_FILE);
         }
         _ => {}
     }
@@ -559,20 +587,26 @@ fn librdkafka(props: &Props<'_>, findings: &mut Findings) -> Result<Config> {
         template_file: props.string(RDKAFKA_ASSERTION_TEMPLATE_FILE),
     };
     if props.is_set(ASSERTION_TEMPLATE_FILE) {
-        findings.ineffective(format!("{ASSERTION_TEMPLATE_FILE} is Kafka Java's name; librdkafka reads {RDKAFKA_ASSERTION_TEMPLATE_FILE}"))?;
+        findings.ineffective(format!(
+            "{ASSERTION_TEMPLATE_FILE} is Kafka Java's name; librdkafka reads {RDKAFKA_ASSERTION_TEMPLATE_FILE}"
+        ))?;
     }
     if assertion.private_key_file.is_some() && assertion.private_key_pem.is_some() {
-        return fail(ErrorKind::InvalidConfig, format!("{ASSERTION_PRIVATE_KEY_FILE} and {ASSERTION_PRIVATE_KEY_PEM} are mutually exclusive"));
+        return fail(
+            ErrorKind::InvalidConfig,
+            format!("{ASSERTION_PRIVATE_KEY_FILE} and {ASSERTION_PRIVATE_KEY_PEM} are mutually exclusive"),
+        );
     }
     let client_id = props.any_string(&[RDKAFKA_CLIENT_ID, CLIENT_ID]);
     let client_secret = props.any_string(&[RDKAFKA_CLIENT_SECRET, CLIENT_SECRET]).map(Secret::new);
     let grant_type = props.string(RDKAFKA_GRANT_TYPE).unwrap_or_else(|| "client_credentials".into());
     let grant = match grant_type.as_str() {
         "client_credentials" => {
-            let unused: Vec<&str> = [ASSERTION_FILE, ASSERTION_PRIVATE_KEY_FILE, ASSERTION_PRIVATE_KEY_PEM, ASSERTION_CLAIM_ISS]
-                .into_iter()
-                .filter(|n| props.is_set(n))
-                .collect();
+            let unused: Vec<&str> =
+                [ASSERTION_FILE, ASSERTION_PRIVATE_KEY_FILE, ASSERTION_PRIVATE_KEY_PEM, ASSERTION_CLAIM_ISS]
+                    .into_iter()
+                    .filter(|n| props.is_set(n))
+                    .collect();
             if !unused.is_empty() {
                 findings.ineffective(format!(
                     "{} set, but librdkafka 2.15 has no client-assertion support for client_credentials \
@@ -597,17 +631,31 @@ fn librdkafka(props: &Props<'_>, findings: &mut Findings) -> Result<Config> {
                 GrantPath::JwtBearer(AssertionSource::Signed)
             }
         }
-        _ => return fail(ErrorKind::InvalidConfig, format!("{RDKAFKA_GRANT_TYPE} must be client_credentials or {JWT_BEARER_GRANT}")),
+        _ => {
+            return fail(
+                ErrorKind::InvalidConfig,
+                format!("{RDKAFKA_GRANT_TYPE} must be client_credentials or {JWT_BEARER_GRANT}"),
+            )
+        }
     };
-    check_grant_requirements(&grant, &assertion, client_id.as_deref(), client_secret.as_ref(), props.string(TOKEN_ENDPOINT_URL).as_deref())?;
+    check_grant_requirements(
+        &grant,
+        &assertion,
+        client_id.as_deref(),
+        client_secret.as_ref(),
+        props.string(TOKEN_ENDPOINT_URL).as_deref(),
+    )?;
     let extensions = match props.string(RDKAFKA_EXTENSIONS) {
         None => Vec::new(),
         Some(list) => list
             .split(',')
             .map(|kv| {
-                kv.split_once('=')
-                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                    .ok_or_else(|| Error::new(ErrorKind::InvalidConfig, format!("{RDKAFKA_EXTENSIONS} must be k=v pairs separated by commas")))
+                kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::InvalidConfig,
+                        format!("{RDKAFKA_EXTENSIONS} must be k=v pairs separated by commas"),
+                    )
+                })
             })
             .collect::<Result<_>>()?,
     };

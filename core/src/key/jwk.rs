@@ -1,7 +1,7 @@
 //! Private JWK input (RFC 7517 / RFC 7518 §6).
 
-use rsa::BigUint;
 use p256::elliptic_curve::sec1::ToEncodedPoint;
+use rsa::BigUint;
 use serde::Deserialize;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -30,9 +30,7 @@ fn invalid_jwk(what: &str) -> Error {
 
 fn member(value: Option<&String>, name: &str) -> Result<Zeroizing<Vec<u8>>> {
     let text = value.ok_or_else(|| invalid_jwk(&format!("member \"{name}\" is missing")))?;
-    b64url_decode(text)
-        .map(Zeroizing::new)
-        .map_err(|_| invalid_jwk(&format!("member \"{name}\" is not base64url")))
+    b64url_decode(text).map(Zeroizing::new).map_err(|_| invalid_jwk(&format!("member \"{name}\" is not base64url")))
 }
 
 /// Parses a private JWK into key material and its `kid`.
@@ -84,8 +82,8 @@ fn rsa_key(jwk: &Jwk) -> Result<KeyMaterial> {
         return fail(ErrorKind::UnsupportedKey, "RSA JWKs without the primes \"p\" and \"q\" are not supported");
     }
     let primes = vec![int(jwk.p.as_ref(), "p")?, int(jwk.q.as_ref(), "q")?];
-    let mut key = rsa::RsaPrivateKey::from_components(n, e, d, primes)
-        .map_err(|_| invalid_jwk("inconsistent RSA members"))?;
+    let mut key =
+        rsa::RsaPrivateKey::from_components(n, e, d, primes).map_err(|_| invalid_jwk("inconsistent RSA members"))?;
     key.validate().map_err(|_| invalid_jwk("inconsistent RSA members"))?;
     key.precompute().map_err(|_| invalid_jwk("inconsistent RSA members"))?;
     Ok(KeyMaterial::Rsa(Box::new(key)))

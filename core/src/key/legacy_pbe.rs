@@ -21,11 +21,9 @@ pub(super) const PBE_MD5_DES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1
 /// PKCS#5 v1.5 `pbeWithSHA1AndDES-CBC`.
 pub(super) const PBE_SHA1_DES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.5.10");
 /// PKCS#12 `pbeWithSHAAnd3-KeyTripleDES-CBC`.
-pub(super) const PKCS12_SHA1_3DES: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.3");
+pub(super) const PKCS12_SHA1_3DES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.3");
 /// PKCS#12 `pbeWithSHAAnd2-KeyTripleDES-CBC`.
-pub(super) const PKCS12_SHA1_2DES: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.4");
+pub(super) const PKCS12_SHA1_2DES: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.4");
 
 /// Why a legacy decryption failed.
 #[derive(Debug, PartialEq, Eq)]
@@ -83,12 +81,8 @@ fn des_cbc<C>(key: &[u8], iv: &[u8], ciphertext: &[u8]) -> Result<Zeroizing<Vec<
 where
     C: cbc::cipher::BlockDecrypt + cbc::cipher::BlockCipher + cbc::cipher::KeyInit,
 {
-    let decryptor =
-        cbc::Decryptor::<C>::new_from_slices(key, iv).map_err(|_| LegacyPbeError::Unsupported)?;
-    decryptor
-        .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
-        .map(Zeroizing::new)
-        .map_err(|_| LegacyPbeError::Decrypt)
+    let decryptor = cbc::Decryptor::<C>::new_from_slices(key, iv).map_err(|_| LegacyPbeError::Unsupported)?;
+    decryptor.decrypt_padded_vec_mut::<Pkcs7>(ciphertext).map(Zeroizing::new).map_err(|_| LegacyPbeError::Decrypt)
 }
 
 /// PBKDF1 (RFC 8018 §5.1) with a 16-byte output: DES key ‖ IV.
@@ -106,11 +100,7 @@ fn pbkdf1<D: Digest>(password: &[u8], salt: &[u8], rounds: usize) -> Zeroizing<V
 fn pkcs12_kdf(password: &[u8], salt: &[u8], rounds: usize, id: u8, len: usize) -> Zeroizing<Vec<u8>> {
     const V: usize = 64;
     let bmp: Zeroizing<Vec<u8>> = Zeroizing::new(
-        String::from_utf8_lossy(password)
-            .encode_utf16()
-            .chain(std::iter::once(0))
-            .flat_map(u16::to_be_bytes)
-            .collect(),
+        String::from_utf8_lossy(password).encode_utf16().chain(std::iter::once(0)).flat_map(u16::to_be_bytes).collect(),
     );
     let repeat = |src: &[u8]| -> Vec<u8> {
         if src.is_empty() {

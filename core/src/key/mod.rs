@@ -26,8 +26,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use der::asn1::OctetStringRef;
-use p256::elliptic_curve::sec1::ToEncodedPoint;
 use der::{Decode, Encode, Sequence};
+use p256::elliptic_curve::sec1::ToEncodedPoint;
 use pkcs8::ObjectIdentifier;
 use rsa::traits::PublicKeyParts;
 use serde_json::{Map, Value};
@@ -118,8 +118,7 @@ impl fmt::Debug for PrivateKey {
 }
 
 /// The kinds of private-key PEM block we read, by label.
-const KEY_LABELS: &[&str] =
-    &["PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"];
+const KEY_LABELS: &[&str] = &["PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"];
 
 impl PrivateKey {
     /// Reads a key file's contents: PEM (dispatched on its label), a private JWK (JSON), or DER
@@ -154,9 +153,8 @@ impl PrivateKey {
                  cannot read either; convert it with `openssl pkcs8 -topk8 -in old.pem -out new.pem`",
             );
         }
-        let (_, der) = pem_rfc7468::decode_vec(block.as_bytes()).map_err(|_| {
-            Error::new(ErrorKind::InvalidKey, format!("the {label} PEM block is not valid base64 PEM"))
-        })?;
+        let (_, der) = pem_rfc7468::decode_vec(block.as_bytes())
+            .map_err(|_| Error::new(ErrorKind::InvalidKey, format!("the {label} PEM block is not valid base64 PEM")))?;
         let der = Zeroizing::new(der);
         match label {
             "PRIVATE KEY" | "ENCRYPTED PRIVATE KEY" => Self::from_pkcs8_der(&der, passphrase),
@@ -199,21 +197,17 @@ impl PrivateKey {
             .map_err(|_| Error::new(ErrorKind::InvalidKey, "the key is not valid PKCS#8 DER"))?;
         let oid = info.algorithm.oid;
         let material = if oid == OID_RSA {
-            KeyMaterial::Rsa(Box::new(
-                rsa::RsaPrivateKey::from_pkcs8_der(der).map_err(|_| invalid("RSA PKCS#8"))?,
-            ))
+            KeyMaterial::Rsa(Box::new(rsa::RsaPrivateKey::from_pkcs8_der(der).map_err(|_| invalid("RSA PKCS#8"))?))
         } else if oid == OID_EC {
-            let curve: ObjectIdentifier = info
-                .algorithm
-                .parameters_oid()
-                .map_err(|_| invalid("EC PKCS#8 (no named curve)"))?;
+            let curve: ObjectIdentifier =
+                info.algorithm.parameters_oid().map_err(|_| invalid("EC PKCS#8 (no named curve)"))?;
             match curve {
-                OID_P256 => KeyMaterial::P256(
-                    p256::SecretKey::from_pkcs8_der(der).map_err(|_| invalid("EC P-256 PKCS#8"))?,
-                ),
-                OID_P384 => KeyMaterial::P384(
-                    p384::SecretKey::from_pkcs8_der(der).map_err(|_| invalid("EC P-384 PKCS#8"))?,
-                ),
+                OID_P256 => {
+                    KeyMaterial::P256(p256::SecretKey::from_pkcs8_der(der).map_err(|_| invalid("EC P-256 PKCS#8"))?)
+                }
+                OID_P384 => {
+                    KeyMaterial::P384(p384::SecretKey::from_pkcs8_der(der).map_err(|_| invalid("EC P-384 PKCS#8"))?)
+                }
                 other => return unsupported_curve(other),
             }
         } else if oid == OID_ED25519 {
@@ -311,11 +305,9 @@ impl PrivateKey {
     /// order (`{e,kty,n}`, `{crv,kty,x,y}`, `{crv,kty,x}`).
     pub fn public_jwk(&self) -> Map<String, Value> {
         let members: Vec<(&str, String)> = match &*self.material {
-            KeyMaterial::Rsa(k) => vec![
-                ("e", b64url(&k.e().to_bytes_be())),
-                ("kty", "RSA".into()),
-                ("n", b64url(&k.n().to_bytes_be())),
-            ],
+            KeyMaterial::Rsa(k) => {
+                vec![("e", b64url(&k.e().to_bytes_be())), ("kty", "RSA".into()), ("n", b64url(&k.n().to_bytes_be()))]
+            }
             KeyMaterial::P256(k) => {
                 let point = k.public_key().to_encoded_point(false);
                 ec_members("P-256", point.x().map(|x| x.as_slice()), point.y().map(|y| y.as_slice()))
@@ -324,11 +316,9 @@ impl PrivateKey {
                 let point = k.public_key().to_encoded_point(false);
                 ec_members("P-384", point.x().map(|x| x.as_slice()), point.y().map(|y| y.as_slice()))
             }
-            KeyMaterial::Ed25519(k) => vec![
-                ("crv", "Ed25519".into()),
-                ("kty", "OKP".into()),
-                ("x", b64url(k.verifying_key().as_bytes())),
-            ],
+            KeyMaterial::Ed25519(k) => {
+                vec![("crv", "Ed25519".into()), ("kty", "OKP".into()), ("x", b64url(k.verifying_key().as_bytes()))]
+            }
         };
         members.into_iter().map(|(k, v)| (k.to_owned(), Value::String(v))).collect()
     }
@@ -406,11 +396,7 @@ struct RawEncryptedPrivateKeyInfo<'a> {
     data: OctetStringRef<'a>,
 }
 
-fn decrypt_pkcs8(
-    der: &[u8],
-    info: &RawEncryptedPrivateKeyInfo<'_>,
-    pass: &Secret,
-) -> Result<Zeroizing<Vec<u8>>> {
+fn decrypt_pkcs8(der: &[u8], info: &RawEncryptedPrivateKeyInfo<'_>, pass: &Secret) -> Result<Zeroizing<Vec<u8>>> {
     let password = pass.expose().as_bytes();
     if info.algorithm.oid == OID_PBES2 {
         let parsed = pkcs8::EncryptedPrivateKeyInfo::try_from(der).map_err(|_| {
@@ -421,28 +407,21 @@ fn decrypt_pkcs8(
                  AES-128/192/256-CBC, DES-EDE3-CBC)",
             )
         })?;
-        return parsed.decrypt(password).map(|doc| Zeroizing::new(doc.as_bytes().to_vec())).map_err(
-            |e| match e {
-                pkcs8::Error::EncryptedPrivateKey(pkcs5::Error::UnsupportedAlgorithm { .. }) => {
-                    Error::new(ErrorKind::UnsupportedKey, "the key's PBES2 cipher is not supported")
-                }
-                _ => wrong_passphrase(),
-            },
-        );
+        return parsed.decrypt(password).map(|doc| Zeroizing::new(doc.as_bytes().to_vec())).map_err(|e| match e {
+            pkcs8::Error::EncryptedPrivateKey(pkcs5::Error::UnsupportedAlgorithm { .. }) => {
+                Error::new(ErrorKind::UnsupportedKey, "the key's PBES2 cipher is not supported")
+            }
+            _ => wrong_passphrase(),
+        });
     }
     let params = info.algorithm.parameters.map(|p| p.to_der()).transpose().ok().flatten();
-    match legacy_pbe::decrypt(
-        info.algorithm.oid,
-        params.as_deref().unwrap_or_default(),
-        password,
-        info.data.as_bytes(),
-    ) {
+    match legacy_pbe::decrypt(info.algorithm.oid, params.as_deref().unwrap_or_default(), password, info.data.as_bytes())
+    {
         Ok(plain) => Ok(plain),
         Err(legacy_pbe::LegacyPbeError::Decrypt) => Err(wrong_passphrase()),
-        Err(legacy_pbe::LegacyPbeError::Unsupported) => fail(
-            ErrorKind::UnsupportedKey,
-            format!("unsupported key encryption scheme OID {}", info.algorithm.oid),
-        ),
+        Err(legacy_pbe::LegacyPbeError::Unsupported) => {
+            fail(ErrorKind::UnsupportedKey, format!("unsupported key encryption scheme OID {}", info.algorithm.oid))
+        }
     }
 }
 

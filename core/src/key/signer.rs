@@ -136,9 +136,9 @@ impl SigningKey {
 
     /// Signs `message`, returning the raw JWS signature (R‖S for ECDSA).
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
-        self.signer
-            .try_sign(message)
-            .map_err(|_| Error::new(ErrorKind::SigningFailed, format!("the {} backend failed to sign", self.backend.name())))
+        self.signer.try_sign(message).map_err(|_| {
+            Error::new(ErrorKind::SigningFailed, format!("the {} backend failed to sign", self.backend.name()))
+        })
     }
 
     /// The public JWK with `alg`, `use: "sig"` and, if given, `kid` added to the RFC 7638 members.
@@ -186,7 +186,9 @@ mod aws_lc {
                     pair.sign(*encoding, &self.rng, msg, &mut out).map_err(signature::Error::from_source)?;
                     Ok(out)
                 }
-                Pair::Ecdsa(pair) => Ok(pair.sign(&self.rng, msg).map_err(signature::Error::from_source)?.as_ref().to_vec()),
+                Pair::Ecdsa(pair) => {
+                    Ok(pair.sign(&self.rng, msg).map_err(signature::Error::from_source)?.as_ref().to_vec())
+                }
                 Pair::Ed25519(pair) => Ok(pair.sign(msg).as_ref().to_vec()),
             }
         }
@@ -214,11 +216,15 @@ mod aws_lc {
             }
             KeyMaterial::P256(k) => {
                 let der = encode(k.to_pkcs8_der())?;
-                Pair::Ecdsa(sig::EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, &der).map_err(rejected)?)
+                Pair::Ecdsa(
+                    sig::EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, &der).map_err(rejected)?,
+                )
             }
             KeyMaterial::P384(k) => {
                 let der = encode(k.to_pkcs8_der())?;
-                Pair::Ecdsa(sig::EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P384_SHA384_FIXED_SIGNING, &der).map_err(rejected)?)
+                Pair::Ecdsa(
+                    sig::EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P384_SHA384_FIXED_SIGNING, &der).map_err(rejected)?,
+                )
             }
             KeyMaterial::Ed25519(k) => {
                 let der = encode(k.to_pkcs8_der())?;

@@ -110,7 +110,11 @@ fn sign_assertion(input: &Value) -> Result<Value, Error> {
     let template = s(input, "template").map(str::as_bytes);
     let options = AssertionOptions {
         mode: mode(input),
-        typ: if s(input, "typ") == Some("client-authentication+jwt") { AssertionType::ClientAuthentication } else { AssertionType::Jwt },
+        typ: if s(input, "typ") == Some("client-authentication+jwt") {
+            AssertionType::ClientAuthentication
+        } else {
+            AssertionType::Jwt
+        },
         key_id: s(input, "kid").map(str::to_owned),
         ..AssertionOptions::default()
     };
@@ -130,8 +134,8 @@ fn sign_assertion(input: &Value) -> Result<Value, Error> {
     let deterministic = matches!(alg.as_str(), "RS256" | "EdDSA");
     let mut out = json!({
         "alg": alg.as_str(),
-        "header_json": Value::Object(header.clone()).to_string(),
-        "payload_json": Value::Object(payload.clone()).to_string(),
+        "header_json": Value::Object(header).to_string(),
+        "payload_json": Value::Object(payload).to_string(),
         "signing_input": format!("{}.{}", parts[0], parts[1]),
         "public_jwk": signer.signing_key().private_key().public_jwk(),
         "expires_at": signed.expires_at,
@@ -204,7 +208,9 @@ fn token_request(input: &Value) -> Result<Value, Error> {
             scope,
             input["header_urlencode"].as_bool().unwrap_or(false),
         )?,
-        "client_assertion" => request::client_assertion_request(url, s(input, "assertion").unwrap(), s(input, "client_id"), scope),
+        "client_assertion" => {
+            request::client_assertion_request(url, s(input, "assertion").unwrap(), s(input, "client_id"), scope)
+        }
         "jwt_bearer" => request::jwt_bearer_request(url, s(input, "assertion").unwrap(), scope, dialect(input)),
         "from_config" => request::from_config(&config(input)?, s(input, "assertion"))?,
         other => panic!("unknown request kind {other}"),
@@ -241,7 +247,8 @@ fn retry(input: &Value) -> Value {
     let p = &input["policy"];
     let mut policy = match s(p, "style").unwrap_or("kafka-java") {
         "librdkafka" => RetryPolicy::librdkafka(),
-        _ => RetryPolicy::kafka_java(p["backoff_ms"].as_u64().unwrap_or(100), p["max_ms"].as_u64().unwrap_or(10_000)).unwrap(),
+        _ => RetryPolicy::kafka_java(p["backoff_ms"].as_u64().unwrap_or(100), p["max_ms"].as_u64().unwrap_or(10_000))
+            .unwrap(),
     };
     policy.jitter = p["jitter"].as_f64().unwrap_or(0.0);
     let start = input["start_ms"].as_u64().unwrap_or(0);
@@ -251,7 +258,10 @@ fn retry(input: &Value) -> Value {
         .unwrap()
         .iter()
         .map(|f| {
-            let failure = Failure { status: f["status"].as_u64().map(|v| u16::try_from(v).unwrap()), retry_after: s(f, "retry_after") };
+            let failure = Failure {
+                status: f["status"].as_u64().map(|v| u16::try_from(v).unwrap()),
+                retry_after: s(f, "retry_after"),
+            };
             state.next_delay_ms(f["at_ms"].as_u64().unwrap(), failure, f["random"].as_f64().unwrap_or(0.0)).into()
         })
         .collect();
@@ -260,6 +270,11 @@ fn retry(input: &Value) -> Value {
 
 fn prebuilt(input: &Value) -> Result<Value, Error> {
     let margin = u32::try_from(input["margin_seconds"].as_u64().unwrap_or(30)).unwrap();
-    let checked = check_prebuilt_assertion(s(input, "contents").unwrap(), input["now_ms"].as_u64().unwrap(), margin, mode(input))?;
+    let checked = check_prebuilt_assertion(
+        s(input, "contents").unwrap(),
+        input["now_ms"].as_u64().unwrap(),
+        margin,
+        mode(input),
+    )?;
     Ok(json!({ "expires_at": checked.expires_at, "value": checked.value.expose() }))
 }

@@ -1,0 +1,56 @@
+# oauthbearer task runner. `make` lists the targets; `make test` is the README's test command.
+# One cargo target dir (./target) is shared by every build.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+CARGO ?= cargo
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The feature set every native test build uses: both signing backends, so each test runs on both.
+FEATURES := --all-features
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+.PHONY: setup
+setup: ## Install what the build and tests need (rustup target, Python venv with the peers)
+	rustup target add wasm32-wasip2
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r tests/peers/requirements.txt
+
+.PHONY: test
+test: setup lint rust-test vectors-check wasm-check peers-test ## Set up and run every test
+	@echo "make test: all suites passed"
+
+.PHONY: lint
+lint: ## rustfmt --check and clippy with warnings as errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy -q $(FEATURES) --all-targets -- -D warnings
+
+.PHONY: rust-test
+rust-test: ## Core unit, integration, vector and doc tests on both backends
+	$(CARGO) test $(FEATURES) -p oauthbearer
+
+.PHONY: vectors
+vectors: ## Regenerate tests/vectors/ from the core
+	$(CARGO) run -q $(FEATURES) -p oauthbearer --example gen_vectors
+
+.PHONY: vectors-check
+vectors-check: ## Fail if tests/vectors/ differs from what the core generates
+	$(CARGO) run -q $(FEATURES) -p oauthbearer --example gen_vectors -- --check
+
+.PHONY: wasm-check
+wasm-check: ## The core builds for wasm32-wasip2 with the RustCrypto backend and no file system
+	$(CARGO) build -q -p oauthbearer --target wasm32-wasip2 --no-default-features --features rust_crypto
+
+.PHONY: peers-test
+peers-test: ## PyJWT verifies our assertions; Python reads back our request bodies
+	$(CARGO) build -q $(FEATURES) -p oauthbearer --example sign_samples
+	SIGN_SAMPLES=target/debug/examples/sign_samples $(PY) -m pytest -q tests/peers
+
+.PHONY: bench
+bench: setup ## Signing benchmarks next to openssl speed and PyJWT; rewrites BENCHMARKS.md
+	bash bench/run.sh
