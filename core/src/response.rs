@@ -186,15 +186,55 @@ pub fn kafka_format_error_message(body: &str) -> String {
 }
 
 /// Cuts `text` to [`MAX_RESPONSE_SNIPPET`] characters (Kafka's wording) and redacts anything
-/// token-shaped.
+/// token-shaped, plus the value of every member named like a credential when `text` is JSON.
 pub fn snippet(text: &str) -> String {
-    let redacted = redact(text);
+    let redacted = redact(&redact_secret_members(text));
     let total = redacted.chars().count();
     if total <= MAX_RESPONSE_SNIPPET {
         return redacted;
     }
     let cut: String = redacted.chars().take(MAX_RESPONSE_SNIPPET).collect();
     format!("{cut} (trimmed to first {MAX_RESPONSE_SNIPPET} characters out of {total} total)")
+}
+
+/// JSON member names whose string values are credentials whatever their shape.
+const SECRET_MEMBERS: &[&str] = &[
+    "access_token",
+    "id_token",
+    "refresh_token",
+    "client_secret",
+    "client_assertion",
+    "assertion",
+    "password",
+    "private_key",
+    "code",
+];
+
+/// Replaces, in `text` as written, the quoted string values of [`SECRET_MEMBERS`] found anywhere in
+/// it when it parses as JSON. Textual replacement keeps the body's own formatting (Kafka's message
+/// shows the body as received) while short or oddly shaped credentials still disappear.
+fn redact_secret_members(text: &str) -> String {
+    fn collect<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+        match value {
+            Value::Object(map) => {
+                for (name, v) in map {
+                    match v {
+                        Value::String(s) if SECRET_MEMBERS.contains(&name.to_ascii_lowercase().as_str()) => out.push(s),
+                        other => collect(other, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
+            _ => {}
+        }
+    }
+    let Ok(root) = serde_json::from_str::<Value>(text) else { return text.to_owned() };
+    let mut secrets = Vec::new();
+    collect(&root, &mut secrets);
+    secrets.iter().filter(|s| !s.is_empty()).fold(text.to_owned(), |acc, secret| {
+        let quoted = Value::String((*secret).to_owned()).to_string();
+        acc.replace(&quoted, "\"[redacted]\"")
+    })
 }
 
 /// Replaces token-shaped runs with `[redacted]`: a JWT/JWS/JWE (two or more dots between
@@ -249,6 +289,15 @@ mod tests {
         );
         assert_eq!(kafka_format_error_message(r#"{"status":"x"}"#), r#"{"status":"x"}"#);
         assert_eq!(kafka_format_error_message("Bad Gateway"), "{Bad Gateway}");
+    }
+
+    #[test]
+    fn redacts_credential_members_of_any_shape() {
+        assert_eq!(
+            snippet(r#"{"token_type":"Bearer", "refresh_token":"abc","nested":{"Client_Secret":"x y"}}"#),
+            r#"{"token_type":"Bearer", "refresh_token":"[redacted]","nested":{"Client_Secret":"[redacted]"}}"#
+        );
+        assert_eq!(snippet("not json abc"), "not json abc");
     }
 
     #[test]

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Signing benchmarks: the core (criterion, both backends), `openssl speed` on one core, and
+# PyJWT + cryptography, measured in the same run on the same machine. Rewrites BENCHMARKS.md.
+# Usage: bench/run.sh [seconds-per-measurement]   (default 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER=${1:-3}
+OUT=target/bench-run
+mkdir -p "$OUT"
+PY=${PY:-.venv/bin/python}
+
+echo "== core (criterion, cached signers, both backends)" >&2
+cargo bench -q --all-features -p oauthbearer --bench sign -- \
+  --warm-up-time 1 --measurement-time "$SECONDS_PER" --noplot >"$OUT/criterion.txt"
+
+echo "== openssl speed (one process, one core)" >&2
+openssl speed -seconds "$SECONDS_PER" rsa2048 ecdsap256 >"$OUT/openssl.txt" 2>/dev/null
+openssl version >"$OUT/openssl-version.txt"
+
+echo "== PyJWT + cryptography (key objects reused)" >&2
+"$PY" bench/pyjwt_sign.py "$SECONDS_PER" >"$OUT/pyjwt.json"
+
+"$PY" bench/report.py "$OUT" >BENCHMARKS.md
+echo "wrote BENCHMARKS.md" >&2
