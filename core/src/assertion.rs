@@ -79,6 +79,18 @@ impl Claims {
     pub fn kafka_defaults() -> Self {
         Self { exp_seconds: 300, nbf_seconds: 60, ..Self::default() }
     }
+
+    /// The claims a parsed configuration asks for.
+    pub fn from_config(assertion: &crate::config::AssertionConfig) -> Self {
+        Self {
+            iss: assertion.iss.clone(),
+            sub: assertion.sub.clone(),
+            aud: assertion.aud.clone(),
+            exp_seconds: assertion.exp_seconds,
+            nbf_seconds: assertion.nbf_seconds,
+            jti_include: assertion.jti_include,
+        }
+    }
 }
 
 /// How the assertion is built beyond the claims.
@@ -196,15 +208,7 @@ impl AssertionSigner {
             }
             (None, None) => None,
         };
-        let claims = Claims {
-            iss: a.iss.clone(),
-            sub: a.sub.clone(),
-            aud: a.aud.clone(),
-            exp_seconds: a.exp_seconds,
-            nbf_seconds: a.nbf_seconds,
-            jti_include: a.jti_include,
-        };
-        Self::new(signing_key, claims, template, AssertionOptions { dialect: config.dialect, ..options })
+        Self::new(signing_key, Claims::from_config(a), template, AssertionOptions { dialect: config.dialect, ..options })
     }
 
     /// The signing key.

@@ -220,15 +220,7 @@ impl FileAssertionSource {
         template: Option<Arc<AssertionTemplate>>,
         mode: Mode,
     ) -> Result<AssertionSigner> {
-        let a = &config.assertion;
-        let claims = crate::assertion::Claims {
-            iss: a.iss.clone(),
-            sub: a.sub.clone(),
-            aud: a.aud.clone(),
-            exp_seconds: a.exp_seconds,
-            nbf_seconds: a.nbf_seconds,
-            jti_include: a.jti_include,
-        };
+        let claims = crate::assertion::Claims::from_config(&config.assertion);
         let options = crate::assertion::AssertionOptions { dialect: config.dialect, mode, ..Default::default() };
         AssertionSigner::new(key.clone(), claims, template.map(|t| (*t).clone()), options)
     }
