@@ -208,7 +208,12 @@ impl AssertionSigner {
             }
             (None, None) => None,
         };
-        Self::new(signing_key, Claims::from_config(a), template, AssertionOptions { dialect: config.dialect, ..options })
+        Self::new(
+            signing_key,
+            Claims::from_config(a),
+            template,
+            AssertionOptions { dialect: config.dialect, ..options },
+        )
     }
 
     /// The signing key.
