@@ -47,9 +47,9 @@ wasm-check: ## The core builds for wasm32-wasip2 with the RustCrypto backend and
 	$(CARGO) build -q -p oauthbearer --target wasm32-wasip2 --no-default-features --features rust_crypto
 
 .PHONY: peers-test
-peers-test: ## PyJWT verifies our assertions; Python reads back our request bodies
-	$(CARGO) build -q $(FEATURES) -p oauthbearer --example sign_samples
-	SIGN_SAMPLES=target/debug/examples/sign_samples $(PY) -m pytest -q tests/peers
+peers-test: ## PyJWT, the AWS MSK signer and json.dumps check our assertions, tokens and bodies
+	$(CARGO) build -q $(FEATURES) -p oauthbearer --example sign_samples --example run_ops
+	SIGN_SAMPLES=target/debug/examples/sign_samples RUN_OPS=target/debug/examples/run_ops $(PY) -m pytest -q tests/peers
 
 .PHONY: bench
 bench: setup ## Signing benchmarks next to openssl speed and PyJWT; rewrites BENCHMARKS.md

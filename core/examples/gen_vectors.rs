@@ -590,6 +590,461 @@ fn template_cases() -> Vec<Value> {
     ]
 }
 
+const GOOGLE_NOW: u64 = 1_704_067_200_000;
+const PRINCIPAL: &str = "kafka-client@demo-proj.iam.gserviceaccount.com";
+const AKID: &str = "AKIAIOSFODNN7EXAMPLE";
+const AWS_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+fn providers() -> Vec<Value> {
+    let mut out = Vec::new();
+    let g = |name: &str, style: &str, principal: &str, now: u64| {
+        case(
+            name,
+            "google_token",
+            json!({
+                "access_token": "ya29.FAKE-ACCESS-TOKEN", "expires_at_ms": 1_704_070_800_000u64,
+                "principal": principal, "now_ms": now, "style": style,
+            }),
+        )
+    };
+    for style in ["google-java", "google-python", "kafka-auth-handler"] {
+        out.push(g(&format!("Google {style}: reference vector"), style, PRINCIPAL, GOOGLE_NOW));
+        out.push(g(
+            &format!("Google {style}: fractional now, escaped principal"),
+            style,
+            "principal://iam.googleapis.com/a=b&c<d>'é",
+            GOOGLE_NOW + 977,
+        ));
+    }
+    out.push(g("Google: GKE pool id refused", "google-java", "proj.svc.id.goog", GOOGLE_NOW));
+    out.push(g("Google: empty principal refused", "google-java", "", GOOGLE_NOW));
+    out.push(g("Google: unknown style", "go", PRINCIPAL, GOOGLE_NOW));
+    let url = "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/target@proj.iam.gserviceaccount.com:generateAccessToken";
+    for (name, creds, over) in [
+        (
+            "service_account",
+            json!({"type": "service_account", "client_email": PRINCIPAL, "private_key": "-----BEGIN PRIVATE KEY-----..."}),
+            None,
+        ),
+        (
+            "impersonated_service_account",
+            json!({"type": "impersonated_service_account", "service_account_impersonation_url": url, "delegates": []}),
+            None,
+        ),
+        (
+            "external_account with impersonation",
+            json!({"type": "external_account", "service_account_impersonation_url": url, "credential_source": {"file": "/t"}}),
+            None,
+        ),
+        (
+            "external_account without impersonation",
+            json!({"type": "external_account", "audience": "//iam.googleapis.com/x", "credential_source": {"file": "/t"}}),
+            None,
+        ),
+        ("authorized_user", json!({"type": "authorized_user", "client_id": "x", "refresh_token": "r"}), None),
+        (
+            "override wins",
+            json!({"type": "authorized_user"}),
+            Some("principal://iam.googleapis.com/locations/global/workforcePools/p/subject/s"),
+        ),
+        (
+            "override validated",
+            json!({"type": "service_account", "client_email": PRINCIPAL}),
+            Some("ns/sa@proj.svc.id.goog"),
+        ),
+        ("unsupported type", json!({"type": "gdch_service_account"}), None),
+        ("service_account without email", json!({"type": "service_account"}), None),
+    ] {
+        out.push(case(
+            &format!("principal: {name}"),
+            "google_principal",
+            json!({ "credentials_json": creds.to_string(), "override": over }),
+        ));
+    }
+    out.push(case(
+        "principal: metadata server (no JSON)",
+        "google_principal",
+        json!({ "credentials_json": null, "override": null }),
+    ));
+    out.push(case("principal: not JSON", "google_principal", json!({ "credentials_json": "{", "override": null })));
+
+    let msk = |name: &str, region: &str, token: Option<&str>, extra: Value| {
+        let mut input = json!({
+            "access_key_id": AKID, "secret_access_key": AWS_SECRET, "session_token": token,
+            "region": region, "now_ms": GOOGLE_NOW,
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            input[k] = v.clone();
+        }
+        case(name, "msk_token", input)
+    };
+    let py = json!({ "order": "python", "user_agent": "aws-msk-iam-sasl-signer-python/1.0.2" });
+    out.push(msk(
+        "MSK (a) with_session_token, Python signer",
+        "us-east-1",
+        Some("FwoGZXIvYXdzEXAMPLE/+=="),
+        py.clone(),
+    ));
+    out.push(msk("MSK (b) no_session_token, Python signer", "us-east-1", None, py.clone()));
+    out.push(msk("MSK (c) eu_central_1, Python signer", "eu-central-1", Some("SESSIONTOKEN"), py));
+    let js = json!({ "order": "sorted", "user_agent": "aws-msk-iam-sasl-signer-js/1.0.3" });
+    out.push(msk("MSK (a) JS signer", "us-east-1", Some("FwoGZXIvYXdzEXAMPLE/+=="), js.clone()));
+    out.push(msk("MSK (c) JS signer", "eu-central-1", Some("SESSIONTOKEN"), js));
+    out.push(msk(
+        "MSK (a) Go signer",
+        "us-east-1",
+        Some("FwoGZXIvYXdzEXAMPLE/+=="),
+        json!({ "order": "sorted", "user_agent": "aws-msk-iam-sasl-signer-go/1.0.4/go1.19.8" }),
+    ));
+    out.push(msk(
+        "MSK (a) Rust crate",
+        "us-east-1",
+        Some("FwoGZXIvYXdzEXAMPLE/+=="),
+        json!({ "order": "rust", "user_agent": "aws-msk-iam-sasl-signer-rs/1.0.1" }),
+    ));
+    out.push(msk("MSK default user agent", "us-east-1", None, json!({})));
+    out.push(msk("MSK without user agent", "us-east-1", None, json!({ "user_agent": null })));
+    out.push(msk("MSK credentials live 600.5 s: whole seconds (the JS signer writes 600.5)", "us-east-1", Some("SESSIONTOKEN"), json!({ "credentials_expire_at_ms": GOOGLE_NOW + 600_500, "order": "sorted", "user_agent": "aws-msk-iam-sasl-signer-js/1.0.3" })));
+    out.push(msk(
+        "MSK credentials expire in 30 s: refused",
+        "us-east-1",
+        Some("S"),
+        json!({ "credentials_expire_at_ms": GOOGLE_NOW + 30_000 }),
+    ));
+    out.push(msk(
+        "MSK credentials expired: refused",
+        "us-east-1",
+        Some("S"),
+        json!({ "credentials_expire_at_ms": GOOGLE_NOW - 1 }),
+    ));
+    out.push(msk(
+        "MSK floor lowered to 10 s",
+        "us-east-1",
+        Some("S"),
+        json!({ "credentials_expire_at_ms": GOOGLE_NOW + 30_000, "min_credential_lifetime_seconds": 10 }),
+    ));
+    out.push(msk("MSK China partition", "cn-north-1", None, json!({ "domain": "amazonaws.com.cn" })));
+    out.push(msk("MSK empty region", "", None, json!({})));
+    out.push(msk("MSK malformed region", "US-East-1", None, json!({})));
+    out.push(case(
+        "MSK empty secret",
+        "msk_token",
+        json!({ "access_key_id": AKID, "secret_access_key": "", "region": "us-east-1", "now_ms": GOOGLE_NOW }),
+    ));
+    out
+}
+
+fn sasl_cases() -> Vec<Value> {
+    let m = |name: &str, token: &str, authzid: Option<&str>, ext: Value| {
+        case(name, "sasl_client_first", json!({ "token": token, "authzid": authzid, "extensions": ext }))
+    };
+    vec![
+        m("Kafka: one extension", "123.345.567", None, json!([["nineteen", "42"]])),
+        m("Kafka: no extensions", "123.345.567", None, json!([])),
+        m("Kafka: authzid", "345", Some("myuser"), json!([])),
+        m(
+            "Confluent Cloud extensions in caller order",
+            "123.345.567",
+            None,
+            json!([["logicalCluster", "lkc-abc123"], ["identityPoolId", "pool-XyZ"]]),
+        ),
+        m("authzid escaping", "t", Some("a=b,c"), json!([])),
+        m("token with a space refused", "a b", None, json!([])),
+        m("reserved extension refused", "t", None, json!([["auth", "x"]])),
+        m("empty extension value refused (Kafka Java)", "t", None, json!([["a", ""]])),
+        case(
+            "server error challenge",
+            "sasl_server_error",
+            json!({ "text": r#"{"status":"invalid_token","scope":"kafka","openid-configuration":"https://idp.example/.well-known/openid-configuration"}"# }),
+        ),
+        case("server error without status", "sasl_server_error", json!({ "text": r#"{"scope":"x"}"# })),
+        case(
+            "Confluent extensions rendered",
+            "confluent_extensions",
+            json!({ "logical_cluster": "lkc-abc123", "identity_pool_id": "pool-XyZ" }),
+        ),
+        case(
+            "Confluent bad cluster id",
+            "confluent_extensions",
+            json!({ "logical_cluster": "lkc abc\u{1}", "identity_pool_id": null }),
+        ),
+    ]
+}
+
+fn jwt(payload: Value) -> String {
+    let e = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    format!("{}.{}.c2ln", e(br#"{"alg":"RS256","typ":"JWT"}"#), e(payload.to_string().as_bytes()))
+}
+
+fn token_cases() -> Vec<Value> {
+    let t = |name: &str, token: String, dialect: &str, extra: Value| {
+        let mut input = json!({ "token": token, "dialect": dialect });
+        for (k, v) in extra.as_object().unwrap() {
+            input[k] = v.clone();
+        }
+        case(name, "check_token", input)
+    };
+    let good = jwt(
+        json!({ "sub": " alice ", "exp": 1_767_229_200.75, "iat": 1_767_225_600, "scope": "kafka.read kafka.write" }),
+    );
+    let none = json!({});
+    let mut out = vec![
+        t("Java: accepted, sub trimmed, exp truncated, scope kept whole", good.clone(), "kafka-java", none.clone()),
+        t("Java: scope split on request (KAFKA-19790)", good.clone(), "kafka-java", json!({ "split_scope": true })),
+        t("librdkafka: accepted, sub not trimmed, no scopes", good.clone(), "librdkafka", none.clone()),
+        t(
+            "Java: scope array",
+            jwt(json!({ "sub": "a", "exp": 2_000_000_000u64, "scope": ["x", " y "] })),
+            "kafka-java",
+            none.clone(),
+        ),
+        t(
+            "Java: duplicate scopes",
+            jwt(json!({ "sub": "a", "exp": 2_000_000_000u64, "scope": ["x", "x"] })),
+            "kafka-java",
+            none.clone(),
+        ),
+        t(
+            "Java: custom sub claim",
+            jwt(json!({ "client_id": "svc", "exp": 2_000_000_000u64 })),
+            "kafka-java",
+            json!({ "sub_claim": "client_id" }),
+        ),
+        t("Java: boolean sub becomes \"true\"", jwt(json!({ "sub": true, "exp": 1 })), "kafka-java", none.clone()),
+        t("Java: missing exp", jwt(json!({ "sub": "a" })), "kafka-java", none.clone()),
+        t("Java: string exp (Java crashes)", jwt(json!({ "sub": "a", "exp": "1" })), "kafka-java", none.clone()),
+        t("Java: numeric sub (Java crashes)", jwt(json!({ "sub": 7, "exp": 1 })), "kafka-java", none.clone()),
+        t("Java: blank sub", jwt(json!({ "sub": " ", "exp": 1 })), "kafka-java", none.clone()),
+        t("Java: negative iat", jwt(json!({ "sub": "a", "exp": 1, "iat": -5 })), "kafka-java", none.clone()),
+        t(
+            "Java: unsigned token (trailing empty part)",
+            "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIiwiZXhwIjoxfQ.".into(),
+            "kafka-java",
+            none.clone(),
+        ),
+        t("Java: opaque token", "ya29.a0AfH6SMB".into(), "kafka-java", none.clone()),
+        t("Java: standard base64 refused", "a.eyJ+/.c".into(), "kafka-java", none.clone()),
+        t(
+            "librdkafka: unsigned token accepted",
+            "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIiwiZXhwIjoxfQ.".into(),
+            "librdkafka",
+            none.clone(),
+        ),
+        t("librdkafka: exp 0", jwt(json!({ "sub": "a", "exp": 0 })), "librdkafka", none.clone()),
+        t(
+            "librdkafka: string exp (librdkafka reads NaN)",
+            jwt(json!({ "sub": "a", "exp": "x" })),
+            "librdkafka",
+            none.clone(),
+        ),
+        t("librdkafka: empty sub", jwt(json!({ "sub": "", "exp": 5 })), "librdkafka", none),
+        t("expired at now", good.clone(), "kafka-java", json!({ "now_ms": 1_767_229_200_000u64 })),
+        t("valid with skew", good, "kafka-java", json!({ "now_ms": 1_767_229_000_000u64, "skew_ms": 30_000 })),
+    ];
+    let r = |name: &str, input: Value| case(name, "refresh", input);
+    let now = 1_767_225_600_000u64;
+    out.extend([
+        r("Java: one-hour token, no jitter", json!({ "now_ms": now, "expires_at_ms": now + 3_600_000, "issued_at_ms": now, "jitter01": 0.0 })),
+        r("Java: one-hour token, full jitter", json!({ "now_ms": now, "expires_at_ms": now + 3_600_000, "issued_at_ms": now, "jitter01": 0.999 })),
+        r("Java: clamped to the end buffer", json!({ "now_ms": now, "expires_at_ms": now + 3_600_000, "config": { "window_factor": 0.95 }, "jitter01": 0.5 })),
+        r("Java: clamped to the minimum period", json!({ "now_ms": now, "expires_at_ms": now + 3_600_000, "issued_at_ms": now - 20_000_000, "jitter01": 0.0 })),
+        r("Java: short token ignores the buffers", json!({ "now_ms": now, "expires_at_ms": now + 300_000, "jitter01": 0.2 })),
+        r("Java: expired token retries in 10 s", json!({ "now_ms": now, "expires_at_ms": now - 1 })),
+        r("librdkafka: 80 %", json!({ "client": "librdkafka", "now_ms": now, "expires_at_ms": now + 3_600_000 })),
+    ]);
+    let b = |name: &str, style: &str, now: u64| {
+        case(
+            name,
+            "endpoint_body",
+            json!({ "token": "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln", "expires_at_ms": 1_704_070_800_000u64, "now_ms": now, "style": style }),
+        )
+    };
+    out.extend([
+        b("endpoint: RFC 6749", "rfc6749", GOOGLE_NOW + 500),
+        b("endpoint: Google Python (float)", "google-python", GOOGLE_NOW + 123),
+        b("endpoint: kafka-auth-handler (sorted, int)", "kafka-auth-handler", GOOGLE_NOW),
+        b("endpoint: expired token, expires_in 0", "rfc6749", 1_704_070_900_000),
+    ]);
+    out
+}
+
+fn issuer_cases() -> Vec<Value> {
+    let issuer_url = "http://127.0.0.1:14293";
+    let mut out = Vec::new();
+    for (alg, key) in [
+        ("ES256", "ec-p256.pkcs8.pem"),
+        ("RS256", "rsa2048.pkcs8.pem"),
+        ("EdDSA", "ed25519.pkcs8.pem"),
+        ("PS256", "rsa2048.pkcs1.pem"),
+    ] {
+        out.push(case(&format!("issuer {alg}"), "issuer", json!({
+            "key_file": key, "alg": alg, "issuer": issuer_url, "subject": "kafka-client", "audience": "kafka-broker",
+            "scope": "kafka", "lifetime_seconds": 3600, "now_ms": NOW_MS, "jti": JTI,
+        })));
+    }
+    out.push(case("issuer: key does not fit alg", "issuer", json!({
+        "key_file": "ec-p256.pkcs8.pem", "alg": "RS256", "issuer": issuer_url, "subject": "s", "lifetime_seconds": 60, "now_ms": NOW_MS,
+    })));
+    // Client assertions signed by the core (deterministic RS256 / EdDSA), checked by the issuer.
+    let token_url = format!("{issuer_url}/token");
+    let signed = |key: &str, alg: &str, sub: &str, aud: &str| -> String {
+        let out = vectors::run(
+            "sign_assertion",
+            &json!({
+                "key_file": key, "now_ms": NOW_MS, "jti": JTI,
+                "properties": {
+                    "sasl.oauthbearer.token.endpoint.url": token_url, KEY: "/k", "sasl.oauthbearer.assertion.algorithm": alg,
+                    ISS_KEY: "kafka-client", "sasl.oauthbearer.assertion.claim.sub": sub,
+                    "sasl.oauthbearer.assertion.claim.aud": aud, "sasl.oauthbearer.assertion.claim.jti.include": "true",
+                },
+            }),
+        );
+        out["assertion"].as_str().unwrap().to_owned()
+    };
+    let body = |assertion: &str| {
+        vectors::run("token_request", &json!({ "kind": "client_assertion", "assertion": assertion }))["body"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let jwk = |file: &str| {
+        let key =
+            oauthbearer::PrivateKey::from_bytes(&std::fs::read(vectors::keys_dir().join(file)).unwrap(), None).unwrap();
+        Value::Object(key.public_jwk())
+    };
+    let clients = json!([
+        { "client_id": "kafka-client", "jwks": [jwk("rsa2048.pkcs8.pem"), jwk("ed25519.pkcs8.pem")] },
+        { "client_id": "secret-client", "secret": "s3cret" },
+    ]);
+    let v = |name: &str, body: String, extra: Value| {
+        let mut input = json!({ "body": body, "clients": clients, "audiences": [token_url, issuer_url], "now_ms": NOW_MS + 10_000 });
+        for (k, val) in extra.as_object().unwrap() {
+            input[k] = val.clone();
+        }
+        case(name, "verify_client_assertion", input)
+    };
+    let rs = signed("rsa2048.pkcs8.pem", "RS256", "kafka-client", &token_url);
+    out.extend([
+        v("assertion RS256 accepted", body(&rs), json!({})),
+        v(
+            "assertion EdDSA accepted",
+            body(&signed("ed25519.pkcs8.pem", "EdDSA", "kafka-client", &token_url)),
+            json!({}),
+        ),
+        v("assertion replayed", body(&rs), json!({ "seen_jtis": [JTI] })),
+        v("assertion expired", body(&rs), json!({ "now_ms": NOW_MS + 400_000 })),
+        v(
+            "assertion sub is not the client",
+            body(&signed("rsa2048.pkcs8.pem", "RS256", "someone-else", &token_url)),
+            json!({}),
+        ),
+        v(
+            "assertion for another audience",
+            body(&signed("rsa2048.pkcs8.pem", "RS256", "kafka-client", "https://other/token")),
+            json!({}),
+        ),
+        v(
+            "assertion signed by an unregistered key",
+            body(&signed("ed25519.pkcs8.pem", "EdDSA", "kafka-client", &token_url)),
+            json!({ "clients": [{ "client_id": "kafka-client", "jwks": [jwk("rsa2048.pkcs8.pem")] }] }),
+        ),
+        v(
+            "client secret (Basic)",
+            "grant_type=client_credentials".into(),
+            json!({ "authorization": "Basic c2VjcmV0LWNsaWVudDpzM2NyZXQ=" }),
+        ),
+        v(
+            "client secret (post)",
+            "grant_type=client_credentials&client_id=secret-client&client_secret=s3cret".into(),
+            json!({}),
+        ),
+        v(
+            "wrong client secret",
+            "grant_type=client_credentials&client_id=secret-client&client_secret=nope".into(),
+            json!({}),
+        ),
+        v("wrong grant type", "grant_type=password".into(), json!({})),
+    ]);
+    out
+}
+
+fn explain_cases() -> Vec<Value> {
+    let e = |name: &str, dialect: &str, props: Value, context: Value| {
+        case(name, "explain", json!({ "properties": props, "dialect": dialect, "context": context }))
+    };
+    vec![
+        e(
+            "Java: forgot the login handler",
+            "kafka-java",
+            json!({ "sasl.mechanism": "OAUTHBEARER", "security.protocol": "SASL_SSL" }),
+            json!({}),
+        ),
+        e(
+            "Java: Google's README on Kafka 4 (Beam)",
+            "kafka-java",
+            json!({
+                "sasl.mechanism": "OAUTHBEARER",
+                "sasl.login.callback.handler.class": "org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerLoginCallbackHandler",
+                "sasl.oauthbearer.token.endpoint.url": "http://localhost:14293",
+                "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId=\"admin\" clientSecret=\"unused\";",
+            }),
+            json!({ "kafka_version": [4, 1] }),
+        ),
+        e(
+            "Java: KIP-1258 key without iss, PKCS#1 key, lowercase alg, JDK 17",
+            "kafka-java",
+            json!({
+                "sasl.mechanism": "OAUTHBEARER",
+                "sasl.login.callback.handler.class": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
+                "sasl.oauthbearer.token.endpoint.url": "https://idp.example/token",
+                "sasl.oauthbearer.assertion.private.key.file": "/etc/kafka/key.pem",
+                "sasl.oauthbearer.assertion.algorithm": "rs256",
+                "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId=\"c\" clientSecret=\"s\";",
+            }),
+            json!({ "private_key": "-----BEGIN RSA PRIVATE KEY-----\n...", "java_version": 17 }),
+        ),
+        e(
+            "Java: encrypted PKCS#8 on JDK 17, assertion longer than the IdP allows",
+            "kafka-java",
+            json!({
+                "sasl.mechanism": "OAUTHBEARER",
+                "sasl.login.callback.handler.class": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
+                "sasl.oauthbearer.token.endpoint.url": "https://idp.example/token",
+                "sasl.oauthbearer.assertion.private.key.file": "/etc/kafka/key.pem",
+                "sasl.oauthbearer.assertion.private.key.passphrase": "p",
+                "sasl.oauthbearer.assertion.claim.iss": "c",
+                "sasl.oauthbearer.assertion.claim.sub": "c",
+                "sasl.oauthbearer.assertion.claim.aud": "https://idp.example/token",
+                "sasl.oauthbearer.assertion.exp.seconds": "900",
+            }),
+            json!({ "private_key": "-----BEGIN ENCRYPTED PRIVATE KEY-----\n...", "java_version": 17, "idp_max_assertion_lifetime_seconds": 600 }),
+        ),
+        e("Java: bare token from the endpoint", "kafka-java", json!({}), json!({ "token": "ya29.a0AfH6SMBopaque" })),
+        e(
+            "librdkafka: unsecure JWT and ES256",
+            "librdkafka",
+            json!({
+                "sasl.mechanism": "OAUTHBEARER", "enable.sasl.oauthbearer.unsecure.jwt": "true", "sasl.oauthbearer.assertion.algorithm": "ES256",
+            }),
+            json!({}),
+        ),
+        e(
+            "Java: clean KIP-1258 config",
+            "kafka-java",
+            json!({
+                "sasl.mechanism": "OAUTHBEARER",
+                "sasl.login.callback.handler.class": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
+                "sasl.oauthbearer.token.endpoint.url": "https://idp.example/token",
+                "sasl.oauthbearer.assertion.private.key.file": "/etc/kafka/key.pem",
+                "sasl.oauthbearer.assertion.claim.iss": "c",
+                "sasl.oauthbearer.assertion.claim.sub": "c",
+                "sasl.oauthbearer.assertion.claim.aud": "https://idp.example/token",
+            }),
+            json!({ "kafka_version": [4, 3], "private_key": "-----BEGIN PRIVATE KEY-----\n..." }),
+        ),
+    ]
+}
+
 fn main() {
     let results = [
     write("keys.json", "Key parsing: key_type, RFC 7638 thumbprint, public JWK, or the error code.", keys()),
@@ -609,6 +1064,11 @@ fn main() {
     ),
     write("jaas.json", "sasl.jaas.config parsing.", jaas_cases()),
     write("templates.json", "Assertion template files per dialect.", template_cases()),
+    write("providers.json", "Google Managed Kafka tokens (three styles), Google principals, AWS MSK IAM tokens.", providers()),
+    write("sasl.json", "SASL/OAUTHBEARER client-first messages (hex), server errors, Confluent extensions.", sasl_cases()),
+    write("tokens.json", "Access-token checks as Kafka Java and librdkafka do them, refresh schedules, endpoint bodies.", token_cases()),
+    write("issuer.json", "Local issuer: JWKS, discovery, access tokens; client authentication by assertion or secret.", issuer_cases()),
+    write("explain.json", "Configuration traps found by explain: severity and code.", explain_cases()),
     ];
     if std::env::args().any(|a| a == "--check") && results.contains(&false) {
         eprintln!("tests/vectors/ is out of date with the core: run `make vectors` and review the diff");

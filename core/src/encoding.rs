@@ -20,6 +20,11 @@ pub fn b64std(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
 
+/// Decodes standard base64 with padding (HTTP Basic credentials).
+pub fn b64std_decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    STANDARD.decode(text)
+}
+
 /// `java.net.URLEncoder.encode(s, UTF_8)`: `A-Za-z0-9.-*_` kept, space → `+`, everything else
 /// `%XX` (upper-case hex) of its UTF-8 bytes. This is the WHATWG
 /// `application/x-www-form-urlencoded` byte serializer, which `form_urlencoded` implements.

@@ -58,6 +58,28 @@ pub enum ErrorKind {
     InvalidTokenResponse,
     /// A SASL extension name or value is not allowed by RFC 7628 / Kafka.
     InvalidExtension,
+    /// A Kafka principal (Google `sub`) is empty, a GKE workload-identity pool id (`*.svc.id.goog`),
+    /// or neither an email address nor a `principal://` identifier.
+    InvalidPrincipal,
+    /// Cloud credentials are malformed or of a kind that cannot be used (an ADC JSON without its
+    /// fields, an unknown credential type, empty AWS keys).
+    InvalidCredentials,
+    /// The cloud credentials have expired or live less than the configured floor; refresh them first
+    /// rather than minting a token that dies in flight.
+    CredentialsExpiring,
+    /// The AWS region or partition host is empty or malformed.
+    InvalidRegion,
+    /// An access token that the Kafka client would refuse (the message says why, in the client's terms).
+    InvalidToken,
+    /// An access token whose `exp` is not after `now` (plus the allowed skew).
+    TokenExpired,
+    /// A SASL/OAUTHBEARER message (client-first or server error) is malformed.
+    InvalidSaslMessage,
+    /// The local issuer refused a client: unknown client, wrong secret, bad assertion signature or
+    /// claims (RFC 7523 §3).
+    ClientAuthenticationFailed,
+    /// The local issuer has already seen this assertion's `jti`.
+    AssertionReplayed,
     /// The signing backend or the OS random source failed. Not expected with a key that parsed;
     /// no test can provoke it.
     SigningFailed,
@@ -88,6 +110,15 @@ impl ErrorKind {
             Self::TokenResponseError => "token_response_error",
             Self::InvalidTokenResponse => "invalid_token_response",
             Self::InvalidExtension => "invalid_extension",
+            Self::InvalidPrincipal => "invalid_principal",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::CredentialsExpiring => "credentials_expiring",
+            Self::InvalidRegion => "invalid_region",
+            Self::InvalidToken => "invalid_token",
+            Self::TokenExpired => "token_expired",
+            Self::InvalidSaslMessage => "invalid_sasl_message",
+            Self::ClientAuthenticationFailed => "client_authentication_failed",
+            Self::AssertionReplayed => "assertion_replayed",
             Self::SigningFailed => "signing_failed",
         }
     }
@@ -115,6 +146,15 @@ impl ErrorKind {
         Self::TokenResponseError,
         Self::InvalidTokenResponse,
         Self::InvalidExtension,
+        Self::InvalidPrincipal,
+        Self::InvalidCredentials,
+        Self::CredentialsExpiring,
+        Self::InvalidRegion,
+        Self::InvalidToken,
+        Self::TokenExpired,
+        Self::InvalidSaslMessage,
+        Self::ClientAuthenticationFailed,
+        Self::AssertionReplayed,
         Self::SigningFailed,
     ];
 

@@ -40,8 +40,13 @@ pub mod algorithm;
 pub mod assertion;
 pub mod config;
 pub mod encoding;
+pub mod endpoint;
 pub mod error;
+pub mod explain;
+pub mod google;
+pub mod issuer;
 pub mod key;
+pub mod msk;
 #[cfg(feature = "fs")]
 pub mod reload;
 pub mod request;
@@ -50,6 +55,7 @@ pub mod retry;
 pub mod sasl;
 pub mod secret;
 pub mod template;
+pub mod token;
 pub mod x509;
 
 pub use algorithm::Algorithm;

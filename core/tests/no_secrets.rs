@@ -82,3 +82,46 @@ fn templates_requests_and_configs_never_show_secrets() {
     .unwrap();
     assert!(!leaks(&format!("{req:?}")), "{req:?}");
 }
+
+#[test]
+fn provider_and_issuer_paths_never_show_secrets() {
+    use oauthbearer::{google, issuer, msk};
+    let creds = msk::AwsCredentials {
+        access_key_id: "AKIDEXAMPLE".into(),
+        secret_access_key: Secret::new(MARK),
+        session_token: Some(Secret::new(MARK)),
+        expires_at_ms: Some(1),
+    };
+    assert!(!leaks(&format!("{creds:?}")));
+    assert_clean_error(msk::msk_token(&creds, &msk::MskTokenOptions::new("us-east-1"), 10_000), "expired creds");
+    assert_clean_error(msk::msk_token(&creds, &msk::MskTokenOptions::new(""), 0), "no region");
+    let ok = msk::msk_token(
+        &msk::AwsCredentials { expires_at_ms: None, ..creds },
+        &msk::MskTokenOptions::new("us-east-1"),
+        0,
+    )
+    .unwrap();
+    assert!(!leaks(&format!("{ok:?}")), "{ok:?}");
+    let g = google::google_token(MARK, 1, "a@b.example", 0, google::GoogleTokenStyle::GoogleJava).unwrap();
+    assert!(!leaks(&format!("{g:?}")));
+    assert_clean_error(google::google_token(MARK, 1, "", 0, google::GoogleTokenStyle::GoogleJava), "principal");
+    let adc = format!(r#"{{"type":"service_account","private_key":"{MARK}"}}"#);
+    assert_clean_error(google::principal_from_credentials(Some(adc.as_bytes()), None), "adc");
+    let body = format!("grant_type=client_credentials&client_id=c&client_secret={MARK}&client_assertion={MARK}");
+    let req = issuer::parse_client_credentials_request(&body, None).unwrap();
+    assert!(!leaks(&format!("{req:?}")));
+    let clients =
+        [issuer::RegisteredClient { client_id: "c".into(), secret: Some(Secret::new("other")), keys: vec![] }];
+    assert_clean_error(issuer::verify_client_secret("c", MARK, &clients), "secret");
+    let policy = issuer::AssertionPolicy {
+        audiences: vec![],
+        max_lifetime_seconds: 60,
+        clock_skew_seconds: 0,
+        require_jti: false,
+    };
+    let jws = format!("eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJjIiwic3ViIjoiYyJ9.{MARK}");
+    assert_clean_error(
+        issuer::verify_client_assertion(&jws, None, &clients, &policy, 0, &mut |_, _| true),
+        "assertion",
+    );
+}

@@ -21,6 +21,7 @@
 mod jwk;
 mod legacy_pbe;
 mod signer;
+mod verify;
 
 use std::fmt;
 use std::sync::Arc;
@@ -41,6 +42,7 @@ use crate::error::{fail, Error, ErrorKind, Result};
 use crate::secret::Secret;
 
 pub use signer::{Backend, SigningKey};
+pub use verify::VerifyingKey;
 
 const OID_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const OID_RSA_PSS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.10");

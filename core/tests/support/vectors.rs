@@ -14,6 +14,7 @@ use oauthbearer::request::{self, SecretMethod};
 use oauthbearer::response::parse_token_response;
 use oauthbearer::retry::{Failure, RetryPolicy};
 use oauthbearer::template::AssertionTemplate;
+use oauthbearer::{endpoint, explain, google, issuer, msk, sasl, token};
 use oauthbearer::{AssertionSigner, Backend, Config, Error, PrivateKey, Secret, SigningKey};
 use serde_json::{json, Map, Value};
 
@@ -87,9 +88,221 @@ pub fn run(op: &str, input: &Value) -> Value {
         }),
         "template" => AssertionTemplate::parse(s(input, "text").unwrap().as_bytes(), dialect(input))
             .map(|t| json!({ "header": t.header, "payload": t.payload })),
+        "google_token" => google_token(input),
+        "google_principal" => google_principal(input),
+        "msk_token" => msk_token(input),
+        "sasl_client_first" => sasl_client_first(input),
+        "sasl_server_error" => sasl::parse_server_error(s(input, "text").unwrap().as_bytes())
+            .map(|e| json!({ "status": e.status, "scope": e.scope, "openid_configuration": e.openid_configuration })),
+        "confluent_extensions" => {
+            sasl::confluent_extensions(s(input, "logical_cluster").unwrap(), s(input, "identity_pool_id")).map(
+                |ext| json!({ "librdkafka": sasl::extensions_librdkafka(&ext), "jaas": sasl::extensions_jaas(&ext) }),
+            )
+        }
+        "check_token" => check_token(input),
+        "refresh" => Ok(refresh(input)),
+        "endpoint_body" => Ok(json!({ "body": endpoint::token_response_body(
+            s(input, "token").unwrap(),
+            input["expires_at_ms"].as_u64().unwrap(),
+            input["now_ms"].as_u64().unwrap(),
+            s(input, "style").unwrap().parse().unwrap(),
+        ) })),
+        "issuer" => issuer(input),
+        "verify_client_assertion" => verify_client_assertion(input),
+        "explain" => Ok(explain(input)),
         other => panic!("unknown op {other}"),
     };
     result.unwrap_or_else(|e| error(&e))
+}
+
+fn google_token(input: &Value) -> Result<Value, Error> {
+    let t = google::google_token(
+        s(input, "access_token").unwrap(),
+        input["expires_at_ms"].as_u64().unwrap(),
+        s(input, "principal").unwrap(),
+        input["now_ms"].as_u64().unwrap(),
+        s(input, "style").unwrap().parse()?,
+    )?;
+    Ok(json!({ "token": t.token.expose(), "expires_at_ms": t.expires_at_ms, "principal": t.principal }))
+}
+
+fn google_principal(input: &Value) -> Result<Value, Error> {
+    let json = s(input, "credentials_json").map(str::as_bytes);
+    Ok(match google::principal_from_credentials(json, s(input, "override"))? {
+        google::PrincipalSource::Known(p) => json!({ "principal": p }),
+        google::PrincipalSource::HostMustLookUp => json!({ "source": "host_must_look_up" }),
+        google::PrincipalSource::NotInCredentials => json!({ "source": "not_in_credentials" }),
+        _ => json!({ "source": "other" }),
+    })
+}
+
+fn msk_token(input: &Value) -> Result<Value, Error> {
+    let credentials = msk::AwsCredentials {
+        access_key_id: s(input, "access_key_id").unwrap().to_owned(),
+        secret_access_key: Secret::new(s(input, "secret_access_key").unwrap()),
+        session_token: s(input, "session_token").map(Secret::new),
+        expires_at_ms: input["credentials_expire_at_ms"].as_u64(),
+    };
+    let mut options = msk::MskTokenOptions::new(s(input, "region").unwrap());
+    if let Some(domain) = s(input, "domain") {
+        options.domain = domain.to_owned();
+    }
+    if let Some(order) = s(input, "order") {
+        options.order = order.parse()?;
+    }
+    if input.get("user_agent").is_some() {
+        options.user_agent = s(input, "user_agent").map(str::to_owned);
+    }
+    if let Some(floor) = input["min_credential_lifetime_seconds"].as_u64() {
+        options.min_credential_lifetime_seconds = u32::try_from(floor).unwrap();
+    }
+    let t = msk::msk_token(&credentials, &options, input["now_ms"].as_u64().unwrap())?;
+    Ok(json!({
+        "token": t.token.expose(),
+        "signed_url": t.signed_url.expose(),
+        "expires_at_ms": t.expires_at_ms,
+        "expires_seconds": t.expires_seconds,
+    }))
+}
+
+fn sasl_client_first(input: &Value) -> Result<Value, Error> {
+    let extensions: Vec<(String, String)> = input["extensions"]
+        .as_array()
+        .map(|a| a.iter().map(|p| (p[0].as_str().unwrap().to_owned(), p[1].as_str().unwrap().to_owned())).collect())
+        .unwrap_or_default();
+    let pairs: Vec<(&str, &str)> = extensions.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let bytes = sasl::client_first_message(s(input, "token").unwrap(), s(input, "authzid"), &pairs)?;
+    Ok(json!({ "hex": hex_string(&bytes), "length": bytes.len() }))
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn check_token(input: &Value) -> Result<Value, Error> {
+    let mut check = token::TokenCheck::new(dialect(input));
+    if let Some(c) = s(input, "sub_claim") {
+        c.clone_into(&mut check.sub_claim);
+    }
+    if let Some(c) = s(input, "scope_claim") {
+        c.clone_into(&mut check.scope_claim);
+    }
+    check.split_scope = input["split_scope"].as_bool().unwrap_or(false);
+    let accepted = token::check_access_token(s(input, "token").unwrap(), &check)?;
+    if let Some(now) = input["now_ms"].as_u64() {
+        token::check_not_expired(&accepted, now, input["skew_ms"].as_u64().unwrap_or(0))?;
+    }
+    Ok(json!({
+        "principal": accepted.principal,
+        "scopes": accepted.scopes,
+        "expires_at_ms": accepted.expires_at_ms,
+        "issued_at_ms": accepted.issued_at_ms,
+    }))
+}
+
+fn refresh(input: &Value) -> Value {
+    let now = input["now_ms"].as_u64().unwrap();
+    let exp = input["expires_at_ms"].as_u64().unwrap();
+    let d = if s(input, "client") == Some("librdkafka") {
+        token::refresh_at_librdkafka(now, exp)
+    } else {
+        let c = &input["config"];
+        let defaults = token::RefreshConfig::default();
+        let config = token::RefreshConfig {
+            window_factor: c["window_factor"].as_f64().unwrap_or(defaults.window_factor),
+            window_jitter: c["window_jitter"].as_f64().unwrap_or(defaults.window_jitter),
+            min_period_seconds: c["min_period_seconds"].as_u64().unwrap_or(defaults.min_period_seconds),
+            buffer_seconds: c["buffer_seconds"].as_u64().unwrap_or(defaults.buffer_seconds),
+        };
+        token::refresh_at_java(
+            now,
+            exp,
+            input["issued_at_ms"].as_u64(),
+            &config,
+            input["jitter01"].as_f64().unwrap_or(0.0),
+        )
+    };
+    json!({ "at_ms": d.at_ms, "expired": d.expired })
+}
+
+fn local_issuer(input: &Value) -> Result<issuer::LocalIssuer, Error> {
+    let key = read_key(input)?;
+    let alg: oauthbearer::Algorithm = s(input, "alg").unwrap_or("ES256").parse()?;
+    Ok(issuer::LocalIssuer::new(s(input, "issuer").unwrap(), key.signing_key(alg)?))
+}
+
+/// The issuer's documents, and an access token (exact for RS256 and EdDSA; the runner verifies
+/// the others against the JWKS).
+fn issuer(input: &Value) -> Result<Value, Error> {
+    let issuer = local_issuer(input)?;
+    let claims = issuer::AccessTokenClaims {
+        subject: s(input, "subject").unwrap().to_owned(),
+        audience: s(input, "audience").map(str::to_owned),
+        scope: s(input, "scope").map(str::to_owned),
+        lifetime_seconds: u32::try_from(input["lifetime_seconds"].as_u64().unwrap()).unwrap(),
+    };
+    let issued = issuer.sign_access_token(&claims, input["now_ms"].as_u64().unwrap(), s(input, "jti"))?;
+    let parts: Vec<&str> = issued.token.expose().split('.').collect();
+    let mut out = json!({
+        "jwks": issuer.jwks(),
+        "discovery": issuer.discovery(),
+        "signing_input": format!("{}.{}", parts[0], parts[1]),
+        "expires_at_ms": issued.expires_at_ms,
+    });
+    // Peers ask for randomized signatures too (`return_token`); the vector files pin only these.
+    if matches!(s(input, "alg"), Some("RS256" | "EdDSA")) || input["return_token"].as_bool() == Some(true) {
+        out["token"] = issued.token.expose().into();
+    }
+    Ok(out)
+}
+
+fn verify_client_assertion(input: &Value) -> Result<Value, Error> {
+    let clients: Vec<issuer::RegisteredClient> = input["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| issuer::RegisteredClient {
+            client_id: c["client_id"].as_str().unwrap().to_owned(),
+            secret: c["secret"].as_str().map(Secret::new),
+            keys: c["jwks"].as_array().map_or_else(Vec::new, |keys| {
+                keys.iter().map(|k| oauthbearer::key::VerifyingKey::from_jwk(k.as_object().unwrap()).unwrap()).collect()
+            }),
+        })
+        .collect();
+    let policy = issuer::AssertionPolicy {
+        audiences: input["audiences"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()).collect(),
+        max_lifetime_seconds: input["max_lifetime_seconds"].as_u64().unwrap_or(3600),
+        clock_skew_seconds: input["clock_skew_seconds"].as_u64().unwrap_or(30),
+        require_jti: input["require_jti"].as_bool().unwrap_or(false),
+    };
+    let seen: Vec<String> = input["seen_jtis"]
+        .as_array()
+        .map(|a| a.iter().map(|j| j.as_str().unwrap().to_owned()).collect())
+        .unwrap_or_default();
+    let request = issuer::parse_client_credentials_request(s(input, "body").unwrap(), s(input, "authorization"))?;
+    let client_id =
+        issuer::authenticate_client(&request, &clients, &policy, input["now_ms"].as_u64().unwrap(), &mut |jti, _| {
+            !seen.iter().any(|j| j == jti)
+        })?;
+    Ok(json!({ "client_id": client_id }))
+}
+
+fn explain(input: &Value) -> Value {
+    let props = properties(input);
+    let c = &input["context"];
+    let context = explain::ExplainContext {
+        kafka_version: c["kafka_version"]
+            .as_array()
+            .map(|v| (u32::try_from(v[0].as_u64().unwrap()).unwrap(), u32::try_from(v[1].as_u64().unwrap()).unwrap())),
+        java_version: c["java_version"].as_u64().map(|v| u32::try_from(v).unwrap()),
+        private_key: c["private_key"].as_str().map(str::as_bytes),
+        token: c["token"].as_str(),
+        idp_max_assertion_lifetime_seconds: c["idp_max_assertion_lifetime_seconds"]
+            .as_u64()
+            .map(|v| u32::try_from(v).unwrap()),
+    };
+    let findings = explain::explain(props.iter().map(|(k, v)| (k.as_str(), v.as_str())), dialect(input), &context);
+    json!({ "findings": findings.iter().map(|f| json!({ "severity": f.severity.as_str(), "code": f.code })).collect::<Vec<_>>() })
 }
 
 fn parse_key(input: &Value) -> Result<Value, Error> {

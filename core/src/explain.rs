@@ -1,0 +1,325 @@
+//! `explain`: reads a Kafka Java or librdkafka property map (optionally with the key file, a token,
+//! the client's Kafka version and the JDK) and lists the known traps it falls into, each with a
+//! severity, a stable code and a fix. Findings never quote secret values.
+
+use serde_json::Value;
+
+use crate::config::{Config, Dialect, Mode};
+use crate::token::{check_access_token, TokenCheck};
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// The client will fail or authenticate as someone unintended.
+    Error,
+    /// Likely to fail in some environments, or silently not do what the user meant.
+    Warning,
+    /// Worth knowing.
+    Info,
+}
+
+impl Severity {
+    /// `error`, `warning` or `info`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+            Self::Info => "info",
+        }
+    }
+}
+
+/// One problem found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// How bad it is.
+    pub severity: Severity,
+    /// A stable snake_case code (an [`crate::ErrorKind`] code when the configuration does not parse).
+    pub code: String,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub fix: String,
+}
+
+/// What else `explain` may look at.
+#[derive(Clone, Debug, Default)]
+pub struct ExplainContext<'a> {
+    /// The client's Kafka version `(major, minor)` (Java dialect), when known.
+    pub kafka_version: Option<(u32, u32)>,
+    /// The JDK's major version, when known.
+    pub java_version: Option<u32>,
+    /// The contents of the assertion private key file, when the host could read it.
+    pub private_key: Option<&'a [u8]>,
+    /// An access token the client was given (only its shape and claims are examined).
+    pub token: Option<&'a str>,
+    /// The longest assertion lifetime the IdP accepts, in seconds, when known.
+    pub idp_max_assertion_lifetime_seconds: Option<u32>,
+}
+
+const LOGIN_HANDLER: &str = "sasl.login.callback.handler.class";
+const SECURED_PREFIX: &str = "org.apache.kafka.common.security.oauthbearer.secured.";
+
+fn finding(severity: Severity, code: &str, message: impl Into<String>, fix: impl Into<String>) -> Finding {
+    Finding { severity, code: code.to_owned(), message: message.into(), fix: fix.into() }
+}
+
+/// Lists the traps `properties` falls into for `dialect`, most severe first.
+pub fn explain<'a, I>(properties: I, dialect: Dialect, context: &ExplainContext<'_>) -> Vec<Finding>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
+    let props: Vec<(&str, &str)> = properties.into_iter().map(|(k, v)| (k.trim(), v.trim())).collect();
+    let get = |name: &str| props.iter().rev().find(|(k, v)| *k == name && !v.is_empty()).map(|(_, v)| *v);
+    let mut out = Vec::new();
+    let oauthbearer = get("sasl.mechanism").is_some_and(|m| m.eq_ignore_ascii_case("OAUTHBEARER"));
+    let at_least = |major, minor| context.kafka_version.is_none_or(|v| v >= (major, minor));
+
+    match dialect {
+        Dialect::KafkaJava => {
+            let handler = get(LOGIN_HANDLER);
+            if oauthbearer && handler.is_none() {
+                out.push(finding(
+                    Severity::Error,
+                    "unsecured_login_handler",
+                    "sasl.mechanism=OAUTHBEARER without sasl.login.callback.handler.class uses Kafka's unsecured \
+                     development handler (alg none tokens; brokers answer \"No principal name in JWT claim: sub\")",
+                    "set sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
+                ));
+            }
+            for (name, value) in &props {
+                if value.starts_with(SECURED_PREFIX) && at_least(4, 0) {
+                    out.push(finding(
+                        Severity::Error,
+                        "removed_class_name",
+                        format!("{name} names {value}, removed in Kafka 4.0 (KAFKA-18293)"),
+                        format!("use org.apache.kafka.common.security.oauthbearer.{}", &value[SECURED_PREFIX.len()..]),
+                    ));
+                }
+            }
+            if let Some(url) = get("sasl.oauthbearer.token.endpoint.url").filter(|_| at_least(4, 0)) {
+                out.push(finding(
+                    Severity::Warning,
+                    "allowed_urls_required",
+                    "Kafka 4.0+ refuses a token endpoint URL that is not listed, exactly, in the JVM system property \
+                     org.apache.kafka.sasl.oauthbearer.allowed.urls",
+                    format!("start the JVM with -Dorg.apache.kafka.sasl.oauthbearer.allowed.urls={url}"),
+                ));
+            }
+            let files: Vec<&str> = [
+                "sasl.oauthbearer.assertion.file",
+                "sasl.oauthbearer.assertion.private.key.file",
+                "sasl.oauthbearer.assertion.template.file",
+            ]
+            .iter()
+            .filter_map(|n| get(n))
+            .collect();
+            if !files.is_empty() && at_least(4, 1) {
+                out.push(finding(
+                    Severity::Warning,
+                    "allowed_files_required",
+                    "Kafka 4.1+ refuses assertion, key and template files not listed in the JVM system property \
+                     org.apache.kafka.sasl.oauthbearer.allowed.files",
+                    format!("start the JVM with -Dorg.apache.kafka.sasl.oauthbearer.allowed.files={}", files.join(",")),
+                ));
+            }
+            if get("sasl.oauthbearer.assertion.private.key.file").is_some()
+                && get("sasl.oauthbearer.assertion.claim.iss").is_none()
+                && get("sasl.oauthbearer.assertion.file").is_none()
+            {
+                out.push(finding(
+                    Severity::Error,
+                    "kip1258_not_triggered",
+                    "a private key file is set but sasl.oauthbearer.assertion.claim.iss is not, so Kafka ignores the \
+                     key and takes the client-secret path",
+                    "set sasl.oauthbearer.assertion.claim.iss (usually the client id)",
+                ));
+            }
+            if get("sasl.oauthbearer.assertion.private.key.file").is_some()
+                && get("sasl.oauthbearer.assertion.file").is_none()
+            {
+                let missing: Vec<&str> = ["sub", "aud"]
+                    .into_iter()
+                    .filter(|c| get(&format!("sasl.oauthbearer.assertion.claim.{c}")).is_none())
+                    .collect();
+                if !missing.is_empty() && get("sasl.oauthbearer.assertion.template.file").is_none() {
+                    out.push(finding(
+                        Severity::Warning,
+                        "assertion_missing_claims",
+                        format!("the assertion will have no {} claim; RFC 7523 requires sub and aud and most IdPs refuse it", missing.join(" or ")),
+                        format!("set sasl.oauthbearer.assertion.claim.{}", missing.join(" and sasl.oauthbearer.assertion.claim.")),
+                    ));
+                }
+            }
+            if let Some(key) = context.private_key {
+                let text = String::from_utf8_lossy(key);
+                if text.contains("BEGIN RSA PRIVATE KEY") || text.contains("BEGIN EC PRIVATE KEY") {
+                    out.push(finding(
+                        Severity::Error,
+                        "key_format_unsupported_by_java",
+                        "the key file is PKCS#1/SEC1 (\"BEGIN RSA/EC PRIVATE KEY\"); Kafka's Java client reads only PKCS#8 \
+                         and fails with \"Illegal base64 character 2d\"",
+                        "convert it: openssl pkcs8 -topk8 -nocrypt -in key.pem -out key.pkcs8.pem",
+                    ));
+                }
+                if text.contains("BEGIN ENCRYPTED PRIVATE KEY") && context.java_version.is_some_and(|v| v < 21) {
+                    out.push(finding(
+                        Severity::Error,
+                        "pbes2_key_old_jdk",
+                        "an encrypted PKCS#8 key from openssl pkcs8 -topk8 uses PBES2, which JDK 17 cannot read \
+                         (\"PBES2 SecretKeyFactory not available\"); JDK 25 can",
+                        "run on a newer JDK, or re-encrypt with -v1 PBE-SHA1-3DES, or use an unencrypted key with file permissions",
+                    ));
+                }
+            }
+            if let Some(token) = context.token {
+                if let Err(e) = check_access_token(token, &TokenCheck::new(Dialect::KafkaJava)) {
+                    let bare = token.matches('.').count() != 2;
+                    out.push(finding(
+                        Severity::Error,
+                        if bare { "opaque_token_java" } else { "token_refused_by_client" },
+                        format!("Kafka's Java client refuses this token: {}", e.message()),
+                        if bare {
+                            "the Java client needs a JWT (with exp and sub); configure the IdP to issue JWT access tokens"
+                        } else {
+                            "fix the token's claims at the IdP (exp and sub are required)"
+                        },
+                    ));
+                }
+            }
+        }
+        Dialect::Librdkafka => {
+            let oidc = get("sasl.oauthbearer.method").is_some_and(|m| m.eq_ignore_ascii_case("oidc"));
+            let unsecure = get("enable.sasl.oauthbearer.unsecure.jwt").is_some_and(|v| v == "true");
+            if oauthbearer && !oidc {
+                out.push(finding(
+                    if unsecure { Severity::Error } else { Severity::Info },
+                    "unsecured_login_handler",
+                    if unsecure {
+                        "enable.sasl.oauthbearer.unsecure.jwt=true makes librdkafka send unsigned (alg none) tokens"
+                    } else {
+                        "without sasl.oauthbearer.method=oidc the application must set tokens itself (oauthbearer_token_refresh_cb)"
+                    },
+                    "set sasl.oauthbearer.method=oidc with a token endpoint, or register a token refresh callback",
+                ));
+            }
+            if get("sasl.oauthbearer.assertion.algorithm").is_some_and(|a| a.eq_ignore_ascii_case("ES256")) {
+                out.push(finding(
+                    Severity::Error,
+                    "librdkafka_es256_der",
+                    "librdkafka signs ES256 assertions with DER-encoded ECDSA signatures; JWS requires the 64-byte R||S \
+                     form, so IdPs refuse them",
+                    "use RS256 with librdkafka, or sign the assertion with oauthbearer and pass it as a file",
+                ));
+            }
+        }
+    }
+    if let Some(alg) = get("sasl.oauthbearer.assertion.algorithm").filter(|a| a.chars().any(|c| c.is_ascii_lowercase()))
+    {
+        out.push(finding(
+            Severity::Warning,
+            "lowercase_algorithm",
+            format!("assertion algorithm {alg:?} is written into the JWT header as typed; JWS names are case-sensitive and IdPs refuse it"),
+            format!("write it in upper case: {}", alg.to_ascii_uppercase()),
+        ));
+    }
+    if let (Some(max), Some(exp)) = (
+        context.idp_max_assertion_lifetime_seconds,
+        get("sasl.oauthbearer.assertion.exp.seconds").and_then(|s| s.parse::<u32>().ok()).or(Some(300)),
+    ) {
+        if exp > max {
+            out.push(finding(
+                Severity::Error,
+                "assertion_lifetime_too_long",
+                format!("assertions live {exp} s but the IdP accepts at most {max} s"),
+                format!("set sasl.oauthbearer.assertion.exp.seconds={max} or less"),
+            ));
+        }
+    }
+    // Everything the configuration parser refuses (strict mode) is a finding too.
+    if oauthbearer || props.iter().any(|(k, _)| k.starts_with("sasl.oauthbearer.")) {
+        if let Err(e) = Config::from_properties_with(props.iter().copied(), dialect, Mode::Strict) {
+            out.push(finding(Severity::Error, e.code(), e.message(), "see the message"));
+        }
+    }
+    out.sort_by_key(|f| f.severity);
+    out
+}
+
+/// Findings as JSON (`[{"severity","code","message","fix"}]`) for the CLI and the bindings.
+pub fn findings_json(findings: &[Finding]) -> Value {
+    Value::Array(
+        findings
+            .iter()
+            .map(|f| serde_json::json!({ "severity": f.severity.as_str(), "code": f.code, "message": f.message, "fix": f.fix }))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(props: &[(&str, &str)], dialect: Dialect, ctx: &ExplainContext<'_>) -> Vec<String> {
+        explain(props.iter().copied(), dialect, ctx).into_iter().map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn java_traps() {
+        let ctx = ExplainContext { java_version: Some(17), ..Default::default() };
+        let c = codes(
+            &[
+                ("sasl.mechanism", "OAUTHBEARER"),
+                (
+                    "sasl.login.callback.handler.class",
+                    "org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerLoginCallbackHandler",
+                ),
+                ("sasl.oauthbearer.token.endpoint.url", "http://localhost:14293"),
+                ("sasl.oauthbearer.assertion.private.key.file", "/k.pem"),
+                ("sasl.oauthbearer.assertion.algorithm", "rs256"),
+            ],
+            Dialect::KafkaJava,
+            &ExplainContext { private_key: Some(b"-----BEGIN RSA PRIVATE KEY-----"), token: Some("opaque"), ..ctx },
+        );
+        for code in [
+            "removed_class_name",
+            "allowed_urls_required",
+            "allowed_files_required",
+            "kip1258_not_triggered",
+            "assertion_missing_claims",
+            "key_format_unsupported_by_java",
+            "opaque_token_java",
+            "lowercase_algorithm",
+        ] {
+            assert!(c.contains(&code.to_owned()), "{code} missing from {c:?}");
+        }
+        let c = codes(&[("sasl.mechanism", "OAUTHBEARER")], Dialect::KafkaJava, &ExplainContext::default());
+        assert!(c.contains(&"unsecured_login_handler".to_owned()));
+        let c = codes(
+            &[("sasl.oauthbearer.assertion.private.key.file", "/k"), ("sasl.oauthbearer.assertion.claim.iss", "c")],
+            Dialect::KafkaJava,
+            &ExplainContext {
+                private_key: Some(b"-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+                java_version: Some(17),
+                ..Default::default()
+            },
+        );
+        assert!(c.contains(&"pbes2_key_old_jdk".to_owned()), "{c:?}");
+    }
+
+    #[test]
+    fn librdkafka_traps() {
+        let c = codes(
+            &[
+                ("sasl.mechanism", "OAUTHBEARER"),
+                ("enable.sasl.oauthbearer.unsecure.jwt", "true"),
+                ("sasl.oauthbearer.assertion.algorithm", "ES256"),
+            ],
+            Dialect::Librdkafka,
+            &ExplainContext { idp_max_assertion_lifetime_seconds: Some(120), ..Default::default() },
+        );
+        for code in ["unsecured_login_handler", "librdkafka_es256_der", "assertion_lifetime_too_long"] {
+            assert!(c.contains(&code.to_owned()), "{code} missing from {c:?}");
+        }
+    }
+}
