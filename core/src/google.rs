@@ -224,57 +224,51 @@ fn email_in_url(url: &str) -> Option<&str> {
     None
 }
 
-/// A JSON string as `new Gson().toJson` writes it: HTML-safe, so `<`, `>`, `&`, `=`, `'` become
-/// `\u003c`-style escapes, control characters use `\n`-style or `\u00XX` escapes, U+2028/U+2029
-/// are escaped, everything else (including non-ASCII) is written as is.
-pub fn gson_string(s: &str) -> String {
+/// Writes `s` in double quotes with the escapes the three serializers share (`\"`, `\\`, `\n`,
+/// `\r`, `\t`, `\b`, `\f`), handing every other character to `other`.
+fn quote_with(s: &str, other: impl Fn(char, &mut String)) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            '<' | '>' | '&' | '=' | '\'' | '\u{2028}' | '\u{2029}' | '\0'..='\u{1f}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+            c => other(c, &mut out),
         }
     }
     out.push('"');
     out
 }
 
-/// A JSON string as Python's `json.dumps` writes it with `ensure_ascii=True`: `"` and `\` and the
-/// five short control escapes, every other character outside `' '..='~'` as `\uXXXX` (UTF-16,
-/// lower-case hex).
+/// A JSON string as `new Gson().toJson` writes it: HTML-safe, so `<`, `>`, `&`, `=`, `'` become
+/// `\u003c`-style escapes, other control characters and U+2028/U+2029 `\u00XX`-style escapes,
+/// everything else (including non-ASCII) as is.
+pub fn gson_string(s: &str) -> String {
+    quote_with(s, |c, out| match c {
+        '<' | '>' | '&' | '=' | '\'' | '\u{2028}' | '\u{2029}' | '\0'..='\u{1f}' => {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        }
+        c => out.push(c),
+    })
+}
+
+/// A JSON string as Python's `json.dumps` writes it with `ensure_ascii=True`: every character
+/// outside `' '..='~'` without a short escape as `\uXXXX` (UTF-16, lower-case hex).
 pub fn python_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            c => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{unit:04x}");
-                }
+    quote_with(s, |c, out| match c {
+        ' '..='~' => out.push(c),
+        c => {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{unit:04x}");
             }
         }
-    }
-    out.push('"');
-    out
+    })
 }
 
 /// A float as Python's `repr` prints it for the magnitudes of epoch seconds and lifetimes: the
@@ -288,35 +282,22 @@ pub fn python_float(value: f64) -> String {
     }
 }
 
-/// A string as Go's `strconv.Quote` (`%q`) writes it: `\a \b \f \n \r \t \v`, `\"`, `\\`, other
+/// A string as Go's `strconv.Quote` (`%q`) writes it: the shared escapes plus `\a` and `\v`, other
 /// ASCII controls and DEL as `\xXX`, non-printable non-ASCII as `\uXXXX`; printable characters,
 /// including non-ASCII ones, as is. "Printable" follows Go's `unicode.IsPrint` for the categories
 /// that occur in principals: controls, format characters and non-ASCII spaces are escaped.
 pub fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            '\0'..='\u{1f}' | '\u{7f}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if !c.is_ascii() && (c.is_control() || c.is_whitespace() || is_format_char(c)) => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+    quote_with(s, |c, out| match c {
+        '\u{7}' => out.push_str("\\a"),
+        '\u{b}' => out.push_str("\\v"),
+        '\0'..='\u{1f}' | '\u{7f}' => {
+            let _ = write!(out, "\\x{:02x}", c as u32);
         }
-    }
-    out.push('"');
-    out
+        c if !c.is_ascii() && (c.is_control() || c.is_whitespace() || is_format_char(c)) => {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        }
+        c => out.push(c),
+    })
 }
 
 /// Unicode format characters (category Cf) common enough to appear in pasted text.
