@@ -3,7 +3,10 @@
 //! The pure core of the oauthbearer toolkit for Kafka SASL/OAUTHBEARER. It signs KIP-1258 client
 //! assertions (RFC 7523 `private_key_jwt`), builds and parses token requests and responses byte
 //! for byte as Kafka's Java client and librdkafka do, and reads Kafka's configuration with its
-//! exact names, defaults and ranges.
+//! exact names, defaults and ranges. It also formats provider tokens ([`google`] for Google Managed
+//! Kafka, [`msk`] for AWS MSK IAM) and SASL/OAUTHBEARER messages ([`sasl`]), checks access tokens
+//! and schedules refreshes as Kafka clients do ([`token`]), serves as a small local OAuth issuer
+//! ([`issuer`], [`endpoint`]) and explains configuration traps ([`explain`]).
 //!
 //! The core is **pure**: it does no network I/O, never reads a clock (every function that needs
 //! the time takes `now`), holds no global state, and takes randomness only from the OS through
