@@ -26,9 +26,10 @@ test: setup lint rust-test vectors-check wasm-check peers-test ## Set up and run
 	@echo "make test: all suites passed"
 
 .PHONY: lint
-lint: ## rustfmt --check and clippy with warnings as errors
+lint: ## rustfmt --check, clippy and rustdoc (broken links) with warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy -q $(FEATURES) --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps $(FEATURES) -p oauthbearer
 
 .PHONY: rust-test
 rust-test: ## Core unit, integration, vector and doc tests on both backends
