@@ -29,7 +29,7 @@
 use serde_json::{Map, Value};
 
 use crate::config::{AssertionSource, Config, Dialect, GrantPath, Mode};
-use crate::encoding::{b64url, b64url_decode};
+use crate::encoding::{b64url, b64url_json_object, JsonPartError};
 use crate::error::{fail, Error, ErrorKind, Result};
 use crate::key::{PrivateKey, SigningKey};
 use crate::secret::Secret;
@@ -385,12 +385,13 @@ pub fn check_prebuilt_assertion(
         return fail(ErrorKind::InvalidAssertion, "the assertion file must hold a JWT with three non-empty parts");
     }
     let decode = |part: &str, what: &str| -> Result<Map<String, Value>> {
-        let bytes = b64url_decode(part.trim_end_matches('='))
-            .map_err(|_| Error::new(ErrorKind::InvalidAssertion, format!("the assertion's {what} is not base64url")))?;
-        match serde_json::from_slice(&bytes) {
-            Ok(Value::Object(map)) => Ok(map),
-            _ => fail(ErrorKind::InvalidAssertion, format!("the assertion's {what} is not a JSON object")),
-        }
+        b64url_json_object(part.trim_end_matches('=')).map_err(|e| {
+            let problem = match e {
+                JsonPartError::Base64 => "is not base64url",
+                JsonPartError::NotObject => "is not a JSON object",
+            };
+            Error::new(ErrorKind::InvalidAssertion, format!("the assertion's {what} {problem}"))
+        })
     };
     let header = decode(parts[0], "header")?;
     let payload = decode(parts[1], "payload")?;

@@ -15,6 +15,25 @@ pub fn b64url_decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
     URL_SAFE_NO_PAD.decode(text)
 }
 
+/// Why a JWS part did not decode to a JSON object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonPartError {
+    /// The part is not base64url (without padding).
+    Base64,
+    /// The bytes are not a JSON object.
+    NotObject,
+}
+
+/// Decodes one JWS part (header or payload): base64url without padding, then a JSON object.
+/// Callers decide beforehand whether trailing `=` padding is tolerated.
+pub fn b64url_json_object(part: &str) -> Result<serde_json::Map<String, serde_json::Value>, JsonPartError> {
+    let bytes = b64url_decode(part).map_err(|_| JsonPartError::Base64)?;
+    match serde_json::from_slice(&bytes) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        _ => Err(JsonPartError::NotObject),
+    }
+}
+
 /// Standard base64 with padding (Kafka's `Base64.getEncoder()`, used for Basic credentials).
 pub fn b64std(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)

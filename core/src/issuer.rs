@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use sha2::Sha256;
 
 use crate::algorithm::Algorithm;
-use crate::encoding::{b64std_decode, b64url, b64url_decode};
+use crate::encoding::{b64std_decode, b64url, b64url_decode, b64url_json_object};
 use crate::error::{fail, Error, ErrorKind, Result};
 use crate::key::{SigningKey, VerifyingKey};
 use crate::secret::Secret;
@@ -212,13 +212,9 @@ pub fn verify_client_assertion(
         return refused("the client assertion is not a compact JWS");
     }
     let decode = |part: &str| -> Result<Map<String, Value>> {
-        b64url_decode(part)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-            .and_then(|v| v.as_object().cloned())
-            .ok_or_else(|| {
-                Error::new(ErrorKind::ClientAuthenticationFailed, "the client assertion is not base64url JSON")
-            })
+        b64url_json_object(part).map_err(|_| {
+            Error::new(ErrorKind::ClientAuthenticationFailed, "the client assertion is not base64url JSON")
+        })
     };
     let (header, claims) = (decode(parts[0])?, decode(parts[1])?);
     let alg_name = header.get("alg").and_then(Value::as_str).unwrap_or_default();

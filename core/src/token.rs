@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 
 use crate::config::Dialect;
-use crate::encoding::b64url_decode;
+use crate::encoding::{b64url_json_object, JsonPartError};
 use crate::error::{fail, Error, ErrorKind, Result};
 
 /// Which client's checks to apply, and how.
@@ -63,8 +63,7 @@ pub fn check_access_token(token: &str, check: &TokenCheck) -> Result<AcceptedTok
 }
 
 fn decode_part(part: &str) -> Option<Map<String, Value>> {
-    let bytes = b64url_decode(part.trim_end_matches('=')).ok()?;
-    serde_json::from_slice::<Value>(&bytes).ok()?.as_object().cloned()
+    b64url_json_object(part.trim_end_matches('=')).ok()
 }
 
 fn check_java(token: &str, check: &TokenCheck) -> Result<AcceptedToken> {
@@ -80,13 +79,14 @@ fn check_java(token: &str, check: &TokenCheck) -> Result<AcceptedToken> {
     // Base64.getUrlDecoder: padding optional but, when present, correct.
     let unpadded = payload.trim_end_matches('=');
     let padding_ok = payload.len() == unpadded.len() || payload.len() % 4 == 0;
-    let bytes = b64url_decode(unpadded).ok().filter(|_| padding_ok).ok_or_else(|| {
-        Error::new(ErrorKind::InvalidToken, "Could not validate the access token: malformed Base64 URL encoded value")
+    let decoded = if padding_ok { b64url_json_object(unpadded) } else { Err(JsonPartError::Base64) };
+    let claims = decoded.map_err(|e| {
+        let what = match e {
+            JsonPartError::Base64 => "malformed Base64 URL encoded value",
+            JsonPartError::NotObject => "malformed JSON",
+        };
+        Error::new(ErrorKind::InvalidToken, format!("Could not validate the access token: {what}"))
     })?;
-    let claims = serde_json::from_slice::<Value>(&bytes)
-        .ok()
-        .and_then(|v| v.as_object().cloned())
-        .ok_or_else(|| Error::new(ErrorKind::InvalidToken, "Could not validate the access token: malformed JSON"))?;
 
     let scopes = match claims.get(&check.scope_claim) {
         None | Some(Value::Null) => Vec::new(),
