@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::config::{Config, Dialect, Mode};
+use crate::config::{Config, Dialect, Mode, Props};
 use crate::token::{check_access_token, TokenCheck};
 
 /// How bad a finding is.
@@ -70,7 +70,8 @@ where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
     let props: Vec<(&str, &str)> = properties.into_iter().map(|(k, v)| (k.trim(), v.trim())).collect();
-    let get = |name: &str| props.iter().rev().find(|(k, v)| *k == name && !v.is_empty()).map(|(_, v)| *v);
+    let lookup = Props::new(props.iter().copied(), dialect);
+    let get = |name: &str| lookup.value(name);
     let mut out = Vec::new();
     let oauthbearer = get("sasl.mechanism").is_some_and(|m| m.eq_ignore_ascii_case("OAUTHBEARER"));
     let at_least = |major, minor| context.kafka_version.is_none_or(|v| v >= (major, minor));

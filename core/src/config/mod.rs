@@ -196,13 +196,24 @@ pub struct Config {
     pub warnings: Vec<String>,
 }
 
-/// A property map with Kafka's lookup rules.
-struct Props<'a> {
+/// A property map with Kafka's lookup rules (shared with [`crate::explain`], so both read a map the
+/// same way).
+pub(crate) struct Props<'a> {
     map: HashMap<&'a str, &'a str>,
     dialect: Dialect,
 }
 
 impl<'a> Props<'a> {
+    /// The map of `properties` (the last of repeated names wins), read with `dialect`'s rules.
+    pub(crate) fn new<I: IntoIterator<Item = (&'a str, &'a str)>>(properties: I, dialect: Dialect) -> Self {
+        Self { map: properties.into_iter().collect(), dialect }
+    }
+
+    /// The trimmed, non-blank value of `name` under the dialect's lookup rules.
+    pub(crate) fn value(&self, name: &str) -> Option<&'a str> {
+        self.raw(name).map(|(v, _)| v)
+    }
+
     /// Java: `oauthbearer.<name>` first, then `<name>`; values trimmed, blank = absent.
     /// librdkafka: the name and its aliases, values as given (blank = absent).
     fn raw(&self, name: &str) -> Option<(&'a str, String)> {
@@ -273,7 +284,7 @@ impl Config {
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
-        let props = Props { map: properties.into_iter().collect(), dialect };
+        let props = Props::new(properties, dialect);
         let mut findings = Findings { mode, warnings: Vec::new() };
         let config = match dialect {
             Dialect::KafkaJava => java(&props, &mut findings)?,
