@@ -13,7 +13,8 @@ use crate::error::{fail, Error, ErrorKind, Result};
 
 #[derive(Clone)]
 enum PublicMaterial {
-    Rsa(rsa::RsaPublicKey),
+    /// Both RSA verifiers, built once from the key (each owns a copy of it).
+    Rsa(rsa::pkcs1v15::VerifyingKey<sha2::Sha256>, rsa::pss::VerifyingKey<sha2::Sha256>),
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
     Ed25519(ed25519_dalek::VerifyingKey),
@@ -29,7 +30,7 @@ pub struct VerifyingKey {
 impl fmt::Debug for VerifyingKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self.material {
-            PublicMaterial::Rsa(_) => "RSA",
+            PublicMaterial::Rsa(..) => "RSA",
             PublicMaterial::P256(_) => "P-256",
             PublicMaterial::P384(_) => "P-384",
             PublicMaterial::Ed25519(_) => "Ed25519",
@@ -61,7 +62,7 @@ impl VerifyingKey {
                 if rsa::traits::PublicKeyParts::size(&key) * 8 < 2048 {
                     return fail(ErrorKind::WeakKey, "the RSA public key is shorter than 2048 bits");
                 }
-                PublicMaterial::Rsa(key)
+                PublicMaterial::Rsa(rsa::pkcs1v15::VerifyingKey::new(key.clone()), rsa::pss::VerifyingKey::new(key))
             }
             ("EC", "P-256") => {
                 let point = p256::EncodedPoint::from_affine_coordinates(
@@ -104,10 +105,12 @@ impl VerifyingKey {
     /// An algorithm that does not fit the key is `false`.
     pub fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
         match (&self.material, alg) {
-            (PublicMaterial::Rsa(k), Algorithm::RS256) => rsa::pkcs1v15::Signature::try_from(signature)
-                .is_ok_and(|s| rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(k.clone()).verify(message, &s).is_ok()),
-            (PublicMaterial::Rsa(k), Algorithm::PS256) => rsa::pss::Signature::try_from(signature)
-                .is_ok_and(|s| rsa::pss::VerifyingKey::<sha2::Sha256>::new(k.clone()).verify(message, &s).is_ok()),
+            (PublicMaterial::Rsa(k, _), Algorithm::RS256) => {
+                rsa::pkcs1v15::Signature::try_from(signature).is_ok_and(|s| k.verify(message, &s).is_ok())
+            }
+            (PublicMaterial::Rsa(_, k), Algorithm::PS256) => {
+                rsa::pss::Signature::try_from(signature).is_ok_and(|s| k.verify(message, &s).is_ok())
+            }
             (PublicMaterial::P256(k), Algorithm::ES256) => {
                 p256::ecdsa::Signature::from_slice(signature).is_ok_and(|s| k.verify(message, &s).is_ok())
             }
