@@ -16,19 +16,21 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 .PHONY: setup
-setup: ## Install what the build and tests need (rustup target, Python venv with the peers)
+setup: ## Install what the build and tests need (rustup target, Python venv with the peers, jco)
 	rustup target add wasm32-wasip2
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r tests/peers/requirements.txt
+	cd tests/wasm-host/js && npm install --no-audit --no-fund --loglevel=error
 
 .PHONY: test
-test: setup lint rust-test vectors-check wasm-check peers-test ## Set up and run every test
+test: setup lint rust-test vectors-check wasm wasm-test peers-test ## Set up and run every test
 	@echo "make test: all suites passed"
 
 .PHONY: lint
 lint: ## rustfmt --check, clippy and rustdoc (broken links) with warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy -q $(FEATURES) --all-targets -- -D warnings
+	$(CARGO) clippy -q -p oauthbearer-wasi --target wasm32-wasip2 --profile wasm -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps $(FEATURES) -p oauthbearer
 
 .PHONY: rust-test
@@ -43,9 +45,18 @@ vectors: ## Regenerate tests/vectors/ from the core
 vectors-check: ## Fail if tests/vectors/ differs from what the core generates
 	$(CARGO) run -q $(FEATURES) -p oauthbearer --example gen_vectors -- --check
 
-.PHONY: wasm-check
-wasm-check: ## The core builds for wasm32-wasip2 with the RustCrypto backend and no file system
-	$(CARGO) build -q -p oauthbearer --target wasm32-wasip2 --no-default-features --features rust_crypto
+WASM := target/wasm32-wasip2/wasm/oauthbearer_wasi.wasm
+
+.PHONY: wasm
+wasm: ## Build the WASI component (RustCrypto backend, no file system, size profile)
+	$(CARGO) build -q -p oauthbearer-wasi --target wasm32-wasip2 --profile wasm
+	@echo "component: $(WASM), $$(stat -c %s $(WASM)) bytes"
+
+.PHONY: wasm-test
+wasm-test: wasm ## Every vector through the component in wasmtime (Rust), wasmtime-py and jco
+	$(CARGO) test -q -p oauthbearer-wasm-host -- --nocapture
+	$(PY) -m pytest -q tests/wasm-host/python
+	cd tests/wasm-host/js && npm test --silent
 
 .PHONY: peers-test
 peers-test: ## PyJWT, the AWS MSK signer and json.dumps check our assertions, tokens and bodies

@@ -95,6 +95,46 @@ def main() -> None:
         ours = crit.get(f"assertion/{alg}/default")
         p = pyjwt.get(f"encode/{alg}")
         lines.append(f"| {alg} | {fmt(ours)} | {fmt(p)} | {ratio(p, ours)} |")
+    wasmtime = json.loads((run / "wasmtime.json").read_text())
+    jco = json.loads((run / "jco.json").read_text())
+    lines += [
+        "",
+        "## The WASI component next to the native core",
+        "",
+        "The same operations through the component's WIT exports (`assertion-signer.sign`, `providers.msk-token`; "
+        "RustCrypto inside the component) and natively (criterion). Ratios are *component time ÷ native time* "
+        "(lower is better).",
+        "",
+        "Command: `make bench` → `cargo run --release -p oauthbearer-wasm-host --example bench -- 3` (wasmtime 48, "
+        f"release host) and `node tests/wasm-host/js/bench.js 3` (jco {jco['jco']}, Node {jco['node']}).",
+        "",
+        "| Operation | native, aws-lc-rs | native, RustCrypto | component, wasmtime | component, jco "
+        "| wasmtime ÷ RustCrypto | jco ÷ RustCrypto | wasmtime ÷ aws-lc-rs |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for label, native_aws, native_rc, key in (
+        ("ES256 client assertion", "assertion/ES256/default", "assertion/ES256/rust_crypto", "assertion/ES256"),
+        ("RS256 client assertion", "assertion/RS256/default", "assertion/RS256/rust_crypto", "assertion/RS256"),
+        ("MSK IAM token", "msk_token", "msk_token", "msk_token"),
+    ):
+        aws, rc = crit.get(native_aws), crit.get(native_rc)
+        w, j = wasmtime.get(key), jco.get(key)
+        slow = lambda a, b: "–" if not a or not b else f"{a / b:.2f}×"  # noqa: E731
+        lines.append(f"| {label} | {fmt(aws)} | {fmt(rc)} | {fmt(w)} | {fmt(j)} | {slow(w, rc)} | {slow(j, rc)} "
+                     f"| {slow(w, aws)} |")
+    lines += [
+        "",
+        "The MSK token has no signing-backend choice (HMAC-SHA256 from RustCrypto in every build), so both native "
+        "columns are the same build.",
+        "",
+        f"- Component size: {wasmtime['size_bytes']} bytes ({wasmtime['size_bytes'] / 1024:.0f} KiB; "
+        "`opt-level=\"z\"`, LTO, strip, `panic=\"abort\"`).",
+        f"- wasmtime: compiling the component {fmt(wasmtime['compile'])} (once per process, cacheable with "
+        f"`Component::serialize`), instantiating {fmt(wasmtime['instantiate'])}.",
+        f"- jco: instantiating {fmt(jco['instantiate'])} (core modules compiled beforehand). Almost all of it is "
+        "jco's generated JS glue (`_initGenerator`), not WebAssembly compilation or start-up: a host should "
+        "instantiate once and keep the instance.",
+    ]
     parse = crit.get("parse_key/RSA-2048 PKCS#8")
     lines += [
         "",

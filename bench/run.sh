@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Signing benchmarks: the core (criterion, both backends), `openssl speed` on one core, and
-# PyJWT + cryptography, measured in the same run on the same machine. Rewrites BENCHMARKS.md.
+# Signing benchmarks: the core (criterion, both backends), `openssl speed` on one core,
+# PyJWT + cryptography, and the WASI component under wasmtime and jco, measured in the same run on
+# the same machine. Rewrites BENCHMARKS.md.
 # Usage: bench/run.sh [seconds-per-measurement]   (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,13 @@ openssl version >"$OUT/openssl-version.txt"
 
 echo "== PyJWT + cryptography (key objects reused)" >&2
 "$PY" bench/pyjwt_sign.py "$SECONDS_PER" >"$OUT/pyjwt.json"
+
+echo "== WASI component under wasmtime (release-built host)" >&2
+cargo build -q -p oauthbearer-wasi --target wasm32-wasip2 --profile wasm
+cargo run -q --release -p oauthbearer-wasm-host --example bench -- "$SECONDS_PER" >"$OUT/wasmtime.json"
+
+echo "== WASI component under jco (Node)" >&2
+(cd tests/wasm-host/js && npm install -s --no-audit --no-fund && node bench.js "$SECONDS_PER") >"$OUT/jco.json"
 
 "$PY" bench/report.py "$OUT" >BENCHMARKS.md
 echo "wrote BENCHMARKS.md" >&2

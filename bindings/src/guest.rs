@@ -12,10 +12,10 @@ use oauthbearer::{sasl as core_sasl, token, AssertionSigner as CoreSigner, Confi
 
 use crate::convert::{algorithm_from, algorithm_to, dialect, json_object, mode, pairs_from, props, Fail};
 
+use crate::bindings::exports::kafka::oauthbearer::types::{Algorithm, Dialect, Error, Mode};
 use crate::bindings::exports::kafka::oauthbearer::{
     assertions, config as wconfig, explain, issuer, keys, providers, sasl, token_endpoint, tokens,
 };
-use crate::bindings::exports::kafka::oauthbearer::types::{Algorithm, Dialect, Error, Mode};
 
 /// The component.
 pub(crate) struct Component;
@@ -28,7 +28,11 @@ impl keys::Guest for Component {
 }
 
 impl keys::GuestSigningKey for SigningKey {
-    fn parse(key: Vec<u8>, passphrase: Option<String>, algorithm: Option<Algorithm>) -> Result<keys::SigningKey, Error> {
+    fn parse(
+        key: Vec<u8>,
+        passphrase: Option<String>,
+        algorithm: Option<Algorithm>,
+    ) -> Result<keys::SigningKey, Error> {
         let private = PrivateKey::from_bytes(&key, passphrase.map(Secret::new).as_ref()).fail()?;
         let alg = algorithm.map_or_else(|| private.default_algorithm(), algorithm_from);
         Ok(keys::SigningKey::new(Self(private.signing_key(alg).fail()?)))
@@ -93,7 +97,10 @@ impl assertions::Guest for Component {
         m: Mode,
     ) -> Result<assertions::PrebuiltAssertion, Error> {
         let checked = check_prebuilt_assertion(&contents, now_ms, margin_seconds, mode(m)).fail()?;
-        Ok(assertions::PrebuiltAssertion { assertion: checked.value.expose().to_owned(), expires_at: checked.expires_at })
+        Ok(assertions::PrebuiltAssertion {
+            assertion: checked.value.expose().to_owned(),
+            expires_at: checked.expires_at,
+        })
     }
 }
 
@@ -116,7 +123,8 @@ impl assertions::GuestAssertionSigner for AssertionSigner {
             key_id: options.key_id,
             ..AssertionOptions::default()
         };
-        let signer = CoreSigner::from_config_with(&config, private_key.as_deref(), template.as_deref(), options).fail()?;
+        let signer =
+            CoreSigner::from_config_with(&config, private_key.as_deref(), template.as_deref(), options).fail()?;
         Ok(assertions::AssertionSigner::new(Self(signer)))
     }
 
@@ -195,10 +203,20 @@ impl token_endpoint::Guest for Component {
         client_id: Option<String>,
         scope: Option<String>,
     ) -> token_endpoint::TokenRequest {
-        crate::convert::token_request(request::client_assertion_request(&url, &assertion, client_id.as_deref(), scope.as_deref()))
+        crate::convert::token_request(request::client_assertion_request(
+            &url,
+            &assertion,
+            client_id.as_deref(),
+            scope.as_deref(),
+        ))
     }
 
-    fn jwt_bearer_request(url: String, assertion: String, scope: Option<String>, d: Dialect) -> token_endpoint::TokenRequest {
+    fn jwt_bearer_request(
+        url: String,
+        assertion: String,
+        scope: Option<String>,
+        d: Dialect,
+    ) -> token_endpoint::TokenRequest {
         crate::convert::token_request(request::jwt_bearer_request(&url, &assertion, scope.as_deref(), dialect(d)))
     }
 
@@ -229,7 +247,12 @@ impl token_endpoint::Guest for Component {
         })
     }
 
-    fn token_response_body(token: String, expires_at_ms: u64, now_ms: u64, style: token_endpoint::ResponseStyle) -> String {
+    fn token_response_body(
+        token: String,
+        expires_at_ms: u64,
+        now_ms: u64,
+        style: token_endpoint::ResponseStyle,
+    ) -> String {
         let style = match style {
             token_endpoint::ResponseStyle::Rfc6749 => endpoint::ResponseStyle::Rfc6749,
             token_endpoint::ResponseStyle::GooglePython => endpoint::ResponseStyle::GooglePython,
@@ -246,7 +269,9 @@ impl token_endpoint::GuestRetrySchedule for RetrySchedule {
         start_ms: u64,
     ) -> Result<token_endpoint::RetrySchedule, Error> {
         let mut policy = match policy {
-            token_endpoint::RetryPolicy::KafkaJava((backoff, max)) => retry::RetryPolicy::kafka_java(backoff, max).fail()?,
+            token_endpoint::RetryPolicy::KafkaJava((backoff, max)) => {
+                retry::RetryPolicy::kafka_java(backoff, max).fail()?
+            }
             token_endpoint::RetryPolicy::Librdkafka => retry::RetryPolicy::librdkafka(),
         };
         policy.jitter = jitter;
@@ -327,7 +352,10 @@ impl sasl::Guest for Component {
         Ok(sasl::ServerError { status: e.status, scope: e.scope, openid_configuration: e.openid_configuration })
     }
 
-    fn confluent_extensions(logical_cluster: String, identity_pool_id: Option<String>) -> Result<Vec<(String, String)>, Error> {
+    fn confluent_extensions(
+        logical_cluster: String,
+        identity_pool_id: Option<String>,
+    ) -> Result<Vec<(String, String)>, Error> {
         core_sasl::confluent_extensions(&logical_cluster, identity_pool_id.as_deref()).fail()
     }
 
@@ -383,7 +411,13 @@ impl tokens::Guest for Component {
         config: tokens::RefreshConfig,
         jitter01: f64,
     ) -> tokens::RefreshDecision {
-        let d = token::refresh_at_java(now_ms, expires_at_ms, issued_at_ms, &crate::convert::refresh_config_from(config), jitter01);
+        let d = token::refresh_at_java(
+            now_ms,
+            expires_at_ms,
+            issued_at_ms,
+            &crate::convert::refresh_config_from(config),
+            jitter01,
+        );
         tokens::RefreshDecision { at_ms: d.at_ms, expired: d.expired }
     }
 
@@ -471,7 +505,11 @@ impl issuer::GuestLocalIssuer for LocalIssuer {
 }
 
 impl explain::Guest for Component {
-    fn explain(properties: Vec<(String, String)>, d: Dialect, context: explain::ExplainContext) -> Vec<explain::Finding> {
+    fn explain(
+        properties: Vec<(String, String)>,
+        d: Dialect,
+        context: explain::ExplainContext,
+    ) -> Vec<explain::Finding> {
         let context = core_explain::ExplainContext {
             kafka_version: context.kafka_version,
             java_version: context.java_version,
@@ -479,14 +517,20 @@ impl explain::Guest for Component {
             token: context.token.as_deref(),
             idp_max_assertion_lifetime_seconds: context.idp_max_assertion_lifetime_seconds,
         };
-        core_explain::explain(props(&properties), dialect(d), &context).into_iter().map(crate::convert::finding).collect()
+        core_explain::explain(props(&properties), dialect(d), &context)
+            .into_iter()
+            .map(crate::convert::finding)
+            .collect()
     }
 }
 
 /// Parses a public JWK handed over as JSON text.
 pub(crate) fn verifying_key(jwk: &str) -> Result<VerifyingKey, Error> {
     let object = json_object(jwk).ok_or_else(|| {
-        crate::convert::error(&oauthbearer::Error::new(oauthbearer::ErrorKind::InvalidKey, "a client JWK is not a JSON object"))
+        crate::convert::error(&oauthbearer::Error::new(
+            oauthbearer::ErrorKind::InvalidKey,
+            "a client JWK is not a JSON object",
+        ))
     })?;
     VerifyingKey::from_jwk(&object).fail()
 }

@@ -1,5 +1,5 @@
 //! Signing speed with the cached signer, per algorithm and backend, plus a whole client
-//! assertion (claims, JSON, base64url, signature). `make bench` runs this next to `openssl speed`
+//! assertion (claims, JSON, base64url, signature) on each backend, and an AWS MSK IAM token. `make bench` runs this next to `openssl speed`
 //! and PyJWT and writes the medians into BENCHMARKS.md.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -7,7 +7,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use oauthbearer::assertion::{AssertionOptions, Claims};
-use oauthbearer::{Algorithm, AssertionSigner, Backend, PrivateKey, SigningKey};
+use oauthbearer::{msk, Algorithm, AssertionSigner, Backend, PrivateKey, Secret, SigningKey};
 
 fn key(name: &str) -> PrivateKey {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/keys").join(name);
@@ -40,7 +40,24 @@ fn bench(c: &mut Criterion) {
         c.bench_function(&format!("assertion/{alg}/default"), |b| {
             b.iter(|| assertion.sign(black_box(1_767_225_600_000), None).unwrap())
         });
+        // The WASI component's backend, natively: the baseline for the component's figures.
+        if let Some(rust_crypto) = Backend::available().into_iter().find(|b| b.name() == "rust_crypto") {
+            let native = assertion.with_key(SigningKey::new(private.clone(), alg, rust_crypto).unwrap());
+            c.bench_function(&format!("assertion/{alg}/rust_crypto"), |b| {
+                b.iter(|| native.sign(black_box(1_767_225_600_000), None).unwrap())
+            });
+        }
     }
+    let credentials = msk::AwsCredentials {
+        access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+        secret_access_key: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+        session_token: None,
+        expires_at_ms: None,
+    };
+    let options = msk::MskTokenOptions::new("us-east-1");
+    c.bench_function("msk_token", |b| {
+        b.iter(|| msk::msk_token(&credentials, &options, black_box(1_767_225_600_000)).unwrap())
+    });
     c.bench_function("parse_key/RSA-2048 PKCS#8", |b| {
         let pem =
             std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/keys/rsa2048.pkcs8.pem"))

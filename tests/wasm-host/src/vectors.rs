@@ -99,9 +99,15 @@ pub fn run(i: &mut Instance, op: &str, input: &Value) -> Option<Value> {
         "prebuilt_assertion" => {
             let margin = u32::try_from(input["margin_seconds"].as_u64().unwrap_or(30)).unwrap();
             let f = i.api.kafka_oauthbearer_assertions();
-            f.call_check_prebuilt_assertion(&mut i.store, s(input, "contents").unwrap(), u(input, "now_ms"), margin, mode(input))
-                .unwrap()
-                .map(|p| json!({ "expires_at": p.expires_at, "value": p.assertion }))
+            f.call_check_prebuilt_assertion(
+                &mut i.store,
+                s(input, "contents").unwrap(),
+                u(input, "now_ms"),
+                margin,
+                mode(input),
+            )
+            .unwrap()
+            .map(|p| json!({ "expires_at": p.expires_at, "value": p.assertion }))
         }
         "jaas" => {
             let f = i.api.kafka_oauthbearer_config();
@@ -155,14 +161,18 @@ pub fn run(i: &mut Instance, op: &str, input: &Value) -> Option<Value> {
         }
         "sasl_server_error" => {
             let f = i.api.kafka_oauthbearer_sasl();
-            f.call_parse_server_error(&mut i.store, s(input, "text").unwrap().as_bytes()).unwrap().map(|e| {
-                json!({ "status": e.status, "scope": e.scope, "openid_configuration": e.openid_configuration })
-            })
+            f.call_parse_server_error(&mut i.store, s(input, "text").unwrap().as_bytes()).unwrap().map(
+                |e| json!({ "status": e.status, "scope": e.scope, "openid_configuration": e.openid_configuration }),
+            )
         }
         "confluent_extensions" => {
             let f = i.api.kafka_oauthbearer_sasl();
             match f
-                .call_confluent_extensions(&mut i.store, s(input, "logical_cluster").unwrap(), s(input, "identity_pool_id"))
+                .call_confluent_extensions(
+                    &mut i.store,
+                    s(input, "logical_cluster").unwrap(),
+                    s(input, "identity_pool_id"),
+                )
                 .unwrap()
             {
                 Ok(ext) => Ok(json!({
@@ -183,7 +193,13 @@ pub fn run(i: &mut Instance, op: &str, input: &Value) -> Option<Value> {
             };
             let f = i.api.kafka_oauthbearer_token_endpoint();
             let body = f
-                .call_token_response_body(&mut i.store, s(input, "token").unwrap(), u(input, "expires_at_ms"), u(input, "now_ms"), style)
+                .call_token_response_body(
+                    &mut i.store,
+                    s(input, "token").unwrap(),
+                    u(input, "expires_at_ms"),
+                    u(input, "now_ms"),
+                    style,
+                )
                 .unwrap();
             Ok(json!({ "body": body }))
         }
@@ -309,10 +325,12 @@ fn token_request(i: &mut Instance, input: &Value) -> Outcome {
         "client_secret_encoded_scope" => {
             f.call_client_secret_request_encoded_scope(st, url, id, secret, scope, urlencode).unwrap()?
         }
-        "client_assertion" => {
-            f.call_client_assertion_request(st, url, s(input, "assertion").unwrap(), s(input, "client_id"), scope).unwrap()
+        "client_assertion" => f
+            .call_client_assertion_request(st, url, s(input, "assertion").unwrap(), s(input, "client_id"), scope)
+            .unwrap(),
+        "jwt_bearer" => {
+            f.call_jwt_bearer_request(st, url, s(input, "assertion").unwrap(), scope, dialect(input)).unwrap()
         }
-        "jwt_bearer" => f.call_jwt_bearer_request(st, url, s(input, "assertion").unwrap(), scope, dialect(input)).unwrap(),
         "from_config" => f
             .call_request_from_properties(st, &properties(input), dialect(input), mode(input), s(input, "assertion"))
             .unwrap()?,
@@ -325,7 +343,13 @@ fn token_response(i: &mut Instance, input: &Value) -> Value {
     let f = i.api.kafka_oauthbearer_token_endpoint();
     let status = u16::try_from(u(input, "status")).unwrap();
     match f
-        .call_parse_token_response(&mut i.store, status, s(input, "content_type"), s(input, "body").unwrap(), dialect(input))
+        .call_parse_token_response(
+            &mut i.store,
+            status,
+            s(input, "content_type"),
+            s(input, "body").unwrap(),
+            dialect(input),
+        )
         .unwrap()
     {
         Ok(r) => json!({
@@ -399,7 +423,9 @@ fn msk_token(i: &mut Instance, input: &Value) -> Option<Outcome> {
         domain: s(input, "domain").map(str::to_owned),
         order,
         user_agent,
-        min_credential_lifetime_seconds: input["min_credential_lifetime_seconds"].as_u64().map(|v| u32::try_from(v).unwrap()),
+        min_credential_lifetime_seconds: input["min_credential_lifetime_seconds"]
+            .as_u64()
+            .map(|v| u32::try_from(v).unwrap()),
     };
     let f = i.api.kafka_oauthbearer_providers();
     Some(f.call_msk_token(&mut i.store, &credentials, &options, u(input, "now_ms")).unwrap().map(|t| {
@@ -466,7 +492,8 @@ fn issuer(i: &mut Instance, input: &Value) -> Outcome {
         lifetime_seconds: u32::try_from(u(input, "lifetime_seconds")).unwrap(),
     };
     let result = (|| {
-        let issued = f.call_sign_access_token(&mut i.store, issuer, &claims, u(input, "now_ms"), s(input, "jti")).unwrap()?;
+        let issued =
+            f.call_sign_access_token(&mut i.store, issuer, &claims, u(input, "now_ms"), s(input, "jti")).unwrap()?;
         let parts: Vec<&str> = issued.token.split('.').collect();
         Ok(json!({
             "jwks": parse(&f.call_jwks(&mut i.store, issuer).unwrap()),
@@ -505,7 +532,15 @@ fn verify_client_assertion(i: &mut Instance, input: &Value) -> Outcome {
     let seen = strings(&input["seen_jtis"]);
     let body = s(input, "body").unwrap();
     let client = f
-        .call_authenticate_client(&mut i.store, body, s(input, "authorization"), &clients, &policy, u(input, "now_ms"), &seen)
+        .call_authenticate_client(
+            &mut i.store,
+            body,
+            s(input, "authorization"),
+            &clients,
+            &policy,
+            u(input, "now_ms"),
+            &seen,
+        )
         .unwrap()?;
     Ok(json!({ "client_id": client.client_id }))
 }
@@ -518,9 +553,9 @@ fn explain(i: &mut Instance, input: &Value) -> Value {
         java_version: c["java_version"].as_u64().map(|_| small(&c["java_version"])),
         private_key: c["private_key"].as_str().map(|k| k.as_bytes().to_vec()),
         token: c["token"].as_str().map(str::to_owned),
-        idp_max_assertion_lifetime_seconds: c["idp_max_assertion_lifetime_seconds"].as_u64().map(|_| {
-            small(&c["idp_max_assertion_lifetime_seconds"])
-        }),
+        idp_max_assertion_lifetime_seconds: c["idp_max_assertion_lifetime_seconds"]
+            .as_u64()
+            .map(|_| small(&c["idp_max_assertion_lifetime_seconds"])),
     };
     let f = i.api.kafka_oauthbearer_explain();
     let findings = f.call_explain(&mut i.store, &properties(input), dialect(input), &context).unwrap();
