@@ -83,6 +83,12 @@ pub enum ErrorKind {
     /// The signing backend or the OS random source failed. Not expected with a key that parsed;
     /// no test can provoke it.
     SigningFailed,
+    /// The token endpoint could not be reached (connection refused, TLS failure, timeout). The core
+    /// does no I/O; the fronts raise it, with Kafka's retry policy applied first.
+    TokenEndpointUnreachable,
+    /// The cloud SDK could not produce credentials (no ADC found, metadata server or STS refused).
+    /// Raised by the fronts, which fetch credentials.
+    CredentialsUnavailable,
 }
 
 impl ErrorKind {
@@ -120,6 +126,8 @@ impl ErrorKind {
             Self::ClientAuthenticationFailed => "client_authentication_failed",
             Self::AssertionReplayed => "assertion_replayed",
             Self::SigningFailed => "signing_failed",
+            Self::TokenEndpointUnreachable => "token_endpoint_unreachable",
+            Self::CredentialsUnavailable => "credentials_unavailable",
         }
     }
 
@@ -156,6 +164,8 @@ impl ErrorKind {
         Self::ClientAuthenticationFailed,
         Self::AssertionReplayed,
         Self::SigningFailed,
+        Self::TokenEndpointUnreachable,
+        Self::CredentialsUnavailable,
     ];
 
     /// The kind for a stable code, the inverse of [`ErrorKind::code`].

@@ -303,6 +303,52 @@ pub fn verify_client_secret(client_id: &str, secret: &str, clients: &[Registered
     }
 }
 
+/// An open test issuer's check: a well-formed `client_credentials` request from any client. The
+/// client id (from the Basic header or the form) becomes the subject, `default_subject` when the
+/// request names none. Only for issuers that register no clients (local tests).
+pub fn accept_any_client(request: &ClientCredentialsRequest, default_subject: &str) -> Result<String> {
+    if request.grant_type.as_deref() != Some("client_credentials") {
+        return refused("grant_type must be client_credentials");
+    }
+    Ok(request.client_id.clone().filter(|id| !id.trim().is_empty()).unwrap_or_else(|| default_subject.to_owned()))
+}
+
+/// Remembers assertion `jti`s until they expire (RFC 7523 §3: the server may refuse a replayed
+/// `jti`), for [`authenticate_client`]'s callback. Expired entries are forgotten on each call, so
+/// it holds at most the assertions of one maximum lifetime.
+#[derive(Clone, Debug, Default)]
+pub struct ReplayCache {
+    seen: std::collections::HashMap<String, u64>,
+}
+
+impl ReplayCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `jti` (usable until `expires_at_ms`) at `now_ms`; `false` when it was seen and
+    /// has not expired yet.
+    pub fn check_and_record(&mut self, jti: &str, expires_at_ms: u64, now_ms: u64) -> bool {
+        self.seen.retain(|_, exp| *exp > now_ms);
+        if self.seen.contains_key(jti) {
+            return false;
+        }
+        self.seen.insert(jti.to_owned(), expires_at_ms);
+        true
+    }
+
+    /// How many `jti`s are remembered.
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// Whether none is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
+    }
+}
+
 /// A parsed `client_credentials` token request, as the token endpoint receives it.
 #[derive(Clone, Debug, Default)]
 pub struct ClientCredentialsRequest {

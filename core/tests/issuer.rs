@@ -105,3 +105,25 @@ fn assertions_of_every_algorithm_authenticate_and_replays_do_not() {
         assert_eq!(other.unwrap_err().code(), "client_authentication_failed");
     }
 }
+
+#[test]
+fn replay_cache_refuses_a_live_jti_and_forgets_expired_ones() {
+    let mut cache = issuer::ReplayCache::new();
+    assert!(cache.check_and_record("a", 2_000, 1_000));
+    assert!(!cache.check_and_record("a", 2_000, 1_500), "replayed while live");
+    assert!(cache.check_and_record("b", 9_000, 1_500));
+    assert_eq!(cache.len(), 2);
+    assert!(cache.check_and_record("a", 3_000, 2_000), "expired entries are forgotten");
+    assert_eq!(cache.len(), 2);
+}
+
+#[test]
+fn an_open_issuer_accepts_any_client_credentials_request() {
+    let with_id =
+        issuer::parse_client_credentials_request("grant_type=client_credentials&client_id=app", None).unwrap();
+    assert_eq!(issuer::accept_any_client(&with_id, "kafka-client").unwrap(), "app");
+    let anonymous = issuer::parse_client_credentials_request("grant_type=client_credentials", None).unwrap();
+    assert_eq!(issuer::accept_any_client(&anonymous, "kafka-client").unwrap(), "kafka-client");
+    let wrong = issuer::parse_client_credentials_request("grant_type=password", None).unwrap();
+    assert_eq!(issuer::accept_any_client(&wrong, "x").unwrap_err().code(), "client_authentication_failed");
+}

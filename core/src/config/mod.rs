@@ -9,6 +9,7 @@
 
 pub mod jaas;
 pub mod names;
+pub mod properties;
 
 use std::collections::HashMap;
 use std::str::FromStr;

@@ -228,6 +228,22 @@ impl PrivateKey {
         Self::checked(material, None)
     }
 
+    /// A fresh P-256 key from the OS random source (`getrandom`), for an ephemeral local issuer.
+    pub fn generate_p256() -> Result<Self> {
+        use rand_core::RngCore;
+        let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+        // A random 32-byte string is a valid scalar except with probability ~2^-32; draw again then.
+        for _ in 0..8 {
+            rand_core::OsRng
+                .try_fill_bytes(bytes.as_mut())
+                .map_err(|_| Error::new(ErrorKind::SigningFailed, "the OS random source failed"))?;
+            if let Ok(key) = p256::SecretKey::from_slice(bytes.as_ref()) {
+                return Self::checked(KeyMaterial::P256(key), None);
+            }
+        }
+        fail(ErrorKind::SigningFailed, "the OS random source keeps returning invalid P-256 scalars")
+    }
+
     /// Reads a PKCS#1 `RSAPrivateKey` (DER).
     pub fn from_pkcs1_der(der: &[u8]) -> Result<Self> {
         use pkcs1::DecodeRsaPrivateKey;

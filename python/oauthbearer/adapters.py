@@ -1,0 +1,88 @@
+"""Adapters from a :class:`~oauthbearer.Provider` to each Python Kafka client's token hook.
+
+- confluent-kafka: ``{"oauth_cb": confluent_oauth_cb(provider)}`` — returns
+  ``(token, expiry_epoch_seconds, principal, extensions)``.
+- kafka-python: ``sasl_oauth_token_provider=KafkaPythonTokenProvider(provider)``.
+- aiokafka: ``sasl_oauth_token_provider=AIOKafkaTokenProvider(provider)``.
+
+Confluent Cloud needs ``logicalCluster`` / ``identityPoolId`` extensions:
+``confluent_cloud_extensions("lkc-…", "pool-…")``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from typing import Callable, Mapping, Optional
+
+from . import _native
+from .providers import Provider
+
+
+def confluent_cloud_extensions(logical_cluster: str, identity_pool_id: Optional[str] = None) -> dict[str, str]:
+    """Confluent Cloud's SASL extensions, validated by the core."""
+    return dict(_native.confluent_extensions(logical_cluster, identity_pool_id))
+
+
+def _extensions(provider: Provider, extra: Optional[Mapping[str, str]], dialect: str) -> dict[str, str]:
+    merged = dict(provider.token().extensions)
+    merged.update(extra or {})
+    for name, value in merged.items():
+        _native.validate_extension(name, value, dialect)
+    return merged
+
+
+def confluent_oauth_cb(provider: Provider, extensions: Optional[Mapping[str, str]] = None
+                       ) -> Callable[[str], tuple[str, float, str, dict[str, str]]]:
+    """confluent-kafka's ``oauth_cb``: librdkafka calls it at start-up and at 80 % of the
+    lifetime; the provider's cache makes extra calls free."""
+
+    def oauth_cb(_oauthbearer_config: str) -> tuple[str, float, str, dict[str, str]]:
+        token = provider.token()
+        return token.value, token.expiry_seconds, token.principal, _extensions(provider, extensions, "librdkafka")
+
+    return oauth_cb
+
+
+def _base(*paths: str) -> type:
+    """kafka-python moved ``AbstractTokenProvider`` between releases; subclass whichever exists."""
+    for module_name, attr in (p.rsplit(":", 1) for p in paths):
+        try:
+            return getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError):
+            continue
+    return object
+
+
+_KafkaPythonBase = _base("kafka.sasl.oauth:AbstractTokenProvider", "kafka.net.sasl.oauth:AbstractTokenProvider",
+                         "kafka.oauth.abstract:AbstractTokenProvider")
+_AIOKafkaBase = _base("aiokafka.abc:AbstractTokenProvider")
+
+
+class KafkaPythonTokenProvider(_KafkaPythonBase):  # type: ignore[misc,valid-type]
+    """kafka-python's ``sasl_oauth_token_provider`` (``token()`` per connection)."""
+
+    def __init__(self, provider: Provider, extensions: Optional[Mapping[str, str]] = None) -> None:
+        self.provider, self._extra = provider, dict(extensions or {})
+
+    def token(self) -> str:
+        return self.provider.token().value
+
+    def extensions(self) -> dict[str, str]:
+        return _extensions(self.provider, self._extra, "kafka-java")
+
+
+class AIOKafkaTokenProvider(_AIOKafkaBase):  # type: ignore[misc,valid-type]
+    """aiokafka's ``sasl_oauth_token_provider``: ``await token()`` per connection; a refresh runs
+    in a worker thread so the event loop never blocks on HTTP."""
+
+    def __init__(self, provider: Provider, extensions: Optional[Mapping[str, str]] = None) -> None:
+        self.provider, self._extra = provider, dict(extensions or {})
+
+    async def token(self) -> str:
+        loop = asyncio.get_running_loop()
+        token = await loop.run_in_executor(None, self.provider.token)
+        return token.value
+
+    def extensions(self) -> dict[str, str]:
+        return _extensions(self.provider, self._extra, "kafka-java")

@@ -1,0 +1,229 @@
+"""The ``oauthbearer`` command. Every time- or random-dependent command takes ``--now`` (Unix
+seconds) and ``--jti`` for reproducible output. Errors print ``error: <code>: <message>`` (no
+traceback, no secret) and exit 2; ``inspect`` and ``explain`` exit 1 when a client would refuse."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+from . import _native
+from ._native import OAuthBearerError
+from .providers import (AssertionProvider, FileProvider, GoogleProvider, LocalIssuerProvider, MskProvider, Provider,
+                        load_properties)
+from .server import DEFAULT_PORT, RESPONSE_STYLES, Endpoint, serve
+
+DIALECTS = {"kafka": "kafka-java", "java": "kafka-java", "kafka-java": "kafka-java", "librdkafka": "librdkafka"}
+ORDERS = {"python": "python", "js": "sorted", "go": "sorted", "sorted": "sorted", "rust": "rust"}
+
+
+def _now_ms(args: argparse.Namespace) -> int:
+    return int((args.now if args.now is not None else time.time()) * 1000)
+
+
+def _print(obj: object) -> None:
+    print(json.dumps(obj, indent=2))
+
+
+def _issuer(url: str, key_file: Optional[str], clients: Sequence[str], client_jwks: Sequence[str]
+            ) -> _native.LocalIssuer:
+    key = (_native.SigningKey.parse(Path(key_file).read_bytes()) if key_file else _native.SigningKey.generate())
+    issuer = _native.LocalIssuer(url, key)
+    for spec in clients:
+        client_id, _, secret = spec.partition(":")
+        issuer.register_client(client_id, secret or None)
+    for spec in client_jwks:
+        client_id, _, path = spec.partition("=")
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        issuer.register_client(client_id, None, document.get("keys", [document]))
+    return issuer
+
+
+def _provider(args: argparse.Namespace) -> Provider:
+    kind = args.provider
+    if kind == "gcp":
+        return GoogleProvider(style=getattr(args, "gcp_style", "google-java"))
+    if kind == "aws":
+        return MskProvider(args.region or os.environ.get("REGION"))
+    if kind == "assertion":
+        if not args.config:
+            raise SystemExit("error: --provider assertion needs --config FILE.properties")
+        return AssertionProvider(args.config, dialect=DIALECTS[args.dialect])
+    if kind == "file":
+        if not args.token_file:
+            raise SystemExit("error: --provider file needs --token-file FILE")
+        return FileProvider(args.token_file)
+    issuer = _issuer("http://127.0.0.1", args.key, args.client, args.client_jwk)
+    return LocalIssuerProvider(issuer, args.subject, audience=args.audience, lifetime_seconds=args.lifetime)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    style = args.response_style
+    if args.provider == "local":
+        def endpoint(url: str) -> Endpoint:
+            return Endpoint(issuer=_issuer(url, args.key, args.client, args.client_jwk), style=style,
+                            audience=args.audience, lifetime_seconds=args.lifetime)
+        make = endpoint
+    else:
+        provider = _provider(args)
+        make = lambda _url: Endpoint(provider=provider, style=style)  # noqa: E731
+    serve(make, args.host, args.port,
+          ready=lambda url: print(f"oauthbearer: serving {args.provider} tokens on {url}", flush=True))
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    provider = _provider(args)
+    token = provider.token()
+    print(_native.token_response_body(token.value, token.expires_at_ms, provider.now_ms(),
+                                      RESPONSE_STYLES[args.response_style]))
+    return 0
+
+
+def cmd_assertion(args: argparse.Namespace) -> int:
+    properties = load_properties(args.config)
+    dialect = DIALECTS[args.dialect]
+    config = _native.parse_config(properties, dialect, args.mode)
+    key = Path(config["private_key_file"]).read_bytes() if config.get("private_key_file") else None
+    template = Path(config["template_file"]).read_bytes() if config.get("template_file") else None
+    signer = _native.AssertionSigner(properties, dialect, args.mode, key, template)
+    now = _now_ms(args)
+    if args.decode:
+        header, payload = signer.header_and_payload(now, args.jti)
+        _print({"header": header, "payload": payload})
+    else:
+        print(signer.sign(now, args.jti).value)
+    return 0
+
+
+def cmd_msk_token(args: argparse.Namespace) -> int:
+    provider = MskProvider(args.region, order=ORDERS[args.order], user_agent=args.user_agent)
+    key, secret, session_token, expires_at_ms = provider.credentials()
+    token = _native.msk_token(key, secret, session_token, expires_at_ms, provider.region, _now_ms(args),
+                              ORDERS[args.order], args.user_agent)
+    _print({"token": token.value, "expiry_ms": token.expires_at_ms, "url": _native.msk_signed_url(token.value)})
+    return 0
+
+
+def cmd_gcp_token(args: argparse.Namespace) -> int:
+    token = _native.google_token(args.access_token, int(args.expires_at * 1000), args.principal, _now_ms(args),
+                                 args.style)
+    _print({"token": token.value, "expires_at_ms": token.expires_at_ms, "principal": token.principal})
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    dialect = DIALECTS[args.client]
+    try:
+        accepted = _native.check_access_token(args.token, dialect, _now_ms(args))
+    except OAuthBearerError as err:
+        _print({"accepted": False, "client": dialect, "code": getattr(err, "code", "error"), "reason": str(err)})
+        return 1
+    _print({"accepted": True, "client": dialect, "principal": accepted.principal, "scopes": accepted.scopes,
+            "expires_at_ms": accepted.expires_at_ms, "issued_at_ms": accepted.issued_at_ms})
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    properties = load_properties(args.config)
+    findings = _native.explain(properties, DIALECTS[args.client])
+    _print({"findings": [{"severity": s, "code": c, "message": m, "fix": f} for s, c, m, f in findings]})
+    return 1 if any(severity == "error" for severity, *_ in findings) else 0
+
+
+def _provider_options(p: argparse.ArgumentParser) -> None:
+    env_provider = os.environ.get("PROVIDER")
+    p.add_argument("--provider", choices=["local", "gcp", "aws", "assertion", "file"],
+                   default=env_provider if env_provider in ("gcp", "aws") else "local",
+                   help="token source (default: $PROVIDER if gcp/aws, else the local issuer)")
+    p.add_argument("--config", help="Kafka client .properties (assertion provider)")
+    p.add_argument("--dialect", choices=["kafka", "librdkafka"], default="kafka")
+    p.add_argument("--region", help="AWS region (default $REGION, $AWS_REGION)")
+    p.add_argument("--token-file", help="pre-issued token file (file provider)")
+    p.add_argument("--response-style", choices=["standard", "google-python", "kafka-auth-handler"],
+                   default="standard")
+    p.add_argument("--key", help="local issuer signing key (default: a fresh ES256 key)")
+    p.add_argument("--client", action="append", default=[], metavar="ID:SECRET",
+                   help="register a client with a secret (local issuer; none = accept any client)")
+    p.add_argument("--client-jwk", action="append", default=[], metavar="ID=JWKS.json",
+                   help="register a client's public JWK(S) for KIP-1258 assertions (local issuer)")
+    p.add_argument("--subject", default="kafka-client", help="subject of tokens (token command, local)")
+    p.add_argument("--audience", help="aud of issued tokens (local issuer)")
+    p.add_argument("--lifetime", type=int, default=3600, help="issued token lifetime in seconds (local issuer)")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="oauthbearer", description=__doc__)
+    root.add_argument("--version", action="version", version=f"oauthbearer {_native.__version__}")
+    sub = root.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the local token endpoint", description=cmd_serve.__doc__ or
+                       "Serve tokens over HTTP (kafka-auth-handler / Google local server compatible).")
+    _provider_options(p)
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)))
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("token", help="run a provider once and print the token response JSON")
+    _provider_options(p)
+    p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("assertion", help="sign a KIP-1258 client assertion from Kafka properties")
+    p.add_argument("--config", required=True, help="Kafka client .properties")
+    p.add_argument("--dialect", choices=["kafka", "librdkafka"], default="kafka")
+    p.add_argument("--mode", choices=["strict", "kafka-compatible"], default="strict")
+    p.add_argument("--now", type=float, help="Unix seconds (default: now)")
+    p.add_argument("--jti", help="the jti (default: a random UUID when configured)")
+    p.add_argument("--decode", action="store_true", help="print the header and claims instead of the JWT")
+    p.set_defaults(func=cmd_assertion)
+
+    p = sub.add_parser("msk-token", help="an AWS MSK IAM token from the botocore credential chain")
+    p.add_argument("--region", help="AWS region (default $AWS_REGION)")
+    p.add_argument("--now", type=float, help="Unix seconds (default: now)")
+    p.add_argument("--order", choices=["python", "js", "go", "rust"], default="python",
+                   help="query parameter order of the signer to match byte for byte")
+    p.add_argument("--user-agent", help="User-Agent parameter (default ours; '' = none)")
+    p.set_defaults(func=cmd_msk_token)
+
+    p = sub.add_parser("gcp-token", help="wrap a Google access token for Google Managed Kafka")
+    p.add_argument("--access-token", required=True)
+    p.add_argument("--expires-at", type=float, required=True, help="access token expiry, Unix seconds")
+    p.add_argument("--principal", required=True)
+    p.add_argument("--now", type=float, help="Unix seconds (default: now)")
+    p.add_argument("--style", choices=["google-java", "google-python", "kafka-auth-handler"], default="google-java")
+    p.set_defaults(func=cmd_gcp_token)
+
+    p = sub.add_parser("inspect", help="would a Kafka client accept this access token? (exit 1 if not)")
+    p.add_argument("token")
+    p.add_argument("--client", choices=["java", "librdkafka"], default="java")
+    p.add_argument("--now", type=float, help="Unix seconds (default: now)")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("explain", help="find configuration problems (exit 1 on an error-level finding)")
+    p.add_argument("--config", required=True, help="Kafka client .properties")
+    p.add_argument("--client", choices=["java", "librdkafka"], default="java")
+    p.set_defaults(func=cmd_explain)
+    return root
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except OAuthBearerError as err:
+        print(f"error: {getattr(err, 'code', 'error')}: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"error: file_unreadable: {err.filename or ''}: {err.strerror or type(err).__name__}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

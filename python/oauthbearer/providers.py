@@ -1,0 +1,385 @@
+"""Token providers: one interface (``token()`` -> :class:`Token`), thread-safe caching with a
+single-flight refresh on the core's schedule, typed errors.
+
+Every provider fetches credentials or tokens (I/O) and hands the bytes to the core, which builds,
+checks and times them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping, Optional
+
+from . import _native
+from ._native import CredentialsError, OAuthBearerError, TokenEndpointError
+
+Clock = Callable[[], float]
+
+
+def _error(cls: type[OAuthBearerError], code: str, message: str) -> OAuthBearerError:
+    """An exception of the core's tree raised by this package (codes from the core's list)."""
+    err = cls(message)
+    err.code = code  # type: ignore[attr-defined]
+    return err
+
+
+@dataclass(frozen=True)
+class Token:
+    """A token ready for SASL/OAUTHBEARER. ``repr`` never shows the value."""
+
+    value: str = field(repr=False)
+    expires_at_ms: int
+    principal: str
+    extensions: Mapping[str, str] = field(default_factory=dict)
+    issued_at_ms: Optional[int] = None
+
+    @property
+    def expiry_seconds(self) -> float:
+        """The expiry as epoch seconds (confluent-kafka's ``oauth_cb`` wants a float)."""
+        return self.expires_at_ms / 1000
+
+
+class Provider:
+    """Base class: caches the token and refreshes it once, for every caller, when the core's
+    refresh schedule says so. While a refresh runs, other callers get the cached token if it is
+    still valid, else they wait for the refresh. If a refresh fails while the cached token is
+    valid, the cached token is served and the refresh retried on Kafka's back-off schedule."""
+
+    #: Which client's refresh schedule to follow (``kafka-java`` or ``librdkafka``).
+    refresh_schedule = "kafka-java"
+
+    def __init__(self, *, clock: Clock = time.time) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._cached: Optional[Token] = None
+        self._refresh_at_ms = 0
+        self._flight: Optional[_Flight] = None
+        self._retry: Optional[_native.RetrySchedule] = None
+        #: How many times the provider fetched (for tests and the endpoint's stats).
+        self.fetches = 0
+
+    def now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    def fetch(self, now_ms: int) -> Token:  # pragma: no cover - abstract
+        """Fetches a fresh token (subclasses)."""
+        raise NotImplementedError
+
+    def token(self) -> Token:
+        now = self.now_ms()
+        with self._lock:
+            cached = self._cached
+            if cached is not None and now < self._refresh_at_ms:
+                return cached
+            flight = self._flight
+            leader = flight is None
+            if leader:
+                flight = self._flight = _Flight()
+        assert flight is not None
+        if not leader:
+            if cached is not None and cached.expires_at_ms > now:
+                return cached
+            return flight.wait()
+        try:
+            fresh = self.fetch(now)
+        except OAuthBearerError as err:
+            with self._lock:
+                self._flight = None
+                if cached is not None and cached.expires_at_ms > now:
+                    self._retry = self._retry or _native.RetrySchedule(now)
+                    delay = self._retry.next_delay_ms(now, None, None, random.random())
+                    self._refresh_at_ms = now + (delay if delay is not None else 10_000)
+                    flight.resolve(cached)
+                    return cached
+            flight.fail(err)
+            raise
+        at_ms, _expired = _native.refresh_at(now, fresh.expires_at_ms, fresh.issued_at_ms,
+                                             self.refresh_schedule, random.random())
+        with self._lock:
+            self.fetches += 1
+            self._cached, self._refresh_at_ms, self._retry, self._flight = fresh, at_ms, None, None
+        flight.resolve(fresh)
+        return fresh
+
+
+class _Flight:
+    """One in-progress fetch that other callers wait for."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._token: Optional[Token] = None
+        self._error: Optional[BaseException] = None
+
+    def resolve(self, token: Token) -> None:
+        self._token = token
+        self._done.set()
+
+    def fail(self, error: BaseException) -> None:
+        self._error = error
+        self._done.set()
+
+    def wait(self) -> Token:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._token is not None
+        return self._token
+
+
+def _accepted(value: str, dialect: str, now_ms: int, extensions: Mapping[str, str]) -> Token:
+    """A token checked as the Kafka client would check it."""
+    accepted = _native.check_access_token(value, dialect, now_ms)
+    return Token(value, accepted.expires_at_ms, accepted.principal, dict(extensions), accepted.issued_at_ms)
+
+
+def load_properties(source: "str | os.PathLike[str] | Mapping[str, str]") -> dict[str, str]:
+    """Kafka client properties from a mapping or a Java ``.properties`` file."""
+    if isinstance(source, Mapping):
+        return dict(source)
+    return dict(_native.parse_properties(Path(source).read_text(encoding="utf-8")))
+
+
+class AssertionProvider(Provider):
+    """KIP-1258 (and client-secret / jwt-bearer) tokens from Kafka client properties: signs the
+    assertion (re-reading key, template or assertion files when they change), POSTs the request
+    the Kafka client would send, parses the answer as it does, retries on its schedule, and checks
+    the access token as the client would."""
+
+    def __init__(self, properties: "str | os.PathLike[str] | Mapping[str, str]", *, dialect: str = "kafka-java",
+                 mode: str = "strict", ca_file: Optional[str] = None, clock: Clock = time.time,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        super().__init__(clock=clock)
+        self.properties = load_properties(properties)
+        self.dialect, self.mode = dialect, mode
+        self.config = _native.parse_config(self.properties, dialect, mode)
+        if dialect == "librdkafka":
+            self.refresh_schedule = "librdkafka"
+        self._assertions = (_native.FileAssertions(self.properties, dialect, mode)
+                            if self.config["grant"] in ("client_assertion", "jwt_bearer") else None)
+        self._ssl = None
+        if ca_file:
+            import ssl
+            self._ssl = ssl.create_default_context(cafile=ca_file)
+        self._sleep = sleep
+        timeout_ms = self.config.get("read_timeout_ms") or self.config.get("connect_timeout_ms") or 10_000
+        self._timeout = timeout_ms / 1000
+
+    def fetch(self, now_ms: int) -> Token:
+        if self.config["grant"] == "token_file":
+            text = Path(self.config["token_file"]).read_text(encoding="utf-8").strip()
+            return _accepted(text, self.dialect, now_ms, dict(self.config["extensions"]))
+        schedule = _native.RetrySchedule(now_ms, "librdkafka" if self.dialect == "librdkafka" else "kafka-java",
+                                         self.config["retry_backoff_ms"], self.config["retry_backoff_max_ms"])
+        while True:
+            assertion = self._assertions.assertion(self.now_ms())[0] if self._assertions else None
+            request = _native.token_request(self.properties, self.dialect, self.mode, assertion)
+            try:
+                status, content_type, body, retry_after = self._post(request)
+                response = _native.parse_token_response(status, content_type, body, self.dialect)
+                return _accepted(response.token, self.dialect, self.now_ms(), dict(self.config["extensions"]))
+            except TokenEndpointError as err:
+                delay = schedule.next_delay_ms(self.now_ms(), getattr(err, "status", None),
+                                               retry_after if getattr(err, "status", None) else None,
+                                               random.random())
+                if delay is None:
+                    raise
+                self._sleep(delay / 1000)
+
+    def _post(self, request: _native.TokenRequest) -> tuple[int, Optional[str], str, Optional[str]]:
+        http_request = urllib.request.Request(request.url, data=request.body.encode(), method=request.method,
+                                              headers=dict(request.headers))
+        try:
+            with urllib.request.urlopen(http_request, timeout=self._timeout, context=self._ssl) as response:
+                return (response.status, response.headers.get("Content-Type"),
+                        response.read().decode("utf-8", "replace"), None)
+        except urllib.error.HTTPError as answer:
+            return (answer.code, answer.headers.get("Content-Type"), answer.read().decode("utf-8", "replace"),
+                    answer.headers.get("Retry-After"))
+        except (urllib.error.URLError, OSError) as failure:
+            reason = getattr(failure, "reason", failure)
+            raise _error(TokenEndpointError, "token_endpoint_unreachable",
+                         f"cannot reach the token endpoint {request.url}: {type(reason).__name__}") from None
+
+
+class FileProvider(Provider):
+    """A pre-issued access token in a file (Kafka's ``file:`` token endpoint), re-read on every
+    refresh and checked as the Kafka client would check it."""
+
+    def __init__(self, path: "str | os.PathLike[str]", *, dialect: str = "kafka-java",
+                 extensions: Optional[Mapping[str, str]] = None, clock: Clock = time.time) -> None:
+        super().__init__(clock=clock)
+        self.path, self.dialect, self.extensions = Path(path), dialect, dict(extensions or {})
+
+    def fetch(self, now_ms: int) -> Token:
+        try:
+            text = self.path.read_text(encoding="utf-8").strip()
+        except OSError as failure:
+            raise _error(_native.ConfigError, "file_unreadable",
+                         f"cannot read {self.path}: {type(failure).__name__}") from None
+        return _accepted(text, self.dialect, now_ms, self.extensions)
+
+
+class LocalIssuerProvider(Provider):
+    """Tokens from an in-process :class:`oauthbearer.LocalIssuer` (tests, local brokers)."""
+
+    def __init__(self, issuer: _native.LocalIssuer, subject: str, *, audience: Optional[str] = None,
+                 scope: Optional[str] = None, lifetime_seconds: int = 3600, clock: Clock = time.time) -> None:
+        super().__init__(clock=clock)
+        self.issuer, self.subject, self.audience, self.scope = issuer, subject, audience, scope
+        self.lifetime_seconds = lifetime_seconds
+
+    def fetch(self, now_ms: int) -> Token:
+        issued = self.issuer.sign_access_token(self.subject, now_ms, self.lifetime_seconds, self.audience, self.scope)
+        return Token(issued.token, issued.expires_at_ms, self.subject, {}, now_ms)
+
+
+GOOGLE_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+PRINCIPAL_ENV = "GOOGLE_MANAGED_KAFKA_AUTH_PRINCIPAL"
+
+
+class GoogleProvider(Provider):
+    """Google Managed Kafka tokens from Application Default Credentials (google-auth): service
+    account keys, the metadata server, impersonated and external-account credentials, and user
+    credentials (principal from Google's tokeninfo). ``GOOGLE_MANAGED_KAFKA_AUTH_PRINCIPAL`` or
+    ``principal`` overrides the principal."""
+
+    def __init__(self, *, style: str = "google-java", principal: Optional[str] = None,
+                 credentials: object = None, clock: Clock = time.time) -> None:
+        super().__init__(clock=clock)
+        self.style = style
+        self._override = principal or os.environ.get(PRINCIPAL_ENV) or None
+        self._credentials = credentials
+        self._principal: Optional[str] = None
+
+    def _google(self):  # noqa: ANN202 - google-auth types are optional
+        try:
+            import google.auth
+            import google.auth.transport.requests
+        except ImportError:
+            raise _error(CredentialsError, "credentials_unavailable",
+                         "GoogleProvider needs google-auth: pip install 'oauthbearer[gcp]'") from None
+        return google.auth, google.auth.transport.requests
+
+    def fetch(self, now_ms: int) -> Token:
+        auth, transport = self._google()
+        request = transport.Request()
+        try:
+            if self._credentials is None:
+                self._credentials, _project = auth.default(scopes=[GOOGLE_SCOPE])
+            self._credentials.refresh(request)
+        except auth.exceptions.GoogleAuthError as failure:
+            raise _error(CredentialsError, "credentials_unavailable",
+                         f"Google credentials: {type(failure).__name__}: {failure}") from None
+        creds = self._credentials
+        expiry = creds.expiry  # naive UTC datetime in google-auth
+        import datetime
+        expires_at_ms = int(expiry.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
+        principal = self._principal or self._find_principal(creds, request)
+        self._principal = principal
+        token = _native.google_token(creds.token, expires_at_ms, principal, now_ms, self.style)
+        return Token(token.value, token.expires_at_ms, token.principal, {}, now_ms)
+
+    def _find_principal(self, creds: object, request: object) -> str:
+        kind, principal = _native.google_principal(_adc_json(), self._override)
+        if kind == "known" and principal:
+            return principal
+        if kind == "host_must_look_up":
+            return _tokeninfo_email(request, getattr(creds, "token"))
+        email = getattr(creds, "service_account_email", None)
+        if email and email != "default":
+            _native.validate_google_principal(email)
+            return email
+        raise _error(CredentialsError, "invalid_principal",
+                     f"cannot determine the Kafka principal of these credentials; set {PRINCIPAL_ENV}")
+
+
+def _adc_json() -> Optional[str]:
+    """The ADC file's JSON text (``GOOGLE_APPLICATION_CREDENTIALS`` or gcloud's), None if none."""
+    path = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if not path:
+        config = os.environ.get("CLOUDSDK_CONFIG") or os.path.join(os.path.expanduser("~"), ".config", "gcloud")
+        path = os.path.join(config, "application_default_credentials.json")
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def _tokeninfo_email(request, access_token: str) -> str:  # noqa: ANN001
+    """User credentials: the email Google's tokeninfo reports for the access token."""
+    response = request(url="https://oauth2.googleapis.com/tokeninfo", method="POST",
+                       body=f"access_token={access_token}".encode(),
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        email = json.loads(response.data.decode()).get("email")
+    except ValueError:
+        email = None
+    if response.status != 200 or not email:
+        raise _error(CredentialsError, "invalid_principal",
+                     f"Google tokeninfo did not return an email (HTTP {response.status}); set {PRINCIPAL_ENV}")
+    _native.validate_google_principal(email)
+    return email
+
+
+class MskProvider(Provider):
+    """AWS MSK IAM tokens from botocore's credential chain (environment, profile, web identity /
+    IRSA, container and instance roles; ``role_arn`` assumes a role through STS). The token lives
+    at most 900 s and never longer than the credentials."""
+
+    def __init__(self, region: Optional[str] = None, *, profile: Optional[str] = None,
+                 role_arn: Optional[str] = None, role_session_name: str = "oauthbearer",
+                 order: str = "python", user_agent: Optional[str] = None, session: object = None,
+                 clock: Clock = time.time) -> None:
+        super().__init__(clock=clock)
+        self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ""
+        if not self.region:
+            raise _error(CredentialsError, "invalid_region", "no AWS region: pass region= or set AWS_REGION")
+        self.profile, self.role_arn, self.role_session_name = profile, role_arn, role_session_name
+        self.order, self.user_agent, self._session = order, user_agent, session
+
+    def _botocore_session(self):  # noqa: ANN202
+        if self._session is None:
+            try:
+                import botocore.session
+            except ImportError:
+                raise _error(CredentialsError, "credentials_unavailable",
+                             "MskProvider needs botocore: pip install 'oauthbearer[aws]'") from None
+            self._session = botocore.session.Session(profile=self.profile)
+        return self._session
+
+    def credentials(self) -> tuple[str, str, Optional[str], Optional[int]]:
+        """(access key id, secret, session token, expiry ms) from the chain or STS."""
+        session = self._botocore_session()
+        try:
+            if self.role_arn:
+                sts = session.create_client("sts", region_name=self.region)
+                c = sts.assume_role(RoleArn=self.role_arn, RoleSessionName=self.role_session_name)["Credentials"]
+                return (c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"],
+                        int(c["Expiration"].timestamp() * 1000))
+            creds = session.get_credentials()
+            if creds is None:
+                raise _error(CredentialsError, "credentials_unavailable", "botocore found no AWS credentials")
+            frozen = creds.get_frozen_credentials()
+            # botocore exposes the expiry of refreshable credentials only as this attribute.
+            expiry = getattr(creds, "_expiry_time", None)
+            return (frozen.access_key, frozen.secret_key, frozen.token,
+                    int(expiry.timestamp() * 1000) if expiry is not None else None)
+        except OAuthBearerError:
+            raise
+        except Exception as failure:  # botocore raises many unrelated types
+            raise _error(CredentialsError, "credentials_unavailable",
+                         f"AWS credentials: {type(failure).__name__}") from None
+
+    def fetch(self, now_ms: int) -> Token:
+        key, secret, session_token, expires_at_ms = self.credentials()
+        token = _native.msk_token(key, secret, session_token, expires_at_ms, self.region, now_ms, self.order,
+                                  self.user_agent)
+        return Token(token.value, token.expires_at_ms, "", {}, now_ms)
