@@ -15,15 +15,28 @@ FEATURES := --all-features
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-.PHONY: setup
-setup: ## Install what the build and tests need (rustup target, Python venv with the peers, jco)
-	rustup target add wasm32-wasip2
+# maturin builds for the host triple into the shared target dir (the napi build does the same, so
+# the two share one build; toolchain.md pitfall 1).
+HOST_TRIPLE := $(shell rustc -vV | sed -n 's/^host: //p')
+PIP := $(PY) -m pip install -q --disable-pip-version-check
+
+.PHONY: python
+python: ## Python venv with the oauthbearer package built from ./python (pyo3 + maturin)
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r tests/peers/requirements.txt
+	CARGO_TARGET_DIR=$(CURDIR)/target CARGO_BUILD_TARGET=$(HOST_TRIPLE) $(PIP) --force-reinstall --no-deps ./python
+
+.PHONY: run
+run: python ## Set up and run the local token endpoint on its embedded default issuer (127.0.0.1:14293)
+	$(VENV)/bin/oauthbearer serve $(ARGS)
+
+.PHONY: setup
+setup: python ## Install what the build and tests need (rustup target, venv with the peers, jco)
+	rustup target add wasm32-wasip2
+	$(PIP) -r tests/peers/requirements.txt -r python/tests/requirements.txt
 	cd tests/wasm-host/js && npm install --no-audit --no-fund --loglevel=error
 
 .PHONY: test
-test: setup lint rust-test vectors-check wasm wasm-test peers-test ## Set up and run every test
+test: setup lint rust-test vectors-check wasm wasm-test peers-test python-test ## Set up and run every test
 	@echo "make test: all suites passed"
 
 .PHONY: lint
@@ -31,6 +44,7 @@ lint: ## rustfmt --check, clippy and rustdoc (broken links) with warnings as err
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy -q $(FEATURES) --all-targets -- -D warnings
 	$(CARGO) clippy -q -p oauthbearer-wasi --target wasm32-wasip2 --profile wasm -- -D warnings
+	$(CARGO) clippy -q -p oauthbearer-python -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps $(FEATURES) -p oauthbearer
 
 .PHONY: rust-test
@@ -62,6 +76,10 @@ wasm-test: wasm ## Every vector through the component in wasmtime (Rust), wasmti
 peers-test: ## PyJWT, the AWS MSK signer and json.dumps check our assertions, tokens and bodies
 	$(CARGO) build -q $(FEATURES) -p oauthbearer --example sign_samples --example run_ops
 	SIGN_SAMPLES=target/debug/examples/sign_samples RUN_OPS=target/debug/examples/run_ops $(PY) -m pytest -q tests/peers
+
+.PHONY: python-test
+python-test: python ## The Python front: native module, providers, endpoint, CLI, adapters, stubs
+	$(PY) -m pytest -q -p no:cacheprovider python/tests
 
 .PHONY: bench
 bench: setup ## Signing benchmarks next to openssl speed and PyJWT; rewrites BENCHMARKS.md

@@ -11,8 +11,13 @@ create_exception!(
     PyException,
     "Base class of every oauthbearer error; `.code` is the stable code."
 );
-create_exception!(_native, PrivateKeyError, OAuthBearerError, "A private key or algorithm problem.");
-create_exception!(_native, ConfigError, OAuthBearerError, "A configuration, template or file problem.");
+create_exception!(
+    _native,
+    PrivateKeyError,
+    OAuthBearerError,
+    "A private key problem (format, passphrase, strength, curve)."
+);
+create_exception!(_native, ConfigError, OAuthBearerError, "A configuration, algorithm, template or file problem.");
 create_exception!(_native, PrebuiltAssertionError, OAuthBearerError, "A pre-built assertion is malformed or expired.");
 create_exception!(
     _native,
@@ -48,8 +53,7 @@ impl<T> IntoPy<T> for oauthbearer::Result<T> {
 pub(crate) fn to_pyerr(e: &oauthbearer::Error) -> PyErr {
     let message = e.message().to_owned();
     let err = match e.code() {
-        "invalid_algorithm"
-        | "invalid_key"
+        "invalid_key"
         | "unsupported_key"
         | "weak_key"
         | "key_algorithm_mismatch"
@@ -58,7 +62,8 @@ pub(crate) fn to_pyerr(e: &oauthbearer::Error) -> PyErr {
         | "wrong_passphrase"
         | "invalid_certificate"
         | "signing_failed" => PrivateKeyError::new_err(message),
-        "invalid_template"
+        "invalid_algorithm"
+        | "invalid_template"
         | "template_override"
         | "missing_config"
         | "invalid_config"

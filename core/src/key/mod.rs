@@ -231,7 +231,7 @@ impl PrivateKey {
     /// A fresh P-256 key from the OS random source (`getrandom`), for an ephemeral local issuer.
     pub fn generate_p256() -> Result<Self> {
         use rand_core::RngCore;
-        let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+        let mut bytes = Zeroizing::new([0u8; 32]);
         // A random 32-byte string is a valid scalar except with probability ~2^-32; draw again then.
         for _ in 0..8 {
             rand_core::OsRng

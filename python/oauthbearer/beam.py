@@ -1,0 +1,69 @@
+"""Beam start-up hook: a local token endpoint on every worker for Beam Python's Kafka transforms.
+
+Beam's ``ReadFromKafka`` / ``WriteToKafka`` run Kafka's **Java** client, which can only fetch
+tokens from a URL. Add this to the pipeline options so each worker imports this module at start-up
+and serves tokens on ``http://127.0.0.1:14293``::
+
+    --beam_plugins=oauthbearer.beam.LocalTokenEndpoint
+    # consumer_config / producer_config:
+    #   sasl.oauthbearer.token.endpoint.url=http://127.0.0.1:14293/token
+    #   sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
+    #   (and -Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=http://127.0.0.1:14293/token for kafka-clients >= 4.0)
+
+The provider comes from the environment as for ``oauthbearer serve``: ``PROVIDER=gcp`` (default on
+Dataflow) or ``aws`` with ``REGION``. Several SDK processes on one worker share one endpoint: the
+first binds the port, the others find it taken and rely on it.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+from typing import Optional
+
+from .providers import GoogleProvider, MskProvider, Provider
+from .server import DEFAULT_PORT, Endpoint, Server, make_server
+
+try:  # apache-beam is optional ([beam] extra); the hook works without the base class for tests.
+    from apache_beam.utils.plugin import BeamPlugin
+except ImportError:  # pragma: no cover - depends on the environment
+    BeamPlugin = object  # type: ignore[misc,assignment]
+
+_lock = threading.Lock()
+_server: Optional[Server] = None
+
+
+def provider_from_environment() -> Provider:
+    """``PROVIDER=gcp`` (default) or ``aws`` (with ``REGION`` / ``AWS_REGION``)."""
+    if os.environ.get("PROVIDER", "gcp") == "aws":
+        return MskProvider(os.environ.get("REGION"))
+    return GoogleProvider(style=os.environ.get("OAUTHBEARER_GOOGLE_STYLE", "google-java"))
+
+
+def start(provider: Optional[Provider] = None, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
+          style: str = "standard") -> Optional[Server]:
+    """Starts the endpoint in a daemon thread, once per process. Returns the server, or None when
+    another process already serves the port."""
+    global _server
+    with _lock:
+        if _server is not None:
+            return _server
+        try:
+            server = make_server(Endpoint(provider=provider or provider_from_environment(), style=style), host, port)
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE:
+                return None
+            raise
+        threading.Thread(target=server.serve_forever, name="oauthbearer-endpoint", daemon=True).start()
+        _server = server
+        return server
+
+
+class LocalTokenEndpoint(BeamPlugin):  # type: ignore[misc,valid-type]
+    """Name this class in ``--beam_plugins``; importing it on a worker starts the endpoint."""
+
+
+if os.environ.get("OAUTHBEARER_BEAM_AUTOSTART", "1") != "0" and os.environ.get("PIPELINE_OPTIONS"):
+    # The Beam SDK harness sets PIPELINE_OPTIONS; the launcher (which also imports plugins) does not.
+    start()

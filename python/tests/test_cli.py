@@ -1,0 +1,84 @@
+"""The `oauthbearer` command: reproducible output with --now/--jti, exit codes, typed errors
+without tracebacks."""
+
+import json
+import subprocess
+import sys
+
+from conftest import KEYS, VECTORS
+
+
+def run(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "oauthbearer", *args], capture_output=True, text=True, env=env)
+
+
+def test_every_command_has_help():
+    for command in ("serve", "token", "assertion", "msk-token", "gcp-token", "inspect", "explain"):
+        result = run(command, "--help")
+        assert result.returncode == 0 and "usage: oauthbearer " + command in result.stdout
+
+
+def test_assertion_is_reproducible_and_equals_the_vector(tmp_path):
+    case = next(c for c in json.loads((VECTORS / "assertions.json").read_text())["cases"]
+                if "assertion" in c["output"] and "template" not in c["input"] and "dialect" not in c["input"]
+                and "typ" not in c["input"] and "kid" not in c["input"] and "mode" not in c["input"])
+    props = dict(case["input"]["properties"])
+    props["sasl.oauthbearer.assertion.private.key.file"] = str(KEYS / case["input"]["key_file"])
+    config = tmp_path / "client.properties"
+    config.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+    now = str(case["input"]["now_ms"] / 1000)
+    result = run("assertion", "--config", str(config), "--now", now, "--jti", case["input"]["jti"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == case["output"]["assertion"]
+    decoded = json.loads(run("assertion", "--config", str(config), "--now", now, "--jti", case["input"]["jti"],
+                             "--decode").stdout)
+    assert decoded["payload"] == json.loads(case["output"]["payload_json"])
+
+
+def test_gcp_token_equals_googles_python_server_bytes():
+    result = run("gcp-token", "--access-token", "ya29.FAKE-ACCESS-TOKEN", "--expires-at", "1704070800",
+                 "--principal", "kafka-client@demo-proj.iam.gserviceaccount.com", "--now", "1704067200",
+                 "--style", "google-python")
+    token = json.loads(result.stdout)["token"]
+    assert token == ("eyJ0eXAiOiAiSldUIiwgImFsZyI6ICJHT09HX09BVVRIMl9UT0tFTiJ9.eyJleHAiOiAxNzA0MDcwODAwLjAsICJpc3MiOiAiR29v"
+                     "Z2xlIiwgImlhdCI6IDE3MDQwNjcyMDAuMCwgInN1YiI6ICJrYWZrYS1jbGllbnRAZGVtby1wcm9qLmlhbS5nc2VydmljZWFjY291"
+                     "bnQuY29tIn0.eWEyOS5GQUtFLUFDQ0VTUy1UT0tFTg")
+
+
+def test_inspect_exit_codes():
+    good = json.loads(run("gcp-token", "--access-token", "ya29.x", "--expires-at", "1704070800", "--principal",
+                          "a@b.iam.gserviceaccount.com", "--now", "1704067200").stdout)["token"]
+    ok = run("inspect", good, "--now", "1704067200")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["principal"] == "a@b.iam.gserviceaccount.com"
+    expired = run("inspect", good, "--client", "librdkafka", "--now", "1804067200")
+    assert expired.returncode == 1 and json.loads(expired.stdout)["code"] == "token_expired"
+    garbage = run("inspect", "not-a-jwt")
+    assert garbage.returncode == 1 and json.loads(garbage.stdout)["code"] == "invalid_token"
+
+
+def test_explain_exit_codes(tmp_path):
+    bad = tmp_path / "bad.properties"
+    bad.write_text("sasl.oauthbearer.token.endpoint.url=https://idp/token\n"
+                   f"sasl.oauthbearer.assertion.private.key.file={KEYS / 'ec-p256.pkcs8.pem'}\n")
+    result = run("explain", "--config", str(bad))
+    assert result.returncode == 1, result.stdout
+    assert any(f["severity"] == "error" for f in json.loads(result.stdout)["findings"])
+
+
+def test_msk_token_from_environment_credentials():
+    env = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+           "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}
+    result = run("msk-token", "--region", "us-east-1", "--now", "1767225600", "--order", "js", env=env)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["expiry_ms"] == 1767225600000 + 900_000
+    assert out["url"].startswith("https://kafka.us-east-1.amazonaws.com/?Action=kafka-cluster%3AConnect&")
+
+
+def test_errors_are_one_line_without_traceback(tmp_path):
+    missing = run("assertion", "--config", str(tmp_path / "nope.properties"))
+    assert missing.returncode == 2 and missing.stderr.startswith("error: file_unreadable")
+    key = tmp_path / "client.properties"
+    key.write_text("sasl.oauthbearer.token.endpoint.url=https://idp/token\nsasl.oauthbearer.assertion.algorithm=HS256\n")
+    bad = run("assertion", "--config", str(key))
+    assert bad.returncode == 2 and bad.stderr.startswith("error: invalid_algorithm") and "Traceback" not in bad.stderr

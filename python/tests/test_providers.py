@@ -1,0 +1,239 @@
+"""Providers: caching with a single-flight refresh, stale-while-failing, and the real token
+request / credential flows against servers on 127.0.0.1."""
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+import oauthbearer
+from oauthbearer import _native
+from oauthbearer.providers import (AssertionProvider, FileProvider, GoogleProvider, LocalIssuerProvider,
+                                   MskProvider, Provider, Token)
+from oauthbearer.server import Endpoint
+from conftest import KEYS, NOW_MS, running
+
+
+class Counting(Provider):
+    """A provider whose fetch blocks until released, counting fetches."""
+
+    def __init__(self, clock, fail=False):
+        super().__init__(clock=clock)
+        self.release, self.entered, self.calls, self.fail = threading.Event(), threading.Event(), 0, fail
+
+    def fetch(self, now_ms):
+        self.calls += 1
+        self.entered.set()
+        self.release.wait(5)
+        if self.fail:
+            raise _native_error()
+        return Token("v", now_ms + 3_600_000, "p", {}, now_ms)
+
+
+def _native_error():
+    try:
+        _native.parse_token_response(503, "application/json", "{}")
+    except oauthbearer.TokenEndpointError as err:
+        return err
+    raise AssertionError("unreachable")
+
+
+def test_hundred_concurrent_calls_make_one_fetch():
+    provider = Counting(clock=lambda: NOW_MS / 1000)
+    with ThreadPoolExecutor(100) as pool:
+        futures = [pool.submit(provider.token) for _ in range(100)]
+        assert provider.entered.wait(5)  # the leader is inside fetch; the others queue or wait
+        provider.release.set()
+        tokens = [f.result(5) for f in futures]
+    assert provider.calls == 1 and provider.fetches == 1
+    assert {t.value for t in tokens} == {"v"}
+
+
+def test_refresh_follows_the_core_schedule_and_failure_serves_the_cached_token():
+    now = [NOW_MS / 1000]
+    provider = Counting(clock=lambda: now[0])
+    provider.release.set()
+    first = provider.token()
+    now[0] += 60  # well before Kafka's 80 % refresh point
+    assert provider.token() is first and provider.calls == 1
+    now[0] += 3000  # past the refresh point, before expiry
+    provider.fail = True
+    assert provider.token() is first, "a failed refresh keeps serving the unexpired token"
+    now[0] += 600  # expired
+    with pytest.raises(oauthbearer.TokenEndpointError):
+        provider.token()
+
+
+def test_assertion_provider_kip1258_against_the_local_issuer(tmp_path):
+    """Our KIP-1258 client against our issuer: the issuer verifies the assertion with the client's
+    registered public key, the client checks the token as Kafka Java does."""
+    key = KEYS / "ec-p256.pkcs8.pem"
+    client_jwk = _native.SigningKey.parse(key.read_bytes()).public_jwk()
+
+    def endpoint(url):
+        issuer = _native.LocalIssuer(url, _native.SigningKey.generate())
+        issuer.register_client("app", None, [client_jwk])
+        return Endpoint(issuer=issuer, audience="kafka")
+
+    with running(endpoint) as server:
+        props = tmp_path / "client.properties"
+        props.write_text(
+            f"sasl.oauthbearer.token.endpoint.url={server.url}/token\n"
+            f"sasl.oauthbearer.assertion.algorithm=ES256\n"
+            f"sasl.oauthbearer.assertion.private.key.file={key}\n"
+            f"sasl.oauthbearer.assertion.claim.iss=app\n"
+            f"sasl.oauthbearer.assertion.claim.sub=app\n"
+            f"sasl.oauthbearer.assertion.claim.aud={server.url}/token\n"
+            f"sasl.oauthbearer.assertion.claim.jti.include=true\n"
+        )
+        provider = AssertionProvider(props)
+        token = provider.token()
+        assert token.principal == "app"
+        # A second client with a wrong key is refused by the issuer: 401, not retried.
+        other = tmp_path / "other.properties"
+        other.write_text(props.read_text().replace(str(key), str(KEYS / "ec-p256.sec1.pem")).replace(
+            "claim.iss=app", "claim.iss=intruder").replace("claim.sub=app", "claim.sub=intruder"))
+        with pytest.raises(oauthbearer.TokenEndpointError) as err:
+            AssertionProvider(other).token()
+        assert err.value.status == 401
+
+
+class Flaky(BaseHTTPRequestHandler):
+    """A token endpoint that fails with 503 twice, then answers with a token."""
+
+    answers = []
+
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers["Content-Length"]))
+        status, body = Flaky.answers.pop(0)
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_client_secret_provider_retries_503_on_kafkas_schedule():
+    issued = _native.LocalIssuer("http://x", _native.SigningKey.generate()).sign_access_token("svc", int(time.time() * 1000))
+    Flaky.answers = [(503, '{"error":"temporarily_unavailable"}')] * 2 + [
+        (200, json.dumps({"access_token": issued.token, "token_type": "Bearer", "expires_in": 3600}))]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    slept = []
+    try:
+        provider = AssertionProvider({
+            "sasl.oauthbearer.token.endpoint.url": f"http://127.0.0.1:{server.server_address[1]}/token",
+            "sasl.jaas.config": 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required '
+                                'clientId="svc" clientSecret="s3cret";',
+        }, sleep=slept.append)
+        assert provider.token().principal == "svc"
+    finally:
+        server.shutdown()
+    assert slept == [0.1, 0.2], "Kafka's exponential back-off from sasl.login.retry.backoff.ms=100"
+
+
+def test_unreachable_endpoint_is_a_typed_error():
+    provider = AssertionProvider({
+        "sasl.oauthbearer.token.endpoint.url": "http://127.0.0.1:9/token",
+        "sasl.oauthbearer.login.retry.backoff.max.ms": "1",
+        "sasl.jaas.config": 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required '
+                            'clientId="svc" clientSecret="s3cret";',
+    }, sleep=lambda s: None)
+    with pytest.raises(oauthbearer.TokenEndpointError) as err:
+        provider.token()
+    assert err.value.code == "token_endpoint_unreachable" and "s3cret" not in str(err.value)
+
+
+def test_file_provider_rereads_and_checks(tmp_path):
+    issuer = _native.LocalIssuer("http://x", _native.SigningKey.generate())
+    path = tmp_path / "token"
+    path.write_text(issuer.sign_access_token("first", NOW_MS).token)
+    assert FileProvider(path, clock=lambda: NOW_MS / 1000).token().principal == "first"
+    path.write_text("not a jwt")
+    with pytest.raises(oauthbearer.TokenError):
+        FileProvider(path, clock=lambda: NOW_MS / 1000).token()
+
+
+def test_local_issuer_provider():
+    issuer = _native.LocalIssuer("http://x", _native.SigningKey.generate())
+    token = LocalIssuerProvider(issuer, "alice", clock=lambda: NOW_MS / 1000).token()
+    assert (token.principal, token.expires_at_ms) == ("alice", NOW_MS + 3_600_000)
+
+
+class GoogleTokenUri(BaseHTTPRequestHandler):
+    """Google's OAuth token endpoint for service-account JWT grants (google-auth's real flow)."""
+
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers["Content-Length"]))
+        data = json.dumps({"access_token": "ya29.test-access-token", "expires_in": 3599, "token_type": "Bearer"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_google_provider_with_a_service_account_key(tmp_path, monkeypatch):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), GoogleTokenUri)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    adc = tmp_path / "sa.json"
+    adc.write_text(json.dumps({
+        "type": "service_account", "project_id": "demo", "private_key_id": "k1",
+        "private_key": (KEYS / "rsa2048.pkcs8.pem").read_text(),
+        "client_email": "kafka-client@demo.iam.gserviceaccount.com", "client_id": "1",
+        "token_uri": f"http://127.0.0.1:{server.server_address[1]}/token",
+    }))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(adc))
+    monkeypatch.delenv("GOOGLE_MANAGED_KAFKA_AUTH_PRINCIPAL", raising=False)
+    try:
+        token = GoogleProvider().token()
+    finally:
+        server.shutdown()
+    header, claims, inner = token.value.split(".")
+    assert token.principal == "kafka-client@demo.iam.gserviceaccount.com"
+    accepted = _native.check_access_token(token.value, "kafka-java")
+    assert accepted.principal == token.principal and accepted.scopes == ["kafka"]
+    import base64
+    assert base64.urlsafe_b64decode(inner + "==") == b"ya29.test-access-token"
+
+
+def test_msk_provider_equals_the_aws_python_signer(monkeypatch):
+    import datetime
+    from unittest import mock
+
+    import botocore.auth
+    import botocore.credentials
+    import importlib.metadata
+    from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    when = datetime.datetime(2026, 1, 1, 0, 0, 0)
+    ua = "aws-msk-iam-sasl-signer-python/" + importlib.metadata.version("aws-msk-iam-sasl-signer-python")
+    ours = MskProvider("eu-west-1", user_agent=ua,
+                       clock=lambda: when.replace(tzinfo=datetime.timezone.utc).timestamp()).token()
+    creds = botocore.credentials.Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    with mock.patch.object(botocore.auth, "get_current_datetime", return_value=when), mock.patch.object(
+            MSKAuthTokenProvider, "__load_default_credentials__", return_value=creds):
+        theirs, expiry_ms = MSKAuthTokenProvider.generate_auth_token("eu-west-1")
+    assert (ours.value, ours.expires_at_ms) == (theirs, expiry_ms)
+
+
+def test_msk_provider_needs_a_region(monkeypatch):
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    with pytest.raises(oauthbearer.CredentialsError) as err:
+        MskProvider()
+    assert err.value.code == "invalid_region"
