@@ -3,6 +3,7 @@ stopped around each test (readiness is the bound socket, no sleeps)."""
 
 import contextlib
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,34 @@ def running(endpoint):
 @pytest.fixture
 def keys():
     return KEYS
+
+
+@contextlib.contextmanager
+def scripted_server(answers):
+    """An HTTP server on 127.0.0.1 answering each POST with the next ``(status, json_text)`` of
+    `answers` (the last one repeats); yields its base URL."""
+    answers = list(answers)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status, body = answers.pop(0) if len(answers) > 1 else answers[0]
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -5,7 +5,6 @@ import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -14,7 +13,7 @@ from oauthbearer import _native
 from oauthbearer.providers import (AssertionProvider, FileProvider, GoogleProvider, LocalIssuerProvider,
                                    MskProvider, Provider, Token)
 from oauthbearer.server import Endpoint
-from conftest import KEYS, NOW_MS, running
+from conftest import KEYS, NOW_MS, running, scripted_server
 
 
 class Counting(Provider):
@@ -101,41 +100,18 @@ def test_assertion_provider_kip1258_against_the_local_issuer(tmp_path):
         assert err.value.status == 401
 
 
-class Flaky(BaseHTTPRequestHandler):
-    """A token endpoint that fails with 503 twice, then answers with a token."""
-
-    answers = []
-
-    def do_POST(self):  # noqa: N802
-        self.rfile.read(int(self.headers["Content-Length"]))
-        status, body = Flaky.answers.pop(0)
-        data = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
 def test_client_secret_provider_retries_503_on_kafkas_schedule():
     issued = _native.LocalIssuer("http://x", _native.SigningKey.generate()).sign_access_token("svc", int(time.time() * 1000))
-    Flaky.answers = [(503, '{"error":"temporarily_unavailable"}')] * 2 + [
+    answers = [(503, '{"error":"temporarily_unavailable"}')] * 2 + [
         (200, json.dumps({"access_token": issued.token, "token_type": "Bearer", "expires_in": 3600}))]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     slept = []
-    try:
+    with scripted_server(answers) as url:
         provider = AssertionProvider({
-            "sasl.oauthbearer.token.endpoint.url": f"http://127.0.0.1:{server.server_address[1]}/token",
+            "sasl.oauthbearer.token.endpoint.url": f"{url}/token",
             "sasl.jaas.config": 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required '
                                 'clientId="svc" clientSecret="s3cret";',
         }, sleep=slept.append)
         assert provider.token().principal == "svc"
-    finally:
-        server.shutdown()
     assert slept == [0.1, 0.2], "Kafka's exponential back-off from sasl.login.retry.backoff.ms=100"
 
 
@@ -167,44 +143,31 @@ def test_local_issuer_provider():
     assert (token.principal, token.expires_at_ms) == ("alice", NOW_MS + 3_600_000)
 
 
-class GoogleTokenUri(BaseHTTPRequestHandler):
-    """Google's OAuth token endpoint for service-account JWT grants (google-auth's real flow)."""
-
-    def do_POST(self):  # noqa: N802
-        self.rfile.read(int(self.headers["Content-Length"]))
-        data = json.dumps({"access_token": "ya29.test-access-token", "expires_in": 3599, "token_type": "Bearer"}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
 def test_google_provider_with_a_service_account_key(tmp_path, monkeypatch):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), GoogleTokenUri)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    adc = tmp_path / "sa.json"
-    adc.write_text(json.dumps({
-        "type": "service_account", "project_id": "demo", "private_key_id": "k1",
-        "private_key": (KEYS / "rsa2048.pkcs8.pem").read_text(),
-        "client_email": "kafka-client@demo.iam.gserviceaccount.com", "client_id": "1",
-        "token_uri": f"http://127.0.0.1:{server.server_address[1]}/token",
-    }))
-    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(adc))
-    monkeypatch.delenv("GOOGLE_MANAGED_KAFKA_AUTH_PRINCIPAL", raising=False)
-    try:
-        token = GoogleProvider().token()
-    finally:
-        server.shutdown()
+    """google-auth's real service-account flow (a signed JWT grant) against a token URI on
+    127.0.0.1 standing in for Google's."""
+    google_answer = json.dumps({"access_token": "ya29.test-access-token", "expires_in": 3599, "token_type": "Bearer"})
+    with scripted_server([(200, google_answer)]) as url:
+        token = _google_token(tmp_path, monkeypatch, url)
     header, claims, inner = token.value.split(".")
     assert token.principal == "kafka-client@demo.iam.gserviceaccount.com"
     accepted = _native.check_access_token(token.value, "kafka-java")
     assert accepted.principal == token.principal and accepted.scopes == ["kafka"]
     import base64
     assert base64.urlsafe_b64decode(inner + "==") == b"ya29.test-access-token"
+
+
+def _google_token(tmp_path, monkeypatch, token_uri):
+    adc = tmp_path / "sa.json"
+    adc.write_text(json.dumps({
+        "type": "service_account", "project_id": "demo", "private_key_id": "k1",
+        "private_key": (KEYS / "rsa2048.pkcs8.pem").read_text(),
+        "client_email": "kafka-client@demo.iam.gserviceaccount.com", "client_id": "1",
+        "token_uri": f"{token_uri}/token",
+    }))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(adc))
+    monkeypatch.delenv("GOOGLE_MANAGED_KAFKA_AUTH_PRINCIPAL", raising=False)
+    return GoogleProvider().token()
 
 
 def test_msk_provider_equals_the_aws_python_signer(monkeypatch):
@@ -237,3 +200,89 @@ def test_msk_provider_needs_a_region(monkeypatch):
     with pytest.raises(oauthbearer.CredentialsError) as err:
         MskProvider()
     assert err.value.code == "invalid_region"
+
+
+class _Metadata:
+    """Google's metadata server (GCE/GKE/Cloud Run), as google-auth calls it."""
+
+    @staticmethod
+    def handler():
+        from http.server import BaseHTTPRequestHandler
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                path = self.path.split("?", 1)[0]
+                if path.endswith("/service-accounts/default/token"):
+                    body = {"access_token": "ya29.metadata-token", "expires_in": 3599, "token_type": "Bearer"}
+                elif "/service-accounts/default" in path:
+                    body = {"email": "workload@demo.iam.gserviceaccount.com", "aliases": ["default"],
+                            "scopes": ["https://www.googleapis.com/auth/cloud-platform"]}
+                elif path.endswith("/project/project-id"):
+                    body = "demo"
+                else:
+                    body = ""
+                data = (body if isinstance(body, str) else json.dumps(body)).encode()
+                self.send_response(200)
+                self.send_header("Metadata-Flavor", "Google")
+                self.send_header("Content-Type", "application/json" if isinstance(body, dict) else "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+
+def test_google_provider_on_the_metadata_server(tmp_path):
+    """Metadata-server credentials: the principal is not in any file; google-auth's
+    `service_account_email` (fetched from the metadata server) is used."""
+    import os
+    import subprocess
+    import sys
+    from http.server import ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Metadata.handler())
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    host = f"127.0.0.1:{server.server_address[1]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "GCE_", "CLOUDSDK_"))}
+    env.update(GCE_METADATA_HOST=host, GCE_METADATA_IP=host, HOME=str(tmp_path))
+    code = ("from oauthbearer.providers import GoogleProvider; from oauthbearer import _native\n"
+            "t = GoogleProvider().token(); print(t.principal, _native.check_access_token(t.value).principal)")
+    try:
+        result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["workload@demo.iam.gserviceaccount.com"] * 2
+
+
+STS_ANSWER = """<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <Credentials>
+      <AccessKeyId>ASIAEXAMPLEASSUMED</AccessKeyId>
+      <SecretAccessKey>assumed-secret</SecretAccessKey>
+      <SessionToken>assumed-session-token</SessionToken>
+      <Expiration>2026-01-01T00:10:00Z</Expiration>
+    </Credentials>
+    <AssumedRoleUser>
+      <AssumedRoleId>AROAEXAMPLE:oauthbearer</AssumedRoleId>
+      <Arn>arn:aws:sts::123456789012:assumed-role/kafka/oauthbearer</Arn>
+    </AssumedRoleUser>
+  </AssumeRoleResult>
+  <ResponseMetadata><RequestId>1</RequestId></ResponseMetadata>
+</AssumeRoleResponse>"""
+
+
+def test_msk_provider_assumes_a_role_and_caps_the_lifetime_by_its_expiry(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    now = 1767225600  # 2026-01-01T00:00:00Z; the role's credentials expire 10 minutes later
+    with scripted_server([(200, STS_ANSWER)]) as url:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", url)
+        token = MskProvider("us-east-1", role_arn="arn:aws:iam::123456789012:role/kafka", clock=lambda: now).token()
+    url_text = _native.msk_signed_url(token.value)
+    assert "X-Amz-Credential=ASIAEXAMPLEASSUMED%2F" in url_text and "X-Amz-Security-Token=assumed-session-token" in url_text
+    assert "X-Amz-Expires=600" in url_text and token.expires_at_ms == (now + 600) * 1000
