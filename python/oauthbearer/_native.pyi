@@ -180,6 +180,7 @@ def msk_token(
     order: str = "python",
     user_agent: Optional[str] = None,
     domain: Optional[str] = None,
+    min_credential_lifetime_seconds: Optional[int] = None,
 ) -> ProviderToken: ...
 def msk_signed_url(token: str) -> str: ...
 def sasl_client_first_message(
@@ -194,6 +195,7 @@ def check_access_token(
     sub_claim: str = "sub",
     scope_claim: str = "scope",
     skew_ms: int = 0,
+    split_scope: bool = False,
 ) -> AcceptedToken: ...
 def refresh_at(
     now_ms: int, expires_at_ms: int, issued_at_ms: Optional[int] = None, client: str = "kafka-java", jitter01: float = 0.0

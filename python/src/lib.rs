@@ -389,7 +389,7 @@ fn validate_google_principal(principal: &str) -> Res<()> {
 
 /// An AWS MSK IAM token (base64url of the SigV4-presigned `kafka-cluster:Connect` URL).
 #[pyfunction]
-#[pyo3(signature = (access_key_id, secret_access_key, session_token, credentials_expire_at_ms, region, now_ms, order="python", user_agent=None, domain=None))]
+#[pyo3(signature = (access_key_id, secret_access_key, session_token, credentials_expire_at_ms, region, now_ms, order="python", user_agent=None, domain=None, min_credential_lifetime_seconds=None))]
 fn msk_token(
     access_key_id: String,
     secret_access_key: String,
@@ -400,6 +400,7 @@ fn msk_token(
     order: &str,
     user_agent: Option<String>,
     domain: Option<String>,
+    min_credential_lifetime_seconds: Option<u32>,
 ) -> Res<ProviderToken> {
     let credentials = msk::AwsCredentials {
         access_key_id,
@@ -414,6 +415,9 @@ fn msk_token(
     }
     if let Some(domain) = domain {
         options.domain = domain;
+    }
+    if let Some(floor) = min_credential_lifetime_seconds {
+        options.min_credential_lifetime_seconds = floor;
     }
     let t = msk::msk_token(&credentials, &options, now_ms).py()?;
     Ok(ProviderToken { value: t.token.expose().to_owned(), expires_at_ms: t.expires_at_ms, principal: String::new() })
@@ -475,7 +479,7 @@ impl AcceptedToken {
 /// Checks an access token as the client (`kafka-java` or `librdkafka`) would; with `now_ms`, also
 /// that it has not expired (`TokenError` with code `invalid_token` / `token_expired`).
 #[pyfunction]
-#[pyo3(signature = (token, dialect="kafka-java", now_ms=None, sub_claim="sub", scope_claim="scope", skew_ms=0))]
+#[pyo3(signature = (token, dialect="kafka-java", now_ms=None, sub_claim="sub", scope_claim="scope", skew_ms=0, split_scope=false))]
 fn check_access_token(
     token: &str,
     dialect: &str,
@@ -483,10 +487,12 @@ fn check_access_token(
     sub_claim: &str,
     scope_claim: &str,
     skew_ms: u64,
+    split_scope: bool,
 ) -> Res<AcceptedToken> {
     let mut check = token::TokenCheck::new(parse(dialect)?);
     sub_claim.clone_into(&mut check.sub_claim);
     scope_claim.clone_into(&mut check.scope_claim);
+    check.split_scope = split_scope;
     let accepted = token::check_access_token(token, &check).py()?;
     if let Some(now) = now_ms {
         token::check_not_expired(&accepted, now, skew_ms).py()?;

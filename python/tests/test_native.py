@@ -91,19 +91,18 @@ def test_reference_vectors_through_the_python_module():
                 t = _native.google_token(inp["access_token"], inp["expires_at_ms"], inp["principal"], inp["now_ms"],
                                          inp["style"])
                 got = {"token": t.value, "expires_at_ms": t.expires_at_ms, "principal": t.principal}
-            elif case["op"] == "msk_token" and "domain" not in inp:
+            elif case["op"] == "msk_token":
                 ua = inp.get("user_agent", None) if "user_agent" in inp else None
                 t = _native.msk_token(inp["access_key_id"], inp["secret_access_key"], inp.get("session_token"),
                                       inp.get("credentials_expire_at_ms"), inp["region"], inp["now_ms"],
-                                      inp.get("order", "python"), "" if "user_agent" in inp and ua is None else ua)
+                                      inp.get("order", "python"), "" if "user_agent" in inp and ua is None else ua,
+                                      inp.get("domain"), inp.get("min_credential_lifetime_seconds"))
                 got = {"token": t.value, "expires_at_ms": t.expires_at_ms}
                 out = {k: out[k] for k in got} if "error" not in out else out
             else:
                 continue
         except oauthbearer.OAuthBearerError as err:
             got = {"error": err.code}
-        if "min_credential_lifetime_seconds" in inp:
-            continue  # not a parameter of this front (the core's default floor applies)
         assert got == out, case["name"]
         ran += 1
     assert ran > 40

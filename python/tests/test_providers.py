@@ -118,7 +118,8 @@ def test_client_secret_provider_retries_503_on_kafkas_schedule():
 def test_unreachable_endpoint_is_a_typed_error():
     provider = AssertionProvider({
         "sasl.oauthbearer.token.endpoint.url": "http://127.0.0.1:9/token",
-        "sasl.oauthbearer.login.retry.backoff.max.ms": "1",
+        "sasl.login.retry.backoff.ms": "1",
+        "sasl.login.retry.backoff.max.ms": "1",
         "sasl.jaas.config": 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required '
                             'clientId="svc" clientSecret="s3cret";',
     }, sleep=lambda s: None)
