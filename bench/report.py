@@ -128,7 +128,7 @@ def main() -> None:
         "columns are the same build.",
         "",
         f"- Component size: {wasmtime['size_bytes']} bytes ({wasmtime['size_bytes'] / 1024:.0f} KiB; "
-        "`opt-level=\"z\"`, LTO, strip, `panic=\"abort\"`).",
+        "`opt-level=\"z\"` except P-256, SHA-256 and HMAC at 3, LTO, strip, `panic=\"abort\"`).",
         f"- wasmtime: compiling the component {fmt(wasmtime['compile'])} (once per process, cacheable with "
         f"`Component::serialize`), instantiating {fmt(wasmtime['instantiate'])}.",
         f"- jco: instantiating {fmt(jco['instantiate'])} (core modules compiled beforehand). Almost all of it is "

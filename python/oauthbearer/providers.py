@@ -276,8 +276,9 @@ class GoogleProvider(Provider):
                 self._credentials, _project = auth.default(scopes=[GOOGLE_SCOPE])
             self._credentials.refresh(request)
         except auth.exceptions.GoogleAuthError as failure:
+            # The exception's text can quote a token endpoint's answer; only its type is reported.
             raise _error(CredentialsError, "credentials_unavailable",
-                         f"Google credentials: {type(failure).__name__}: {failure}") from None
+                         f"Google credentials could not be refreshed ({type(failure).__name__})") from None
         creds = self._credentials
         expiry = creds.expiry  # naive UTC datetime in google-auth
         import datetime

@@ -287,3 +287,12 @@ def test_msk_provider_assumes_a_role_and_caps_the_lifetime_by_its_expiry(monkeyp
     url_text = _native.msk_signed_url(token.value)
     assert "X-Amz-Credential=ASIAEXAMPLEASSUMED%2F" in url_text and "X-Amz-Security-Token=assumed-session-token" in url_text
     assert "X-Amz-Expires=600" in url_text and token.expires_at_ms == (now + 600) * 1000
+
+
+def test_google_refresh_failure_is_typed_and_quotes_nothing(tmp_path, monkeypatch):
+    marker = "SECRET-MARKER-g00g"
+    answer = json.dumps({"error": "invalid_grant", "error_description": marker})
+    with scripted_server([(400, answer)]) as url:
+        with pytest.raises(oauthbearer.CredentialsError) as err:
+            _google_token(tmp_path, monkeypatch, url)
+    assert err.value.code == "credentials_unavailable" and marker not in str(err.value)
