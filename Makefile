@@ -36,7 +36,7 @@ setup: python ## Install what the build and tests need (rustup target, venv with
 	cd tests/wasm-host/js && npm install --no-audit --no-fund --loglevel=error
 
 .PHONY: test
-test: setup lint rust-test vectors-check wasm wasm-test peers-test python-test ## Set up and run every test
+test: setup lint rust-test vectors-check wasm wasm-test peers-test python-test node-test ## Set up and run every test
 	@echo "make test: all suites passed"
 
 .PHONY: lint
@@ -45,6 +45,7 @@ lint: ## rustfmt --check, clippy and rustdoc (broken links) with warnings as err
 	$(CARGO) clippy -q $(FEATURES) --all-targets -- -D warnings
 	$(CARGO) clippy -q -p oauthbearer-wasi --target wasm32-wasip2 --profile wasm -- -D warnings
 	$(CARGO) clippy -q -p oauthbearer-python -- -D warnings
+	$(CARGO) clippy -q -p oauthbearer-node -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps $(FEATURES) -p oauthbearer
 
 .PHONY: rust-test
@@ -80,6 +81,18 @@ peers-test: ## PyJWT, the AWS MSK signer and json.dumps check our assertions, to
 .PHONY: python-test
 python-test: python ## The Python front: native module, providers, endpoint, CLI, adapters, stubs
 	$(PY) -m pytest -q -p no:cacheprovider python/tests
+
+.PHONY: node
+node: ## Build the napi module (node/) into the shared target dir; fails if index.d.ts changes
+	cd node && npm install --no-audit --no-fund --loglevel=error
+	cd node && CARGO_TARGET_DIR=$(CURDIR)/target npx napi build --platform --release
+	git diff --exit-code -- node/index.d.ts node/index.js || \
+	  (echo "node/index.d.ts or index.js changed: commit the regenerated files" >&2; exit 1)
+
+.PHONY: node-test
+node-test: node wasm-test ## Every vector through the napi module and through the jco component (one suite)
+	cd node && node --test --test-reporter=dot test/
+	cd node && OAUTHBEARER_API=wasm node --test --test-reporter=dot test/
 
 .PHONY: bench
 bench: setup ## Signing benchmarks next to openssl speed and PyJWT; rewrites BENCHMARKS.md

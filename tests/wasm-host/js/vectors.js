@@ -300,9 +300,11 @@ const OPS = {
   explain,
 };
 
-/** The guest's `error` record from a thrown ComponentError (rethrows anything else: a trap). */
+/** The error record from a thrown guest error — a jco ComponentError's `payload`, or a native
+ * error carrying the core's snake_case `code` — rethrowing anything else (a trap, a bug). */
 export function guestError(e) {
   if (e && e.payload && typeof e.payload.code === 'string') return e.payload;
+  if (e instanceof Error && typeof e.code === 'string' && /^[a-z][a-z_]+$/.test(e.code)) return e;
   throw e;
 }
 
