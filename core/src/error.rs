@@ -168,9 +168,78 @@ impl ErrorKind {
         Self::CredentialsUnavailable,
     ];
 
+    /// The family this kind belongs to: what each front's error class tree is built from.
+    pub fn family(self) -> ErrorFamily {
+        use ErrorFamily as F;
+        match self {
+            Self::InvalidKey
+            | Self::UnsupportedKey
+            | Self::WeakKey
+            | Self::KeyAlgorithmMismatch
+            | Self::PassphraseRequired
+            | Self::PassphraseNotNeeded
+            | Self::WrongPassphrase
+            | Self::InvalidCertificate
+            | Self::SigningFailed => F::PrivateKey,
+            Self::InvalidAlgorithm
+            | Self::InvalidTemplate
+            | Self::TemplateOverride
+            | Self::MissingConfig
+            | Self::InvalidConfig
+            | Self::IneffectiveConfig
+            | Self::InvalidJaasConfig
+            | Self::FileUnreadable
+            | Self::InvalidExtension => F::Config,
+            Self::InvalidAssertion | Self::AssertionExpired => F::PrebuiltAssertion,
+            Self::TokenResponseError | Self::InvalidTokenResponse | Self::TokenEndpointUnreachable => F::TokenEndpoint,
+            Self::InvalidToken | Self::TokenExpired | Self::InvalidSaslMessage => F::Token,
+            Self::InvalidPrincipal
+            | Self::InvalidCredentials
+            | Self::CredentialsExpiring
+            | Self::InvalidRegion
+            | Self::CredentialsUnavailable => F::Credentials,
+            Self::ClientAuthenticationFailed | Self::AssertionReplayed => F::ClientAuthentication,
+        }
+    }
+
     /// The kind for a stable code, the inverse of [`ErrorKind::code`].
     pub fn from_code(code: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|k| k.code() == code)
+    }
+}
+
+/// Groups of error kinds, one per error class in the Python and Node fronts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorFamily {
+    /// A private key problem (format, passphrase, strength, curve, signing).
+    PrivateKey,
+    /// A configuration, algorithm, template, extension or file problem.
+    Config,
+    /// A pre-built assertion is malformed or expired.
+    PrebuiltAssertion,
+    /// The token endpoint refused, failed or was unreachable.
+    TokenEndpoint,
+    /// An access token or SASL message a Kafka client would refuse.
+    Token,
+    /// Cloud credentials are missing, malformed or expiring.
+    Credentials,
+    /// The local issuer refused a client.
+    ClientAuthentication,
+}
+
+impl ErrorFamily {
+    /// The family's stable name (`private_key`, `config`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PrivateKey => "private_key",
+            Self::Config => "config",
+            Self::PrebuiltAssertion => "prebuilt_assertion",
+            Self::TokenEndpoint => "token_endpoint",
+            Self::Token => "token",
+            Self::Credentials => "credentials",
+            Self::ClientAuthentication => "client_authentication",
+        }
     }
 }
 

@@ -65,7 +65,7 @@ pub use algorithm::Algorithm;
 
 pub use assertion::{AssertionSigner, Claims};
 pub use config::{Config, Dialect, GrantPath};
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorFamily, ErrorKind, Result};
 pub use key::{Backend, PrivateKey, SigningKey};
 pub use request::TokenRequest;
 pub use response::TokenResponse;

@@ -127,7 +127,8 @@ impl<T> Watched<T> {
 /// Where a [`FileAssertionSource`] gets its assertions.
 enum Source {
     Signed {
-        key: Watched<SigningKey>,
+        /// `None` for an inline key (`…private.key.pem`): nothing to re-read.
+        key: Option<Watched<SigningKey>>,
         template: Option<Watched<AssertionTemplate>>,
         signer: Box<Mutex<AssertionSigner>>,
     },
@@ -175,15 +176,18 @@ impl FileAssertionSource {
                 let (passphrase, algorithm) = (a.private_key_passphrase.clone(), a.algorithm);
                 // Parsing includes the algorithm check, so a replacement key that does not fit
                 // is reported on every call (and the previous key kept) until the file is fixed.
-                let key = match (&a.private_key_file, &a.private_key_pem) {
-                    (Some(path), _) => Watched::open(path, move |b| {
-                        PrivateKey::from_bytes(b, passphrase.as_ref())?.signing_key(algorithm)
-                    })?,
-                    (None, Some(_)) => {
-                        return Err(Error::new(
-                            ErrorKind::InvalidConfig,
-                            "an inline key needs no file source; use AssertionSigner::from_config",
-                        ))
+                let (key, first_key) = match (&a.private_key_file, &a.private_key_pem) {
+                    (Some(path), _) => {
+                        let watched = Watched::open(path, move |b| {
+                            PrivateKey::from_bytes(b, passphrase.as_ref())?.signing_key(algorithm)
+                        })?;
+                        let first = (*watched.current().value).clone();
+                        (Some(watched), first)
+                    }
+                    (None, Some(pem)) => {
+                        let parsed = PrivateKey::from_bytes(pem.expose().as_bytes(), passphrase.as_ref())
+                            .map_err(|e| e.context(crate::config::names::ASSERTION_PRIVATE_KEY_PEM))?;
+                        (None, parsed.signing_key(algorithm)?)
                     }
                     (None, None) => {
                         return Err(Error::new(ErrorKind::MissingConfig, "no private key file is configured"))
@@ -201,12 +205,8 @@ impl FileAssertionSource {
                         })
                     })
                     .transpose()?;
-                let signer = Self::build_signer(
-                    config,
-                    &key.current().value,
-                    template.as_ref().map(|t| t.current().value),
-                    mode,
-                )?;
+                let signer =
+                    Self::build_signer(config, &first_key, template.as_ref().map(|t| t.current().value), mode)?;
                 Source::Signed { key, template, signer: Box::new(Mutex::new(signer)) }
             }
             _ => return Err(Error::new(ErrorKind::InvalidConfig, "this configuration sends no client assertion")),
@@ -238,12 +238,15 @@ impl FileAssertionSource {
                 })
             }
             Source::Signed { key, template, signer } => {
-                let key_now = key.current();
+                let key_now = key.as_ref().map(Watched::current);
                 let template_now = template.as_ref().map(Watched::current);
                 let mut signer = signer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                let mut reload_errors: Vec<Error> = key_now.reload_error.clone().into_iter().collect();
-                if key_now.reloaded {
-                    *signer = signer.with_key((*key_now.value).clone());
+                let mut reload_errors: Vec<Error> = Vec::new();
+                if let Some(k) = key_now {
+                    reload_errors.extend(k.reload_error.clone());
+                    if k.reloaded {
+                        *signer = signer.with_key((*k.value).clone());
+                    }
                 }
                 if let Some(t) = template_now {
                     reload_errors.extend(t.reload_error.clone());

@@ -178,3 +178,31 @@ fn watched_file_sees_in_place_writes() {
     assert!(now.reloaded);
     assert_eq!(*now.value, b"22");
 }
+
+#[test]
+fn an_inline_key_signs_without_a_file_and_a_template_file_still_reloads() {
+    let dir = TempDir::new("inline");
+    std::fs::write(dir.path("template.json"), br#"{"header":{},"payload":{"tenant":"a"}}"#).unwrap();
+    let pem = String::from_utf8(key_bytes("ec-p256.pkcs8.pem")).unwrap();
+    let props = [
+        ("sasl.oauthbearer.method", "oidc".to_owned()),
+        ("sasl.oauthbearer.token.endpoint.url", "https://idp.example/token".to_owned()),
+        ("sasl.oauthbearer.client.id", "me".to_owned()),
+        ("sasl.oauthbearer.grant.type", "urn:ietf:params:oauth:grant-type:jwt-bearer".to_owned()),
+        ("sasl.oauthbearer.assertion.algorithm", "ES256".to_owned()),
+        ("sasl.oauthbearer.assertion.private.key.pem", pem),
+        ("sasl.oauthbearer.assertion.claim.iss", "me".to_owned()),
+        ("sasl.oauthbearer.assertion.claim.sub", "me".to_owned()),
+        ("sasl.oauthbearer.assertion.claim.aud", "https://idp.example".to_owned()),
+        ("sasl.oauthbearer.assertion.jwt.template.file", dir.path("template.json").display().to_string()),
+    ];
+    let config = Config::from_properties(props.iter().map(|(k, v)| (*k, v.as_str())), Dialect::Librdkafka).unwrap();
+    let source = FileAssertionSource::from_config(&config, Mode::Strict).unwrap();
+    let first = source.assertion(NOW_MS, None).unwrap();
+    assert!(first.reload_errors.is_empty());
+    assert_eq!(header(first.assertion.expose())["alg"], "ES256");
+    assert_eq!(payload(first.assertion.expose())["tenant"], "a");
+    replace(&dir.path("template.json"), br#"{"header":{},"payload":{"tenant":"b"}}"#);
+    let second = source.assertion(NOW_MS, None).unwrap();
+    assert_eq!(payload(second.assertion.expose())["tenant"], "b");
+}

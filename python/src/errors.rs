@@ -1,6 +1,7 @@
 //! The exception tree: `OAuthBearerError` (with `.code`, the core's stable code) and one subclass
 //! per family of codes. The mapping lives here and only here.
 
+use oauthbearer::ErrorFamily;
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -52,36 +53,14 @@ impl<T> IntoPy<T> for oauthbearer::Result<T> {
 /// token endpoint refusals `.status`, `.error`, `.error_description`, `.retryable`.
 pub(crate) fn to_pyerr(e: &oauthbearer::Error) -> PyErr {
     let message = e.message().to_owned();
-    let err = match e.code() {
-        "invalid_key"
-        | "unsupported_key"
-        | "weak_key"
-        | "key_algorithm_mismatch"
-        | "passphrase_required"
-        | "passphrase_not_needed"
-        | "wrong_passphrase"
-        | "invalid_certificate"
-        | "signing_failed" => PrivateKeyError::new_err(message),
-        "invalid_algorithm"
-        | "invalid_template"
-        | "template_override"
-        | "missing_config"
-        | "invalid_config"
-        | "ineffective_config"
-        | "invalid_jaas_config"
-        | "file_unreadable"
-        | "invalid_extension" => ConfigError::new_err(message),
-        "invalid_assertion" | "assertion_expired" => PrebuiltAssertionError::new_err(message),
-        "token_response_error" | "invalid_token_response" | "token_endpoint_unreachable" => {
-            TokenEndpointError::new_err(message)
-        }
-        "invalid_token" | "token_expired" | "invalid_sasl_message" => TokenError::new_err(message),
-        "invalid_principal"
-        | "invalid_credentials"
-        | "credentials_expiring"
-        | "invalid_region"
-        | "credentials_unavailable" => CredentialsError::new_err(message),
-        "client_authentication_failed" | "assertion_replayed" => ClientAuthenticationError::new_err(message),
+    let err = match e.kind().family() {
+        ErrorFamily::PrivateKey => PrivateKeyError::new_err(message),
+        ErrorFamily::Config => ConfigError::new_err(message),
+        ErrorFamily::PrebuiltAssertion => PrebuiltAssertionError::new_err(message),
+        ErrorFamily::TokenEndpoint => TokenEndpointError::new_err(message),
+        ErrorFamily::Token => TokenError::new_err(message),
+        ErrorFamily::Credentials => CredentialsError::new_err(message),
+        ErrorFamily::ClientAuthentication => ClientAuthenticationError::new_err(message),
         _ => OAuthBearerError::new_err(message),
     };
     Python::attach(|py| {
