@@ -83,16 +83,27 @@ python-test: python ## The Python front: native module, providers, endpoint, CLI
 	$(PY) -m pytest -q -p no:cacheprovider python/tests
 
 .PHONY: node
-node: ## Build the napi module (node/) into the shared target dir; fails if index.d.ts changes
+node: ## Build the napi module (node/) into the shared target dir and the TypeScript package; fails if index.d.ts changes
 	cd node && npm install --no-audit --no-fund --loglevel=error
 	cd node && CARGO_TARGET_DIR=$(CURDIR)/target npx napi build --platform --release
 	git diff --exit-code -- node/index.d.ts node/index.js || \
 	  (echo "node/index.d.ts or index.js changed: commit the regenerated files" >&2; exit 1)
+	cd node && npx tsc -p .
+
+# @confluentinc/kafka-javascript cannot fetch its prebuilt binaries here: it builds its bundled
+# librdkafka against Debian's -dev libraries (toolchain.md pitfall 6).
+CKJS_DEBS := libssl-dev zlib1g-dev libzstd-dev libsasl2-dev liblz4-dev libcurl4-openssl-dev
+
+.PHONY: node-peers
+node-peers: ## Test peers that need a native build (@confluentinc/kafka-javascript)
+	dpkg -s $(CKJS_DEBS) >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q $(CKJS_DEBS) >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q $(CKJS_DEBS) >/dev/null; }; }
+	cd node/test/confluent && CKJS_LINKING=dynamic npm install --no-audit --no-fund --loglevel=error
 
 .PHONY: node-test
-node-test: node wasm-test ## Every vector through the napi module and through the jco component (one suite)
+node-test: node node-peers wasm-test ## The Node front (providers, adapters, clients) and every vector through napi and jco (one suite)
 	cd node && node --test --test-reporter=dot test/
-	cd node && OAUTHBEARER_API=wasm node --test --test-reporter=dot test/
+	cd node && OAUTHBEARER_API=wasm node --test --test-reporter=dot test/vectors.test.mjs
 
 .PHONY: bench
 bench: setup ## Signing benchmarks next to openssl speed and PyJWT; rewrites BENCHMARKS.md

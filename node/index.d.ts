@@ -18,6 +18,16 @@ export declare class AssertionSigner {
   publicJwk(): string
 }
 
+/**
+ * Assertions for a property list whose key, template or assertion file may change on disk:
+ * re-read on change (KIP-1258), the last good version kept when a new one fails.
+ */
+export declare class FileAssertions {
+  constructor(properties: Pairs, d: Dialect, m: Mode)
+  /** The assertion to send at `nowMs` (signed now, or the pre-built file's checked content). */
+  assertion(nowMs: bigint, jti?: string | undefined | null): FileAssertion
+}
+
 /** A local OAuth issuer: access tokens, JWKS, discovery. */
 export declare class LocalIssuer {
   constructor(issuerUrl: string, key: SigningKey)
@@ -151,6 +161,9 @@ export declare const enum Dialect {
 /** Every stable error code of the core. */
 export declare function errorCodes(): Array<string>
 
+/** `[code, family]` for every error code: the family picks the package's error class. */
+export declare function errorFamilies(): Pairs
+
 export interface ErrorRecord {
   code: string
   message: string
@@ -176,6 +189,12 @@ export declare function extensionsLibrdkafka(extensions: Pairs): string
 export interface Failure {
   status?: number
   retryAfter?: string
+}
+
+export interface FileAssertion {
+  assertion: string
+  /** Files whose newest version failed to read or parse (the last good version was used). */
+  reloadErrors: Array<ErrorRecord>
 }
 
 export interface Finding {
@@ -230,6 +249,9 @@ export interface MskOptions {
 }
 
 export declare function mskToken(credentials: AwsCredentials, options: MskOptions, nowMs: bigint): MskIamToken
+
+/** `[name, value]` pairs (Kafka properties, SASL extensions, HTTP headers). */
+export type Pairs = Array<Array<string>>
 
 /** What a property list configures (secrets only as `hasClientSecret`). */
 export declare function parseConfig(properties: Pairs, d: Dialect, m: Mode): ClientConfig

@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.AssertionSigner = nativeBinding.AssertionSigner
+module.exports.FileAssertions = nativeBinding.FileAssertions
 module.exports.LocalIssuer = nativeBinding.LocalIssuer
 module.exports.RetrySchedule = nativeBinding.RetrySchedule
 module.exports.SigningKey = nativeBinding.SigningKey
@@ -852,6 +853,7 @@ module.exports.confluentExtensions = nativeBinding.confluentExtensions
 module.exports.defaultRefreshConfig = nativeBinding.defaultRefreshConfig
 module.exports.Dialect = nativeBinding.Dialect
 module.exports.errorCodes = nativeBinding.errorCodes
+module.exports.errorFamilies = nativeBinding.errorFamilies
 module.exports.errorResponseBody = nativeBinding.errorResponseBody
 module.exports.explain = nativeBinding.explain
 module.exports.extensionsJaas = nativeBinding.extensionsJaas

@@ -17,7 +17,9 @@ use oauthbearer::{endpoint, explain as core_explain, google, issuer, msk, reques
 use oauthbearer::{Algorithm as CoreAlgorithm, Config, PrivateKey, Secret};
 use serde_json::Value;
 
-type Pairs = Vec<Vec<String>>;
+/// `[name, value]` pairs (Kafka properties, SASL extensions, HTTP headers).
+#[napi]
+pub type Pairs = Vec<Vec<String>>;
 
 fn fail(e: &oauthbearer::Error) -> napi::Error<String> {
     napi::Error::new(e.code().to_owned(), e.message().to_owned())
@@ -399,6 +401,38 @@ pub fn check_prebuilt_assertion(
 }
 
 #[napi(object)]
+pub struct FileAssertion {
+    pub assertion: String,
+    /// Files whose newest version failed to read or parse (the last good version was used).
+    pub reload_errors: Vec<ErrorRecord>,
+}
+
+/// Assertions for a property list whose key, template or assertion file may change on disk:
+/// re-read on change (KIP-1258), the last good version kept when a new one fails.
+#[napi]
+pub struct FileAssertions(oauthbearer::reload::FileAssertionSource);
+
+#[napi]
+impl FileAssertions {
+    #[napi(constructor)]
+    pub fn new(properties: Pairs, d: Dialect, m: Mode) -> napi::Result<Self, String> {
+        let m = mode(m);
+        let c = config(&properties, dialect(d), m)?;
+        oauthbearer::reload::FileAssertionSource::from_config(&c, m).map(Self).js()
+    }
+
+    /// The assertion to send at `nowMs` (signed now, or the pre-built file's checked content).
+    #[napi]
+    pub fn assertion(&self, now_ms: BigInt, jti: Option<String>) -> napi::Result<FileAssertion, String> {
+        let outcome = self.0.assertion(u64_of(&now_ms)?, jti.as_deref()).js()?;
+        Ok(FileAssertion {
+            assertion: outcome.assertion.expose().to_owned(),
+            reload_errors: outcome.reload_errors.iter().map(error_record).collect(),
+        })
+    }
+}
+
+#[napi(object)]
 pub struct TokenRequest {
     pub method: String,
     pub url: String,
@@ -509,6 +543,20 @@ pub struct TokenResponseOutcome {
     pub error: Option<ErrorRecord>,
 }
 
+fn error_record(e: &oauthbearer::Error) -> ErrorRecord {
+    ErrorRecord {
+        code: e.code().to_owned(),
+        message: e.message().to_owned(),
+        token_endpoint: e.token_endpoint_failure().map(|f| TokenEndpointFailure {
+            status: u32::from(f.status),
+            error: f.error.clone(),
+            error_description: f.error_description.clone(),
+            retryable: f.retryable,
+            kafka_message: f.kafka_message.clone(),
+        }),
+    }
+}
+
 /// The token endpoint's answer parsed as the dialect's client does. Returned as an outcome, not
 /// thrown, so the refusal's details (status, retryable, Kafka's message) reach JS intact; the
 /// package's `parseTokenResponse` throws it as a `TokenEndpointError`.
@@ -532,20 +580,7 @@ pub fn parse_token_response_outcome(
             }),
             error: None,
         },
-        Err(e) => TokenResponseOutcome {
-            response: None,
-            error: Some(ErrorRecord {
-                code: e.code().to_owned(),
-                message: e.message().to_owned(),
-                token_endpoint: e.token_endpoint_failure().map(|f| TokenEndpointFailure {
-                    status: u32::from(f.status),
-                    error: f.error.clone(),
-                    error_description: f.error_description.clone(),
-                    retryable: f.retryable,
-                    kafka_message: f.kafka_message.clone(),
-                }),
-            }),
-        },
+        Err(e) => TokenResponseOutcome { response: None, error: Some(error_record(&e)) },
     }
 }
 
@@ -1038,6 +1073,12 @@ pub fn explain(properties: Pairs, d: Dialect, context: ExplainContext) -> napi::
 #[napi]
 pub fn error_codes() -> Vec<String> {
     oauthbearer::ErrorKind::ALL.iter().map(|k| k.code().to_owned()).collect()
+}
+
+/// `[code, family]` for every error code: the family picks the package's error class.
+#[napi]
+pub fn error_families() -> Pairs {
+    oauthbearer::ErrorKind::ALL.iter().map(|k| vec![k.code().to_owned(), k.family().name().to_owned()]).collect()
 }
 
 /// The `(name, value)` pairs of a Java `.properties` text.

@@ -8,7 +8,7 @@ import { compactVerify, importJWK } from 'jose';
 import { NOT_EXPRESSIBLE, ROOT, run } from '../../tests/wasm-host/js/vectors.js';
 
 const wasm = process.env.OAUTHBEARER_API === 'wasm';
-const api = wasm ? await import('../../tests/wasm-host/js/gen/oauthbearer.js') : createRequire(import.meta.url)('../lib/api.cjs');
+const api = wasm ? await import('../../tests/wasm-host/js/gen/oauthbearer.js') : createRequire(import.meta.url)('../dist/index.js');
 const files = readdirSync(`${ROOT}tests/vectors`).filter((f) => f.endsWith('.json')).sort();
 
 async function verify(jws, jwk, alg) {

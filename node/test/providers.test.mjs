@@ -1,0 +1,238 @@
+// Providers: KIP-1258 against an IdP that verifies our assertions with jose, client secrets with
+// Kafka's retry schedule, typed errors, key rotation, files, the local issuer, and the cache.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
+import { generateKeyPairSync } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
+import { assertionIdp, fakeClock, kip1258, localIssuer, ob, serve } from './support.mjs';
+
+const KEYS = new URL('../../tests/keys/', import.meta.url).pathname;
+const JAAS = 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId="svc" clientSecret="s3cret";';
+
+function publicJwk(file) {
+  return JSON.parse(ob.SigningKey.parse(readFileSync(file)).publicJwk());
+}
+
+test('a token never shows its value in inspect, toString or JSON', () => {
+  const token = new ob.Token('eyJ.secret-part.sig', 1_700_000_000_000, 'alice');
+  for (const text of [inspect(token), String(token), JSON.stringify(token), inspect({ token }, { depth: 5 })]) {
+    assert.ok(!text.includes('secret-part'), text);
+    assert.match(text, /alice/);
+  }
+  assert.equal(token.value, 'eyJ.secret-part.sig');
+});
+
+for (const [alg, file] of [
+  ['ES256', 'ec-p256.pkcs8.pem'],
+  ['RS256', 'rsa2048.pkcs8.pem'],
+  ['PS256', 'rsa2048.pkcs1.pem'],
+]) {
+  test(`KIP-1258 ${alg}: jose verifies our assertion at the IdP and the token comes back checked`, async () => {
+    const idp = await assertionIdp([publicJwk(KEYS + file)]);
+    try {
+      const provider = new ob.AssertionProvider(kip1258(idp.url, KEYS + file, alg));
+      const token = await provider.token();
+      assert.equal(token.principal, 'app');
+      assert.ok(token.expiresAtMs > Date.now());
+      assert.equal(idp.requests.length, 1);
+      assert.equal(idp.requests[0].headers['content-type'], 'application/x-www-form-urlencoded');
+    } finally {
+      await idp.close();
+    }
+  });
+}
+
+test('KIP-1258 from a .properties file; a key the IdP does not know is refused with 401 and not retried', async () => {
+  const idp = await assertionIdp([publicJwk(KEYS + 'ec-p256.pkcs8.pem')]);
+  const dir = mkdtempSync(join(tmpdir(), 'oauthbearer-'));
+  try {
+    const props = kip1258(idp.url, KEYS + 'ec-p384.pkcs8.pem', 'ES384');
+    writeFileSync(join(dir, 'client.properties'), Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n'));
+    const provider = new ob.AssertionProvider(join(dir, 'client.properties'));
+    const err = await provider.token().then(() => null, (e) => e);
+    assert.ok(err instanceof ob.TokenEndpointError, String(err));
+    assert.ok(err instanceof ob.OAuthBearerError);
+    assert.equal(err.code, 'token_response_error');
+    assert.equal(err.status, 401);
+    assert.equal(err.retryable, false);
+    assert.equal(idp.requests.length, 1);
+  } finally {
+    await idp.close();
+  }
+});
+
+test('a rotated key file is picked up at the next fetch; a broken one keeps the last good key and warns', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'oauthbearer-'));
+  const keyFile = join(dir, 'client.key');
+  copyFileSync(KEYS + 'ec-p256.pkcs8.pem', keyFile);
+  const next = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const clock = fakeClock(Date.now());
+  const idp = await assertionIdp(
+    [publicJwk(KEYS + 'ec-p256.pkcs8.pem'), next.publicKey.export({ format: 'jwk' })],
+    clock.read,
+  );
+  // Deployment tools replace a file by renaming a new one over it (a new inode).
+  const replace = (contents) => {
+    writeFileSync(join(dir, 'next.key'), contents);
+    renameSync(join(dir, 'next.key'), keyFile);
+  };
+  const warnings = [];
+  try {
+    const provider = new ob.AssertionProvider(kip1258(idp.url, keyFile, 'ES256'), {
+      clock: clock.read,
+      onReloadError: (e) => warnings.push(e),
+    });
+    await provider.token();
+    replace(next.privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    clock.now += 3_600_000; // past the refresh point
+    await provider.token();
+    replace('not a key');
+    clock.now += 3_600_000;
+    await provider.token();
+    assert.deepEqual(idp.verifiedBy, [0, 1, 1]);
+    assert.deepEqual(warnings.map((w) => [w.constructor.name, w.code]), [['PrivateKeyError', 'invalid_key']]);
+  } finally {
+    await idp.close();
+  }
+});
+
+test('client secret: 503s are retried on Kafka\'s back-off schedule (sasl.login.retry.backoff.ms=100)', async () => {
+  const clock = fakeClock(Date.now());
+  const issued = localIssuer().signAccessToken({ subject: 'svc', lifetimeSeconds: 3600 }, BigInt(clock.now));
+  const answers = [
+    { status: 503, body: { error: 'temporarily_unavailable' } },
+    { status: 503, body: { error: 'temporarily_unavailable' } },
+    { body: { access_token: issued.token, token_type: 'Bearer', expires_in: 3600 } },
+  ];
+  const idp = await serve(async () => answers.shift());
+  try {
+    const provider = new ob.AssertionProvider(
+      { 'sasl.oauthbearer.token.endpoint.url': `${idp.url}/token`, 'sasl.jaas.config': JAAS },
+      { clock: clock.read, sleep: clock.sleep },
+    );
+    assert.equal((await provider.token()).principal, 'svc');
+    assert.deepEqual(clock.slept, [100, 200]);
+    assert.equal(idp.requests[0].headers.authorization, `Basic ${Buffer.from('svc:s3cret').toString('base64')}`);
+  } finally {
+    await idp.close();
+  }
+});
+
+test('an unreachable endpoint is a typed, retried error that quotes no secret', async () => {
+  const clock = fakeClock(Date.now());
+  const idp = await serve(async () => ({}));
+  await idp.close(); // a port nobody listens on
+  const provider = new ob.AssertionProvider(
+    {
+      'sasl.oauthbearer.token.endpoint.url': `${idp.url}/token`,
+      'sasl.login.retry.backoff.ms': '10',
+      'sasl.login.retry.backoff.max.ms': '40',
+      'sasl.jaas.config': JAAS,
+    },
+    { clock: clock.read, sleep: clock.sleep },
+  );
+  const err = await provider.token().then(() => null, (e) => e);
+  assert.ok(err instanceof ob.TokenEndpointError, String(err));
+  assert.equal(err.code, 'token_endpoint_unreachable');
+  assert.ok(clock.slept.length >= 1, 'retried before giving up');
+  assert.ok(!inspect(err).includes('s3cret') && !err.message.includes('s3cret'));
+});
+
+/** A provider whose fetches the test releases by hand (no timers). */
+class GatedProvider extends ob.Provider {
+  constructor(clock) {
+    super({ clock: clock.read });
+    this.issuer = localIssuer();
+    this.pending = [];
+    this.started = 0;
+  }
+
+  fetch(nowMs) {
+    this.started += 1;
+    return new Promise((resolve, reject) => {
+      this.pending.push({
+        ok: () => {
+          const issued = this.issuer.signAccessToken({ subject: 'svc', lifetimeSeconds: 3600 }, BigInt(nowMs));
+          resolve(new ob.Token(issued.token, Number(issued.expiresAtMs), 'svc', {}, nowMs));
+        },
+        fail: () => reject(new ob.CredentialsError('credentials_unavailable', 'no credentials')),
+      });
+    });
+  }
+}
+
+test('100 concurrent token() calls make one fetch; all get the same token', async () => {
+  const provider = new GatedProvider(fakeClock(Date.now()));
+  const calls = Array.from({ length: 100 }, () => provider.token());
+  assert.equal(provider.pending.length, 1);
+  provider.pending[0].ok();
+  const tokens = await Promise.all(calls);
+  assert.equal(new Set(tokens).size, 1);
+  assert.equal(provider.started, 1);
+  assert.equal(provider.fetches, 1);
+  await provider.token();
+  assert.equal(provider.started, 1, 'served from the cache');
+});
+
+test('refresh follows the core\'s schedule; a failed refresh serves the cached token, then retries', async () => {
+  const clock = fakeClock(1_767_225_600_000);
+  const provider = new GatedProvider(clock);
+  const first = provider.token();
+  provider.pending.shift().ok();
+  const token = await first;
+  clock.now += 60_000;
+  assert.equal(await provider.token(), token, 'well inside the refresh window');
+  clock.now += 3_000_000; // past Kafka's 80 % (± jitter) refresh point, before expiry
+  const during = provider.token();
+  assert.equal(provider.started, 2);
+  assert.equal(await provider.token(), token, 'callers during a refresh get the valid cached token');
+  provider.pending.shift().fail();
+  assert.equal(await during, token, 'a failed refresh falls back to the cached token');
+  assert.equal(await provider.token(), token, 'and does not retry at once');
+  assert.equal(provider.started, 2);
+  clock.now += 60_000;
+  const retried = provider.token();
+  assert.equal(provider.started, 3, 'retried after the back-off');
+  provider.pending.shift().ok();
+  assert.notEqual(await retried, token);
+});
+
+test('with no valid cached token a failure reaches every waiting caller', async () => {
+  const provider = new GatedProvider(fakeClock(Date.now()));
+  const calls = [provider.token(), provider.token()];
+  provider.pending.shift().fail();
+  for (const call of calls) await assert.rejects(call, (e) => e instanceof ob.CredentialsError);
+});
+
+test('FileProvider re-reads the file and checks the token as the client would', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'oauthbearer-'));
+  const file = join(dir, 'token.jwt');
+  const clock = fakeClock(Date.now());
+  const issuer = localIssuer();
+  const sign = (sub) => issuer.signAccessToken({ subject: sub, lifetimeSeconds: 600 }, BigInt(clock.now)).token;
+  writeFileSync(file, `${sign('alice')}\n`);
+  const provider = new ob.FileProvider(file, { clock: clock.read, extensions: { traceId: 'abc' } });
+  const token = await provider.token();
+  assert.deepEqual([token.principal, token.extensions], ['alice', { traceId: 'abc' }]);
+  writeFileSync(file, sign('bob'));
+  clock.now += 590_000;
+  assert.equal((await provider.token()).principal, 'bob');
+  writeFileSync(file, 'garbage');
+  clock.now += 600_000;
+  await assert.rejects(provider.token(), (e) => e instanceof ob.TokenError && e.code === 'invalid_token');
+  await assert.rejects(new ob.FileProvider(join(dir, 'missing')).token(), (e) => e instanceof ob.ConfigError);
+});
+
+test('LocalIssuerProvider tokens verify against the issuer\'s JWKS with jose', async () => {
+  const issuer = localIssuer('https://issuer.test');
+  const provider = new ob.LocalIssuerProvider(issuer, 'alice', { audience: 'kafka', scope: 'produce' });
+  const token = await provider.token();
+  const jwk = JSON.parse(issuer.jwks()).keys[0];
+  const { payload } = await jwtVerify(token.value, await importJWK(jwk, 'ES256'), { issuer: 'https://issuer.test', audience: 'kafka' });
+  assert.equal(payload.sub, 'alice');
+  assert.equal(token.expiresAtMs, payload.exp * 1000);
+});

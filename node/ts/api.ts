@@ -1,0 +1,101 @@
+// The native module grouped into the WIT interfaces' namespaces (keys, config, assertions, …), so
+// the same code — and the same test suite — runs on this module and on the jco-transpiled WASI
+// component. Only arranges exports and re-types errors.
+import * as native from '../index.js';
+import { guarded, makeError, TokenEndpointError } from './errors';
+
+type Method = (...args: unknown[]) => unknown;
+
+// Native methods throw plain Errors carrying the core's code; wrap them once so every error this
+// package throws is typed. `using` and explicit disposal are no-ops (the garbage collector frees).
+for (const Class of [
+  native.SigningKey,
+  native.AssertionSigner,
+  native.RetrySchedule,
+  native.LocalIssuer,
+  native.FileAssertions,
+] as unknown as Array<Record<string, unknown> & { prototype: Record<string | symbol, unknown> }>) {
+  for (const target of [Class, Class.prototype]) {
+    for (const name of Object.getOwnPropertyNames(target)) {
+      const descriptor = Object.getOwnPropertyDescriptor(target, name);
+      if (name !== 'constructor' && typeof descriptor?.value === 'function' && descriptor.writable) {
+        Object.defineProperty(target, name, { ...descriptor, value: guarded(descriptor.value as Method) });
+      }
+    }
+  }
+  if (!Class.prototype[Symbol.dispose]) Class.prototype[Symbol.dispose] = function dispose() {};
+}
+
+/** Parses a token endpoint's answer; a refusal throws `TokenEndpointError` with `.tokenEndpoint`. */
+export function parseTokenResponse(
+  status: number,
+  contentType: string | undefined | null,
+  body: string,
+  dialect: native.Dialect,
+): native.TokenResponse {
+  const outcome = native.parseTokenResponseOutcome(status, contentType, body, dialect);
+  if (outcome.error) {
+    const err = makeError(outcome.error.code, outcome.error.message);
+    if (err instanceof TokenEndpointError) err.tokenEndpoint = outcome.error.tokenEndpoint;
+    throw err;
+  }
+  return outcome.response!;
+}
+
+const g = guarded;
+
+/** Keys: parse PEM/DER/JWK once, sign, public JWK, thumbprint. */
+export const keys = { SigningKey: native.SigningKey };
+/** Kafka and librdkafka client properties. */
+export const config = {
+  parseConfig: g(native.parseConfig),
+  parseJaas: g(native.parseJaas),
+  parseTemplate: g(native.parseTemplate),
+  parseProperties: g(native.parseProperties),
+};
+/** KIP-1258 client assertions. */
+export const assertions = {
+  AssertionSigner: native.AssertionSigner,
+  FileAssertions: native.FileAssertions,
+  checkPrebuiltAssertion: g(native.checkPrebuiltAssertion),
+};
+/** Token requests, responses and Kafka's retry schedule. */
+export const tokenEndpoint = {
+  clientSecretRequest: g(native.clientSecretRequest),
+  clientSecretRequestEncodedScope: g(native.clientSecretRequestEncodedScope),
+  clientAssertionRequest: g(native.clientAssertionRequest),
+  jwtBearerRequest: g(native.jwtBearerRequest),
+  requestFromProperties: g(native.requestFromProperties),
+  parseTokenResponse,
+  RetrySchedule: native.RetrySchedule,
+  tokenResponseBody: g(native.tokenResponseBody),
+  errorResponseBody: g(native.errorResponseBody),
+};
+/** Google Managed Kafka and AWS MSK IAM tokens. */
+export const providers = {
+  googleToken: g(native.googleToken),
+  googlePrincipalFromCredentials: g(native.googlePrincipalFromCredentials),
+  validateGooglePrincipal: g(native.validateGooglePrincipal),
+  mskToken: g(native.mskToken),
+};
+/** The SASL/OAUTHBEARER messages (RFC 7628) and extensions. */
+export const sasl = {
+  clientFirstMessage: g(native.clientFirstMessage),
+  parseServerError: g(native.parseServerError),
+  confluentExtensions: g(native.confluentExtensions),
+  extensionsLibrdkafka: g(native.extensionsLibrdkafka),
+  extensionsJaas: g(native.extensionsJaas),
+  validateExtension: g(native.validateExtension),
+};
+/** Access tokens checked as Kafka clients check them, and the refresh schedule. */
+export const tokens = {
+  checkAccessToken: g(native.checkAccessToken),
+  checkNotExpired: g(native.checkNotExpired),
+  defaultRefreshConfig: native.defaultRefreshConfig,
+  refreshAtJava: g(native.refreshAtJava),
+  refreshAtLibrdkafka: g(native.refreshAtLibrdkafka),
+};
+/** A local OAuth issuer (tokens, JWKS, discovery) and client authentication at its token path. */
+export const issuer = { LocalIssuer: native.LocalIssuer, authenticateClient: g(native.authenticateClient) };
+/** Findings on a client configuration. */
+export const explain = { explain: g(native.explain) };

@@ -1,0 +1,506 @@
+// Token providers: one interface (`token()` → Token), caching with a single-flight refresh on the
+// core's schedule, typed errors. Each provider fetches credentials or tokens (I/O) and hands the
+// bytes to the core, which builds, checks and times them.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+
+import * as native from '../index.js';
+import { assertions, config, providers, tokenEndpoint, tokens } from './api';
+import { makeError, OAuthBearerError, TokenEndpointError } from './errors';
+
+/** Which Kafka client's rules to follow: Apache Kafka's Java client or librdkafka. */
+export type DialectName = `${native.Dialect}`;
+/** `strict` (ours) or `kafka-compatible` (exactly what the client accepts). */
+export type ModeName = `${native.Mode}`;
+/** Epoch milliseconds now. */
+export type Clock = () => number;
+
+/** A token ready for SASL/OAUTHBEARER. `inspect`, `toString` and JSON never show the value. */
+export class Token {
+  readonly #value: string;
+
+  constructor(
+    value: string,
+    /** Expiry, epoch milliseconds. */
+    readonly expiresAtMs: number,
+    /** The principal (`sub`) the broker will see; '' when the mechanism has none (MSK). */
+    readonly principal: string,
+    /** SASL extensions to send with the token. */
+    readonly extensions: Readonly<Record<string, string>> = {},
+    /** When it was issued, epoch milliseconds (drives Kafka's refresh window). */
+    readonly issuedAtMs?: number,
+  ) {
+    this.#value = value;
+  }
+
+  /** The token itself (a secret). */
+  get value(): string {
+    return this.#value;
+  }
+
+  toString(): string {
+    return `Token(principal=${JSON.stringify(this.principal)}, expiresAtMs=${this.expiresAtMs}, value=[redacted])`;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { principal: this.principal, expiresAtMs: this.expiresAtMs, extensions: this.extensions, value: '[redacted]' };
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+/** Options every provider takes. */
+export interface ProviderOptions {
+  /** Epoch milliseconds (default `Date.now`); tests freeze it. */
+  clock?: Clock;
+}
+
+/**
+ * Base class: caches the token and refreshes it once, for every caller, when the core's refresh
+ * schedule says so. While a refresh runs, callers get the cached token if it is still valid, else
+ * they wait for the refresh. If a refresh fails while the cached token is valid, the cached token
+ * is served and the refresh retried on Kafka's back-off schedule.
+ */
+export abstract class Provider {
+  /** Which client's refresh schedule to follow. */
+  protected refreshSchedule: DialectName = 'kafka-java';
+  protected readonly clock: Clock;
+  #cached?: Token;
+  #refreshAtMs = 0;
+  #flight?: Promise<Token>;
+  #retry?: native.RetrySchedule;
+  /** How many times the provider fetched a fresh token. */
+  fetches = 0;
+
+  constructor(options: ProviderOptions = {}) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Fetches a fresh token (subclasses). */
+  protected abstract fetch(nowMs: number): Promise<Token>;
+
+  /** The current token, fetched when the cache says it is time. */
+  token(): Promise<Token> {
+    const now = this.clock();
+    const cached = this.#cached;
+    if (cached && now < this.#refreshAtMs) return Promise.resolve(cached);
+    if (this.#flight) return cached && cached.expiresAtMs > now ? Promise.resolve(cached) : this.#flight;
+    this.#flight = this.#refresh(now, cached);
+    return this.#flight;
+  }
+
+  async #refresh(now: number, cached: Token | undefined): Promise<Token> {
+    try {
+      const fresh = await this.fetch(now);
+      const decision =
+        this.refreshSchedule === 'librdkafka'
+          ? tokens.refreshAtLibrdkafka(BigInt(now), BigInt(fresh.expiresAtMs))
+          : tokens.refreshAtJava(
+              BigInt(now),
+              BigInt(fresh.expiresAtMs),
+              fresh.issuedAtMs === undefined ? undefined : BigInt(fresh.issuedAtMs),
+              tokens.defaultRefreshConfig(),
+              Math.random(),
+            );
+      this.fetches += 1;
+      this.#cached = fresh;
+      this.#refreshAtMs = Number(decision.atMs);
+      this.#retry = undefined;
+      return fresh;
+    } catch (err) {
+      if (!(err instanceof OAuthBearerError) || !cached || cached.expiresAtMs <= now) throw err;
+      this.#retry ??= tokenEndpoint.RetrySchedule.start({ tag: 'librdkafka' }, 0, BigInt(now));
+      const delay = this.#retry.nextDelayMs(BigInt(now), {}, Math.random());
+      this.#refreshAtMs = now + Number(delay ?? 10_000n);
+      return cached;
+    } finally {
+      this.#flight = undefined;
+    }
+  }
+}
+
+/** The token checked as the Kafka client would check it (format, claims, expiry). */
+function accepted(value: string, dialect: DialectName, nowMs: number, extensions: Record<string, string>): Token {
+  const token = tokens.checkAccessToken(value, { dialect: dialect as native.Dialect, splitScope: false });
+  tokens.checkNotExpired(token, BigInt(nowMs), 0n);
+  const issuedAt = token.issuedAtMs === undefined ? undefined : Number(token.issuedAtMs);
+  return new Token(value, Number(token.expiresAtMs), token.principal, extensions, issuedAt);
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw makeError('file_unreadable', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+/** Kafka client properties: a `.properties` file's path, an object, or `[name, value]` pairs. */
+export type Properties = string | Record<string, string> | Array<[string, string]>;
+
+/** `[name, value]` pairs from any `Properties` form. */
+export function loadProperties(source: Properties): native.Pairs {
+  if (typeof source === 'string') return config.parseProperties(readText(source));
+  return Array.isArray(source) ? source.map(([k, v]) => [k, v]) : Object.entries(source);
+}
+
+/** What `AssertionProvider` takes besides the properties. */
+export interface AssertionProviderOptions extends ProviderOptions {
+  dialect?: DialectName;
+  mode?: ModeName;
+  /** The HTTP client (default `globalThis.fetch`); pass undici's `fetch` with a dispatcher for a private CA. */
+  fetch?: typeof globalThis.fetch;
+  /** Per-request timeout in milliseconds (default 10 000). */
+  timeoutMs?: number;
+  /** Waits between retries (default `setTimeout`). */
+  sleep?: (ms: number) => Promise<void>;
+  /** Told when a changed key, template or assertion file could not be used (the last good one was). */
+  onReloadError?: (err: OAuthBearerError) => void;
+}
+
+interface Answer {
+  status: number;
+  contentType: string | null;
+  body: string;
+  retryAfter: string | null;
+}
+
+/**
+ * KIP-1258 (and client-secret / jwt-bearer) tokens from Kafka client properties: signs the
+ * assertion (re-reading key, template or assertion files when they change), sends the request the
+ * Kafka client would send, parses the answer as it does, retries on its schedule, and checks the
+ * access token as the client would.
+ */
+export class AssertionProvider extends Provider {
+  readonly dialect: DialectName;
+  readonly mode: ModeName;
+  readonly config: native.ClientConfig;
+  readonly #properties: native.Pairs;
+  readonly #assertions?: native.FileAssertions;
+  readonly #fetch: typeof globalThis.fetch;
+  readonly #timeoutMs: number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #onReloadError: (err: OAuthBearerError) => void;
+
+  constructor(properties: Properties, options: AssertionProviderOptions = {}) {
+    super(options);
+    this.dialect = options.dialect ?? 'kafka-java';
+    this.mode = options.mode ?? 'strict';
+    if (this.dialect === 'librdkafka') this.refreshSchedule = 'librdkafka';
+    this.#properties = loadProperties(properties);
+    const [d, m] = [this.dialect as native.Dialect, this.mode as native.Mode];
+    this.config = config.parseConfig(this.#properties, d, m);
+    if (this.config.grant.tag === 'client-assertion' || this.config.grant.tag === 'jwt-bearer') {
+      this.#assertions = new assertions.FileAssertions(this.#properties, d, m);
+    }
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#onReloadError =
+      options.onReloadError ?? ((err) => process.emitWarning(err.message, { type: 'OAuthBearerWarning', code: err.code }));
+  }
+
+  protected async fetch(nowMs: number): Promise<Token> {
+    const extensions = Object.fromEntries(this.config.extensions);
+    if (this.config.grant.tag === 'token-file') {
+      return accepted(readText(this.config.grant.val as string).trim(), this.dialect, nowMs, extensions);
+    }
+    const [d, m] = [this.dialect as native.Dialect, this.mode as native.Mode];
+    const policy: native.RetryPolicy =
+      this.dialect === 'librdkafka'
+        ? { tag: 'librdkafka' }
+        : { tag: 'kafka-java', val: [this.config.retryBackoffMs, this.config.retryBackoffMaxMs] };
+    const schedule = tokenEndpoint.RetrySchedule.start(policy, 0, BigInt(nowMs));
+    for (;;) {
+      let assertion: string | undefined;
+      if (this.#assertions) {
+        const outcome = this.#assertions.assertion(BigInt(this.clock()));
+        for (const e of outcome.reloadErrors) this.#onReloadError(makeError(e.code, e.message));
+        assertion = outcome.assertion;
+      }
+      const request = tokenEndpoint.requestFromProperties(this.#properties, d, m, assertion);
+      let answer: Answer | undefined;
+      try {
+        answer = await this.#post(request);
+        const response = tokenEndpoint.parseTokenResponse(answer.status, answer.contentType, answer.body, d);
+        return accepted(response.token, this.dialect, this.clock(), extensions);
+      } catch (err) {
+        if (!(err instanceof TokenEndpointError)) throw err;
+        const failure = { status: err.status, retryAfter: err.status ? answer?.retryAfter ?? undefined : undefined };
+        const delay = schedule.nextDelayMs(BigInt(this.clock()), failure, Math.random());
+        if (delay === null) throw err;
+        await this.#sleep(Number(delay));
+      }
+    }
+  }
+
+  async #post(request: native.TokenRequest): Promise<Answer> {
+    try {
+      const response = await this.#fetch(request.url, {
+        method: request.method,
+        headers: request.headers as Array<[string, string]>,
+        body: request.body,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      return {
+        status: response.status,
+        contentType: response.headers.get('content-type'),
+        body: await response.text(),
+        retryAfter: response.headers.get('retry-after'),
+      };
+    } catch (err) {
+      const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+      throw makeError('token_endpoint_unreachable', `cannot reach the token endpoint ${request.url}: ${reason}`);
+    }
+  }
+}
+
+/** What `FileProvider` takes besides the path. */
+export interface FileProviderOptions extends ProviderOptions {
+  dialect?: DialectName;
+  extensions?: Record<string, string>;
+}
+
+/**
+ * A pre-issued access token in a file (Kafka's `file:` token endpoint), re-read on every refresh
+ * and checked as the Kafka client would check it.
+ */
+export class FileProvider extends Provider {
+  readonly dialect: DialectName;
+  readonly extensions: Record<string, string>;
+
+  constructor(
+    readonly path: string,
+    options: FileProviderOptions = {},
+  ) {
+    super(options);
+    this.dialect = options.dialect ?? 'kafka-java';
+    this.extensions = { ...options.extensions };
+  }
+
+  protected async fetch(nowMs: number): Promise<Token> {
+    return accepted(readText(this.path).trim(), this.dialect, nowMs, this.extensions);
+  }
+}
+
+/** What `LocalIssuerProvider` takes besides the issuer and subject. */
+export interface LocalIssuerProviderOptions extends ProviderOptions {
+  audience?: string;
+  scope?: string;
+  lifetimeSeconds?: number;
+}
+
+/** Tokens from an in-process `LocalIssuer` (tests, local brokers). */
+export class LocalIssuerProvider extends Provider {
+  readonly #claims: native.AccessTokenClaims;
+
+  constructor(
+    readonly issuer: native.LocalIssuer,
+    readonly subject: string,
+    options: LocalIssuerProviderOptions = {},
+  ) {
+    super(options);
+    this.#claims = {
+      subject,
+      audience: options.audience,
+      scope: options.scope,
+      lifetimeSeconds: options.lifetimeSeconds ?? 3600,
+    };
+  }
+
+  protected async fetch(nowMs: number): Promise<Token> {
+    const issued = this.issuer.signAccessToken(this.#claims, BigInt(nowMs));
+    return new Token(issued.token, Number(issued.expiresAtMs), this.subject, {}, nowMs);
+  }
+}
+
+/** An optional peer dependency, loaded on first use. */
+async function peer<T>(name: string, user: string): Promise<T> {
+  try {
+    return (await import(name)) as T;
+  } catch {
+    throw makeError('credentials_unavailable', `${user} needs ${name}: npm install ${name}`);
+  }
+}
+
+const GOOGLE_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
+/** Overrides the principal of Google credentials (as Google's own handlers do). */
+export const PRINCIPAL_ENV = 'GOOGLE_MANAGED_KAFKA_AUTH_PRINCIPAL';
+
+/** The parts of google-auth-library's `GoogleAuth` this package uses. */
+export interface GoogleAuthLike {
+  getClient(): Promise<{
+    getAccessToken(): Promise<{ token?: string | null }>;
+    credentials: { expiry_date?: number | null };
+    getTokenInfo?(token: string): Promise<{ email?: string }>;
+  }>;
+  getCredentials(): Promise<{ client_email?: string }>;
+}
+
+/** What `GoogleProvider` takes. */
+export interface GoogleProviderOptions extends ProviderOptions {
+  /** The token's JSON style: `google-java` (default), `google-python` or `kafka-auth-handler`. */
+  style?: string;
+  /** The Kafka principal; default: `GOOGLE_MANAGED_KAFKA_AUTH_PRINCIPAL`, else found from the credentials. */
+  principal?: string;
+  /** A configured `GoogleAuth`; default: Application Default Credentials with the cloud-platform scope. */
+  auth?: GoogleAuthLike;
+}
+
+/**
+ * Google Managed Kafka tokens from Application Default Credentials (google-auth-library): service
+ * account keys, the metadata server, impersonated and external-account credentials, and user
+ * credentials (principal from Google's tokeninfo).
+ */
+export class GoogleProvider extends Provider {
+  readonly style: string;
+  readonly #override?: string;
+  #auth?: GoogleAuthLike;
+  #principal?: string;
+
+  constructor(options: GoogleProviderOptions = {}) {
+    super(options);
+    this.style = options.style ?? 'google-java';
+    this.#override = options.principal || process.env[PRINCIPAL_ENV] || undefined;
+    this.#auth = options.auth;
+  }
+
+  protected async fetch(nowMs: number): Promise<Token> {
+    if (!this.#auth) {
+      const { GoogleAuth } = await peer<typeof import('google-auth-library')>('google-auth-library', 'GoogleProvider');
+      this.#auth = new GoogleAuth({ scopes: [GOOGLE_SCOPE] }) as unknown as GoogleAuthLike;
+    }
+    let client: Awaited<ReturnType<GoogleAuthLike['getClient']>>;
+    let accessToken: string | null | undefined;
+    try {
+      client = await this.#auth.getClient();
+      accessToken = (await client.getAccessToken()).token;
+    } catch (err) {
+      // The error's text can quote a token endpoint's answer; only its type is reported.
+      throw makeError('credentials_unavailable', `Google credentials could not be refreshed (${(err as Error).name})`);
+    }
+    const expiry = client.credentials.expiry_date;
+    if (!accessToken || !expiry) throw makeError('credentials_unavailable', 'Google returned no access token or expiry');
+    this.#principal ??= await this.#findPrincipal(client, accessToken);
+    const token = providers.googleToken(accessToken, BigInt(expiry), this.#principal, BigInt(nowMs), this.style);
+    return new Token(token.token, Number(token.expiresAtMs), token.principal, {}, nowMs);
+  }
+
+  async #findPrincipal(client: Awaited<ReturnType<GoogleAuthLike['getClient']>>, accessToken: string): Promise<string> {
+    const source = providers.googlePrincipalFromCredentials(adcJson(), this.#override);
+    if (source.tag === 'known' && source.val) return source.val;
+    if (source.tag === 'host-must-look-up' && client.getTokenInfo) {
+      const info = await client.getTokenInfo(accessToken).catch(() => ({ email: undefined }));
+      if (!info.email) throw makeError('invalid_principal', `Google tokeninfo returned no email; set ${PRINCIPAL_ENV}`);
+      providers.validateGooglePrincipal(info.email);
+      return info.email;
+    }
+    const email = (await this.#auth!.getCredentials().catch(() => ({ client_email: undefined }))).client_email;
+    if (email && email !== 'default') {
+      providers.validateGooglePrincipal(email);
+      return email;
+    }
+    throw makeError('invalid_principal', `cannot determine the Kafka principal of these credentials; set ${PRINCIPAL_ENV}`);
+  }
+}
+
+/** The ADC file's JSON text (`GOOGLE_APPLICATION_CREDENTIALS` or gcloud's), undefined if none. */
+function adcJson(): string | undefined {
+  const configDir = process.env.CLOUDSDK_CONFIG ?? join(homedir(), '.config', 'gcloud');
+  const path = process.env.GOOGLE_APPLICATION_CREDENTIALS || join(configDir, 'application_default_credentials.json');
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** AWS credentials as the AWS SDK's providers return them. */
+export interface AwsCredentialIdentity {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+/** What `MskProvider` takes. */
+export interface MskProviderOptions extends ProviderOptions {
+  /** Default: `AWS_REGION`, then `AWS_DEFAULT_REGION`. */
+  region?: string;
+  /** A profile of the shared config/credentials files (`fromIni`). */
+  profile?: string;
+  /** A role to assume through STS (`fromTemporaryCredentials`). */
+  roleArn?: string;
+  roleSessionName?: string;
+  /** Query parameter order: `js` (default, as aws-msk-iam-sasl-signer-js), `python`, `go`. */
+  order?: string;
+  /** `User-Agent` query parameter; default ours. */
+  userAgent?: string;
+  /** Any AWS SDK credential provider; default: the Node provider chain. */
+  credentials?: () => Promise<AwsCredentialIdentity>;
+}
+
+/**
+ * AWS MSK IAM tokens from the AWS SDK's credential providers (the Node chain: environment, ini
+ * profiles, web identity / IRSA, container and instance roles; `roleArn` assumes a role through
+ * STS). The token lives at most 900 s and never longer than the credentials.
+ */
+export class MskProvider extends Provider {
+  readonly region: string;
+  readonly #options: MskProviderOptions;
+  #credentials?: () => Promise<AwsCredentialIdentity>;
+
+  constructor(options: MskProviderOptions = {}) {
+    super(options);
+    this.region = options.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || '';
+    if (!this.region) throw makeError('invalid_region', 'no AWS region: pass region or set AWS_REGION');
+    this.#options = options;
+    this.#credentials = options.credentials;
+  }
+
+  async #provider(): Promise<() => Promise<AwsCredentialIdentity>> {
+    if (this.#credentials) return this.#credentials;
+    type Sdk = typeof import('@aws-sdk/credential-providers');
+    const sdk = await peer<Sdk>('@aws-sdk/credential-providers', 'MskProvider');
+    const { profile, roleArn } = this.#options;
+    const clientConfig = { region: this.region };
+    this.#credentials = roleArn
+      ? sdk.fromTemporaryCredentials({
+          params: { RoleArn: roleArn, RoleSessionName: this.#options.roleSessionName ?? 'oauthbearer' },
+          clientConfig,
+        })
+      : profile
+        ? sdk.fromIni({ profile, clientConfig })
+        : sdk.fromNodeProviderChain({ clientConfig });
+    return this.#credentials;
+  }
+
+  /** The credentials the next token is signed with. */
+  async credentials(): Promise<AwsCredentialIdentity> {
+    const provider = await this.#provider();
+    try {
+      return await provider();
+    } catch (err) {
+      throw makeError('credentials_unavailable', `AWS credentials: ${(err as Error).name}`);
+    }
+  }
+
+  protected async fetch(nowMs: number): Promise<Token> {
+    const c = await this.credentials();
+    const credentials: native.AwsCredentials = {
+      accessKeyId: c.accessKeyId,
+      secretAccessKey: c.secretAccessKey,
+      sessionToken: c.sessionToken,
+      expiresAtMs: c.expiration ? BigInt(c.expiration.getTime()) : undefined,
+    };
+    const userAgent: native.Variant | undefined =
+      this.#options.userAgent === undefined ? undefined : { tag: 'custom', val: this.#options.userAgent };
+    const options: native.MskOptions = { region: this.region, order: this.#options.order ?? 'js', userAgent };
+    const token = providers.mskToken(credentials, options, BigInt(nowMs));
+    return new Token(token.token, Number(token.expiresAtMs), '', {}, nowMs);
+  }
+}
