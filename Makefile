@@ -95,13 +95,14 @@ node: ## Build the napi module (node/) into the shared target dir and the TypeSc
 CKJS_DEBS := libssl-dev zlib1g-dev libzstd-dev libsasl2-dev liblz4-dev libcurl4-openssl-dev
 
 .PHONY: node-peers
-node-peers: ## Test peers that need a native build (@confluentinc/kafka-javascript)
+node-peers: ## The README examples' packages, with the test peer that needs a native build (@confluentinc/kafka-javascript)
 	dpkg -s $(CKJS_DEBS) >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; \
 	  apt-get install -y -q $(CKJS_DEBS) >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q $(CKJS_DEBS) >/dev/null; }; }
-	cd node/test/confluent && CKJS_LINKING=dynamic npm install --no-audit --no-fund --loglevel=error
+	cd node/examples && CKJS_LINKING=dynamic npm install --no-audit --no-fund --loglevel=error
 
 .PHONY: node-test
 node-test: node node-peers wasm-test ## The Node front (providers, adapters, clients) and every vector through napi and jco (one suite)
+	cd node && npx tsc -p test/types
 	cd node && node --test --test-reporter=dot test/
 	cd node && OAUTHBEARER_API=wasm node --test --test-reporter=dot test/vectors.test.mjs
 

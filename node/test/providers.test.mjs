@@ -117,6 +117,8 @@ test('client secret: 503s are retried on Kafka\'s back-off schedule (sasl.login.
     assert.equal((await provider.token()).principal, 'svc');
     assert.deepEqual(clock.slept, [100, 200]);
     assert.equal(idp.requests[0].headers.authorization, `Basic ${Buffer.from('svc:s3cret').toString('base64')}`);
+    const shown = inspect(provider, { depth: 10, showHidden: true });
+    assert.ok(!shown.includes('s3cret') && !shown.includes(issued.token), 'inspect shows no secret and no token');
   } finally {
     await idp.close();
   }
