@@ -36,7 +36,7 @@ setup: python ## Install what the build and tests need (rustup target, venv with
 	cd tests/wasm-host/js && npm install --no-audit --no-fund --loglevel=error
 
 .PHONY: test
-test: setup lint rust-test vectors-check wasm wasm-test peers-test python-test node-test ## Set up and run every test
+test: setup lint rust-test vectors-check wasm wasm-test peers-test python-test node-test kafka-test ## Set up and run every test
 	@echo "make test: all suites passed"
 
 .PHONY: lint
@@ -105,6 +105,17 @@ node-test: node node-peers wasm-test ## The Node front (providers, adapters, cli
 	cd node && npx tsc -p test/types
 	cd node && node --test --test-reporter=dot test/
 	cd node && OAUTHBEARER_API=wasm node --test --test-reporter=dot test/vectors.test.mjs
+
+.PHONY: kafka
+kafka: ## Fetch Apache Kafka 4.3 (broker, Java client) with Maven into target/kafka and compile the Java test driver
+	test tests/kafka/pom.xml -ot target/kafka/lib/.fetched || { rm -rf target/kafka/lib; \
+	  mvn -q -B -f tests/kafka/pom.xml -Dmaven.repo.local=$(CURDIR)/target/kafka/m2 dependency:copy-dependencies \
+	    -DoutputDirectory=$(CURDIR)/target/kafka/lib -DincludeScope=runtime && touch target/kafka/lib/.fetched; }
+	javac -d target/kafka/classes -cp "target/kafka/lib/*" tests/kafka/java/E2e.java
+
+.PHONY: kafka-test
+kafka-test: kafka python node node-peers ## End to end through a real Kafka 4.3 broker: Python, Node and Java clients, KIP-1258, refusals
+	$(PY) -m pytest -q -p no:cacheprovider tests/kafka
 
 .PHONY: bench
 bench: setup ## Signing benchmarks next to openssl speed and PyJWT; rewrites BENCHMARKS.md

@@ -41,6 +41,7 @@
 
 pub mod algorithm;
 pub mod assertion;
+pub mod broker;
 pub mod config;
 pub mod encoding;
 pub mod endpoint;

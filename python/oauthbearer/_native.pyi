@@ -197,6 +197,14 @@ def check_access_token(
     skew_ms: int = 0,
     split_scope: bool = False,
 ) -> AcceptedToken: ...
+def check_as_broker(
+    token: str,
+    jwks_json: str,
+    now_ms: int,
+    audience: Sequence[str] = ...,
+    issuer: Optional[str] = None,
+    clock_skew_seconds: int = 30,
+) -> AcceptedToken: ...
 def refresh_at(
     now_ms: int, expires_at_ms: int, issued_at_ms: Optional[int] = None, client: str = "kafka-java", jitter01: float = 0.0
 ) -> tuple[int, bool]: ...

@@ -119,14 +119,28 @@ def cmd_gcp_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_jwks(source: str) -> str:
+    """A JWKS from a file or an http(s) URL (what the broker's jwks.endpoint.url serves)."""
+    if source.startswith(("http://", "https://")):
+        import urllib.request
+        with urllib.request.urlopen(source, timeout=10) as response:  # noqa: S310 - the user's own JWKS URL
+            return response.read().decode("utf-8")
+    return Path(source).read_text(encoding="utf-8")
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
     dialect = DIALECTS[args.client]
+    judge = "broker" if args.jwks else dialect
     try:
-        accepted = _native.check_access_token(args.token, dialect, _now_ms(args))
+        if args.jwks:
+            accepted = _native.check_as_broker(args.token, _read_jwks(args.jwks), _now_ms(args), args.audience or [],
+                                               args.issuer)
+        else:
+            accepted = _native.check_access_token(args.token, dialect, _now_ms(args))
     except OAuthBearerError as err:
-        _print({"accepted": False, "client": dialect, "code": getattr(err, "code", "error"), "reason": str(err)})
+        _print({"accepted": False, "client": judge, "code": getattr(err, "code", "error"), "reason": str(err)})
         return 1
-    _print({"accepted": True, "client": dialect, "principal": accepted.principal, "scopes": accepted.scopes,
+    _print({"accepted": True, "client": judge, "principal": accepted.principal, "scopes": accepted.scopes,
             "expires_at_ms": accepted.expires_at_ms, "issued_at_ms": accepted.issued_at_ms})
     return 0
 
@@ -200,9 +214,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--style", choices=["google-java", "google-python", "kafka-auth-handler"], default="google-java")
     p.set_defaults(func=cmd_gcp_token)
 
-    p = sub.add_parser("inspect", help="would a Kafka client accept this access token? (exit 1 if not)")
+    p = sub.add_parser("inspect", help="would a Kafka client (or, with --jwks, the broker) accept this access "
+                                       "token? (exit 1 if not)")
     p.add_argument("token")
     p.add_argument("--client", choices=["java", "librdkafka"], default="java")
+    p.add_argument("--jwks", help="judge as the broker does: the JWKS file or URL (sasl.oauthbearer.jwks.endpoint.url)")
+    p.add_argument("--audience", action="append", help="with --jwks: sasl.oauthbearer.expected.audience (repeatable)")
+    p.add_argument("--issuer", help="with --jwks: sasl.oauthbearer.expected.issuer")
     p.add_argument("--now", type=float, help="Unix seconds (default: now)")
     p.set_defaults(func=cmd_inspect)
 

@@ -505,6 +505,31 @@ fn check_access_token(
     })
 }
 
+/// Checks an access token as the broker would (`BrokerJwtValidator`): signature against the JWKS,
+/// `exp`/`iat`/`nbf` with the clock skew, the expected issuer and audience.
+#[pyfunction]
+#[pyo3(signature = (token, jwks_json, now_ms, audience=Vec::new(), issuer=None, clock_skew_seconds=30))]
+fn check_as_broker(
+    token: &str,
+    jwks_json: &str,
+    now_ms: u64,
+    audience: Vec<String>,
+    issuer: Option<String>,
+    clock_skew_seconds: u64,
+) -> Res<AcceptedToken> {
+    let mut check = oauthbearer::broker::BrokerCheck::from_jwks(jwks_json).py()?;
+    check.expected_audience = audience;
+    check.expected_issuer = issuer;
+    check.clock_skew_seconds = clock_skew_seconds;
+    let accepted = oauthbearer::broker::check_as_broker(token, &check, now_ms).py()?;
+    Ok(AcceptedToken {
+        principal: accepted.principal,
+        scopes: accepted.scopes,
+        expires_at_ms: accepted.expires_at_ms,
+        issued_at_ms: accepted.issued_at_ms,
+    })
+}
+
 /// When to refresh a token: `(at_ms, expired)` on the client's schedule (`kafka-java` with
 /// `jitter01` in [0, 1), or `librdkafka`).
 #[pyfunction]
@@ -725,6 +750,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(confluent_extensions, m)?)?;
     m.add_function(wrap_pyfunction!(validate_extension, m)?)?;
     m.add_function(wrap_pyfunction!(check_access_token, m)?)?;
+    m.add_function(wrap_pyfunction!(check_as_broker, m)?)?;
     m.add_function(wrap_pyfunction!(refresh_at, m)?)?;
     m.add_function(wrap_pyfunction!(token_response_body, m)?)?;
     m.add_function(wrap_pyfunction!(error_response_body, m)?)?;

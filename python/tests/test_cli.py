@@ -82,3 +82,24 @@ def test_errors_are_one_line_without_traceback(tmp_path):
     key.write_text("sasl.oauthbearer.token.endpoint.url=https://idp/token\nsasl.oauthbearer.assertion.algorithm=HS256\n")
     bad = run("assertion", "--config", str(key))
     assert bad.returncode == 2 and bad.stderr.startswith("error: invalid_algorithm") and "Traceback" not in bad.stderr
+
+
+def test_inspect_with_jwks_judges_as_the_broker(tmp_path, capsys):
+    import time as _time
+    from oauthbearer import _native as native
+    from oauthbearer.cli import main as cli_main
+
+    issuer = native.LocalIssuer("https://issuer.test", native.SigningKey.generate())
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(issuer.jwks_json())
+    now = int(_time.time() * 1000)
+    good = issuer.sign_access_token("alice", now, 3600, "kafka", None).token
+    other = native.LocalIssuer("https://issuer.test", native.SigningKey.generate()).sign_access_token(
+        "alice", now, 3600, "kafka", None).token
+    judge = ["--jwks", str(jwks), "--audience", "kafka", "--issuer", "https://issuer.test"]
+    assert cli_main(["inspect", good, *judge]) == 0
+    assert '"client": "broker"' in capsys.readouterr().out
+    assert cli_main(["inspect", other, *judge]) == 1
+    assert "another key" in capsys.readouterr().out
+    assert cli_main(["inspect", good, "--jwks", str(tmp_path / "missing.json")]) == 2
+    assert "file_unreadable" in capsys.readouterr().err

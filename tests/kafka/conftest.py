@@ -1,0 +1,206 @@
+"""A single-node Apache Kafka 4.3 broker (KRaft, SASL_PLAINTEXT with OAUTHBEARER validated through our
+local issuer's JWKS) and the local issuer itself, started once for the end-to-end tests and stopped
+after them. `make kafka` fetches the jars with Maven into target/kafka/lib and compiles the Java
+driver into target/kafka/classes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
+
+from oauthbearer import _native
+from oauthbearer.server import Endpoint, make_server
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYS = ROOT / "tests" / "keys"
+KAFKA = ROOT / "target" / "kafka"
+CLASSPATH = f"{KAFKA / 'classes'}:{KAFKA / 'lib'}/*"
+AUDIENCE = "kafka"
+# Clients the issuer knows: a secret client and two KIP-1258 clients (the Java client's own signer).
+SECRET_CLIENT = ("svc", "s3cret-e2e")
+ASSERTION_CLIENTS = {"java-es256": KEYS / "ec-p256.pkcs8.pem", "java-rs256": KEYS / "rsa2048.pkcs8.pem"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Issuer:
+    url: str
+    endpoint: Endpoint
+    #: Every form body the token path received (to compare the Java client's assertions with ours).
+    bodies: list[str] = field(default_factory=list)
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.url}/token"
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.url}/jwks"
+
+
+@pytest.fixture(scope="session")
+def issuer():
+    def endpoint(url: str) -> Endpoint:
+        local = _native.LocalIssuer(url, _native.SigningKey.generate())
+        local.register_client(SECRET_CLIENT[0], SECRET_CLIENT[1], [])
+        for client_id, key in ASSERTION_CLIENTS.items():
+            local.register_client(client_id, None, [_native.SigningKey.parse(key.read_bytes()).public_jwk()])
+        return Endpoint(issuer=local, audience=AUDIENCE)
+
+    server = make_server(endpoint, "127.0.0.1", 0)
+    state = Issuer(server.url, server.endpoint)
+    handle = server.endpoint.handle
+
+    def recording(method, path, body, authorization):  # noqa: ANN001, ANN202
+        if path.startswith("/token"):
+            state.bodies.append(body)
+        return handle(method, path, body, authorization)
+
+    server.endpoint.handle = recording  # type: ignore[method-assign]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class Broker:
+    bootstrap: str
+    log: Path
+    process: subprocess.Popen
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def _require_jars() -> None:
+    if not (KAFKA / "lib").is_dir() or not (KAFKA / "classes" / "E2e.class").is_file():
+        pytest.fail("the Kafka jars or the Java driver are missing: run `make kafka` (the test command does)")
+
+
+def secret_client_conf(bootstrap: str, issuer: Issuer) -> dict:
+    """confluent-kafka in librdkafka's OIDC mode against the issuer (the readiness probe uses it too)."""
+    return {
+        "bootstrap.servers": bootstrap,
+        "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanisms": "OAUTHBEARER",
+        "sasl.oauthbearer.method": "oidc",
+        "sasl.oauthbearer.token.endpoint.url": issuer.token_url,
+        "sasl.oauthbearer.client.id": SECRET_CLIENT[0],
+        "sasl.oauthbearer.client.secret": SECRET_CLIENT[1],
+    }
+
+
+@pytest.fixture(scope="session")
+def broker(issuer: Issuer):
+    _require_jars()
+    work = Path(tempfile.mkdtemp(prefix="oauthbearer-kafka-"))
+    port, controller, internal = free_port(), free_port(), free_port()
+    properties = {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "controller.quorum.bootstrap.servers": f"127.0.0.1:{controller}",
+        "listeners": f"SASL_PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller},"
+                     f"INTERNAL://127.0.0.1:{internal}",
+        "advertised.listeners": f"SASL_PLAINTEXT://127.0.0.1:{port},INTERNAL://127.0.0.1:{internal}",
+        "listener.security.protocol.map": "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT",
+        "inter.broker.listener.name": "INTERNAL",
+        "controller.listener.names": "CONTROLLER",
+        "sasl.enabled.mechanisms": "OAUTHBEARER",
+        "listener.name.sasl_plaintext.oauthbearer.sasl.server.callback.handler.class":
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler",
+        "listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config":
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ;",
+        "sasl.oauthbearer.jwks.endpoint.url": issuer.jwks_url,
+        "sasl.oauthbearer.expected.audience": AUDIENCE,
+        "sasl.oauthbearer.expected.issuer": issuer.url,
+        "log.dirs": str(work / "data"),
+        "offsets.topic.replication.factor": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "group.initial.rebalance.delay.ms": "0",
+        "num.partitions": "1",
+    }
+    config = work / "server.properties"
+    config.write_text("".join(f"{k}={v}\n" for k, v in properties.items()))
+    log4j = work / "log4j2.properties"
+    log4j.write_text((Path(__file__).parent / "log4j2.properties").read_text())
+    java = shutil.which("java") or "java"
+    subprocess.run([java, "-cp", CLASSPATH, "kafka.tools.StorageTool", "format", "-t", "b2F1dGhiZWFyZXItZTJlLQ",
+                    "-c", str(config), "--standalone"], check=True, capture_output=True)
+    log = work / "broker.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [java, "-Xmx512m", f"-Dlog4j2.configurationFile={log4j}",
+             f"-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls={issuer.jwks_url}",
+             "-cp", CLASSPATH, "kafka.Kafka", str(config)],
+            stdout=out, stderr=subprocess.STDOUT)
+    bootstrap = f"127.0.0.1:{port}"
+    try:
+        _wait_ready(bootstrap, issuer, process, log)
+        yield Broker(bootstrap, log, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        print(f"\nbroker log: {log}")
+
+
+def _wait_ready(bootstrap: str, issuer: Issuer, process: subprocess.Popen, log: Path) -> None:
+    """Probes with an authenticated metadata request until the broker answers (no fixed sleep)."""
+    admin = AdminClient(secret_client_conf(bootstrap, issuer))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the broker exited with {process.returncode}; see {log}")
+        try:
+            if admin.list_topics(timeout=2).brokers:
+                return
+        except KafkaException:
+            continue
+    pytest.fail(f"the broker did not answer within 120 s; see {log}")
+
+
+def run_java(issuer: Issuer, properties: dict, *args: str, allowed_files: tuple[Path, ...] = ()) -> dict:
+    """Runs the Java driver with `properties`; returns its JSON line (with the log path on failure)."""
+    work = Path(tempfile.mkdtemp(prefix="oauthbearer-java-"))
+    config = work / "client.properties"
+    config.write_text("".join(f"{k}={v}\n" for k, v in properties.items()))
+    log4j = work / "log4j2.properties"
+    log4j.write_text((Path(__file__).parent / "log4j2.properties").read_text())
+    command = [shutil.which("java") or "java", f"-Dlog4j2.configurationFile={log4j}",
+               f"-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls={issuer.token_url},{properties.get('sasl.oauthbearer.token.endpoint.url', '')}",
+               f"-Dorg.apache.kafka.sasl.oauthbearer.allowed.files={','.join(str(f) for f in allowed_files)}",
+               "-cp", CLASSPATH, "E2e", str(config), *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    (work / "client.log").write_text(done.stderr)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {"error": f"no output (exit {done.returncode})"}
+    result["log"] = str(work / "client.log")
+    return result
+
+
+@pytest.fixture
+def topic(request) -> str:
+    return f"e2e-{request.node.name.replace('[', '-').replace(']', '')}-{os.getpid()}"
