@@ -118,5 +118,7 @@ kafka-test: kafka python node node-peers ## End to end through a real Kafka 4.3 
 	$(PY) -m pytest -q -p no:cacheprovider tests/kafka
 
 .PHONY: bench
-bench: setup ## Signing benchmarks next to openssl speed and PyJWT; rewrites BENCHMARKS.md
+bench: setup node ## Every benchmark with its peers in one run (wrk from Debian, the Go stand-in); rewrites BENCHMARKS.md
+	command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
 	bash bench/run.sh
+

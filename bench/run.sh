@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Signing benchmarks: the core (criterion, both backends), `openssl speed` on one core,
-# PyJWT + cryptography, and the WASI component under wasmtime and jco, measured in the same run on
-# the same machine. Rewrites BENCHMARKS.md.
+# Benchmarks, every peer in the same run on the same machine: the core (criterion, both backends)
+# next to `openssl speed` on one core; the Python and Node modules next to PyJWT, jose and the AWS MSK
+# signers; the WASI component under wasmtime and jco; the local endpoint under wrk next to the
+# kafka-auth-handler stand-in; import cost. Rewrites BENCHMARKS.md.
 # Usage: bench/run.sh [seconds-per-measurement]   (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,16 @@ cargo run -q --release -p oauthbearer-wasm-host --example bench -- "$SECONDS_PER
 
 echo "== WASI component under jco (Node)" >&2
 (cd tests/wasm-host/js && npm install -s --no-audit --no-fund && node bench.js "$SECONDS_PER") >"$OUT/jco.json"
+
+echo "== oauthbearer from Python next to aws-msk-iam-sasl-signer-python and PyJWT" >&2
+(cd bench && "../$PY" python_peers.py "$SECONDS_PER") >"$OUT/python_peers.json"
+
+echo "== oauthbearer from Node next to aws-msk-iam-sasl-signer-js and jose" >&2
+node bench/node_peers.mjs "$SECONDS_PER" >"$OUT/node_peers.json"
+
+echo "== the local token endpoint under load (wrk), next to the kafka-auth-handler stand-in" >&2
+(cd bench/kah-standin && go build -o ../../target/bench/kah-standin .)
+"$PY" bench/endpoint.py 5 >"$OUT/endpoint.json"
 
 "$PY" bench/report.py "$OUT" >BENCHMARKS.md
 echo "wrote BENCHMARKS.md" >&2

@@ -88,6 +88,11 @@ def _handler() -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         server_version = "oauthbearer"
         sys_version = ""
+        # One segment per response: the headers and the body are written to a buffer flushed after
+        # each request, and Nagle is off. Unbuffered (the stdlib default), the body waits behind the
+        # headers for the client's delayed ACK: 40 ms per request on a keep-alive connection.
+        wbufsize = -1
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             started = time.perf_counter()

@@ -165,3 +165,14 @@ def test_serve_process_prints_ready_and_stops_on_sigterm():
         proc.kill()
         proc.wait()
     assert "Traceback" not in proc.stderr.read()
+
+
+def test_each_response_leaves_in_one_write_without_nagle():
+    """Unbuffered (the stdlib default), the headers and the body go out as two writes and the body
+    waits for the client's delayed ACK: 40 ms per request on a keep-alive connection (found by the
+    endpoint benchmark: 22 requests/s at one connection)."""
+    from oauthbearer.server import _handler
+
+    handler = _handler()
+    assert handler.wbufsize == -1, "responses are buffered and flushed once per request"
+    assert handler.disable_nagle_algorithm is True
