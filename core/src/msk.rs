@@ -190,13 +190,15 @@ pub fn msk_token(credentials: &AwsCredentials, options: &MskTokenOptions, now_ms
     signed.push(("X-Amz-SignedHeaders", "host".into()));
     let canonical_query = join(&signed);
     let canonical_request = format!("GET\n/\n{canonical_query}\nhost:{host}\n\nhost\n{EMPTY_SHA256}");
-    let string_to_sign =
-        format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical_request.as_bytes())));
+    let string_to_sign = format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+        hex32(&Sha256::digest(canonical_request.as_bytes()).into())
+    );
     let mut key = hmac(format!("AWS4{}", credentials.secret_access_key.expose()).as_bytes(), date.as_bytes());
     for part in [options.region.as_bytes(), b"kafka-cluster", b"aws4_request"] {
         key = hmac(&key, part);
     }
-    let signature = hex::encode(hmac(&key, string_to_sign.as_bytes()));
+    let signature = hex32(&hmac(&key, string_to_sign.as_bytes())).to_owned();
 
     let user_agent = options.user_agent.as_deref().map(enc);
     let token_param = session_token.map(|t| ("X-Amz-Security-Token", t));
@@ -228,15 +230,47 @@ pub fn msk_token(credentials: &AwsCredentials, options: &MskTokenOptions, now_ms
     })
 }
 
-fn join(pairs: &[(&str, String)]) -> String {
-    pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+/// Lowercase hex of a SHA-256 value, on the stack (`hex::encode` builds its string a char at a time).
+fn hex32(bytes: &[u8; 32]) -> HexDigest {
+    let mut out = [0u8; 64];
+    hex::encode_to_slice(bytes, &mut out).unwrap_or_else(|_| unreachable!("64 bytes hold 32 in hex"));
+    HexDigest(out)
 }
 
-fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+struct HexDigest([u8; 64]);
+
+impl std::ops::Deref for HexDigest {
+    type Target = str;
+    fn deref(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_else(|_| unreachable!("hex is ASCII"))
+    }
+}
+
+impl std::fmt::Display for HexDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+/// `k=v&k=v…` in one allocation (this runs twice per token; allocations dominated its cost).
+fn join(pairs: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(k);
+        out.push('=');
+        out.push_str(v);
+    }
+    out
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key"));
     mac.update(data);
-    mac.finalize().into_bytes().to_vec()
+    mac.finalize().into_bytes().into()
 }
 
 #[cfg(test)]

@@ -8,6 +8,12 @@
 
 use std::sync::Mutex;
 
+// The core allocates a few short strings per call (an MSK token: ~20); glibc's malloc in Node's
+// many-threaded process made malloc a fifth of the call (perf); mimalloc took an MSK token from
+// 6.5 to 5.9 µs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use napi::bindgen_prelude::{BigInt, Buffer, Uint8Array};
 use napi_derive::napi;
 use oauthbearer::assertion::{AssertionOptions as CoreOptions, AssertionType};
