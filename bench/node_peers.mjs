@@ -34,6 +34,7 @@ async function medianNs(f, isAsync) {
   return samples[15];
 }
 
+const KIP1258 = JSON.parse(readFileSync(new URL('kip1258-properties.json', import.meta.url), 'utf8'));
 const out = {};
 const options = { region: 'eu-west-1', order: 'sorted' };
 out['msk/ours'] = await medianNs(() => ob.providers.mskToken(CREDS, options, BigInt(Date.now())), false);
@@ -44,15 +45,8 @@ out['msk/aws'] = await medianNs(
 
 for (const [alg, file] of [['ES256', 'ec-p256.pkcs8.pem'], ['RS256', 'rsa2048.pkcs8.pem'], ['PS256', 'rsa2048.pkcs8.pem']]) {
   const pem = readFileSync(new URL(file, KEYS));
-  const properties = [
-    ['sasl.oauthbearer.token.endpoint.url', 'https://idp.example/token'],
-    ['sasl.oauthbearer.assertion.algorithm', alg],
-    ['sasl.oauthbearer.assertion.private.key.file', 'key.pem'],
-    ['sasl.oauthbearer.assertion.claim.iss', 'my-client'],
-    ['sasl.oauthbearer.assertion.claim.sub', 'my-client'],
-    ['sasl.oauthbearer.assertion.claim.aud', 'https://idp.example/token'],
-    ['sasl.oauthbearer.assertion.claim.jti.include', 'true'],
-  ];
+  // The KIP-1258 client every benchmark signs for (bench/kip1258-properties.json).
+  const properties = [...KIP1258, ['sasl.oauthbearer.assertion.algorithm', alg]];
   const ours = ob.AssertionSigner.fromProperties(properties, 'kafka-java', pem, undefined, {
     mode: alg === 'PS256' ? 'kafka-compatible' : 'strict',
     typ: 'jwt',

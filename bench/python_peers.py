@@ -16,6 +16,8 @@ from pathlib import Path
 from pyjwt_sign import median_ns
 
 KEYS = Path(__file__).resolve().parent.parent / "tests" / "keys"
+#: The KIP-1258 client every benchmark signs for.
+KIP1258 = json.loads((Path(__file__).resolve().parent / "kip1258-properties.json").read_text())
 CREDS = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "FwoGZXIvYXdzEJr//////////wEaDEXAMPLE")
 
 
@@ -47,11 +49,7 @@ def assertions(seconds: float) -> dict:
     out = {}
     for alg, key_file in (("ES256", "ec-p256.pkcs8.pem"), ("RS256", "rsa2048.pkcs8.pem"), ("PS256", "rsa2048.pkcs8.pem")):
         pem = (KEYS / key_file).read_bytes()
-        props = {"sasl.oauthbearer.token.endpoint.url": "https://idp.example/token",
-                 "sasl.oauthbearer.assertion.algorithm": alg, "sasl.oauthbearer.assertion.private.key.file": "key.pem",
-                 "sasl.oauthbearer.assertion.claim.iss": "my-client", "sasl.oauthbearer.assertion.claim.sub": "my-client",
-                 "sasl.oauthbearer.assertion.claim.aud": "https://idp.example/token",
-                 "sasl.oauthbearer.assertion.claim.jti.include": "true"}
+        props = {**dict(KIP1258), "sasl.oauthbearer.assertion.algorithm": alg}
         signer = _native.AssertionSigner(props, "kafka-java", "kafka-compatible" if alg == "PS256" else "strict", pem)
         out[f"assertion/{alg}/ours"] = median_ns(lambda: signer.sign(int(time.time() * 1000)).value, seconds)
         key = load_pem_private_key(pem, None)

@@ -53,19 +53,13 @@ const getCoreModule = (path) => {
   if (!modules.has(path)) modules.set(path, new WebAssembly.Module(readFileSync(new URL(`./gen-instantiate/${path}`, import.meta.url))));
   return modules.get(path);
 };
+const KIP1258 = JSON.parse(readFileSync(`${ROOT}bench/kip1258-properties.json`, 'utf8'));
 const out = {};
 out.instantiate = await medianNs(5, () => instantiate(getCoreModule, imports));
 const api = await instantiate(getCoreModule, imports);
 for (const [alg, file] of [['ES256', 'ec-p256.pkcs8.pem'], ['RS256', 'rsa2048.pkcs8.pem']]) {
-  const properties = [
-    ['sasl.oauthbearer.token.endpoint.url', 'https://idp.example/token'],
-    ['sasl.oauthbearer.assertion.algorithm', alg],
-    ['sasl.oauthbearer.assertion.private.key.file', 'key.pem'],
-    ['sasl.oauthbearer.assertion.claim.iss', 'my-client'],
-    ['sasl.oauthbearer.assertion.claim.sub', 'my-client'],
-    ['sasl.oauthbearer.assertion.claim.aud', 'https://idp.example/token'],
-    ['sasl.oauthbearer.assertion.claim.jti.include', 'true'],
-  ];
+  // The KIP-1258 client every benchmark signs for (bench/kip1258-properties.json).
+  const properties = [...KIP1258, ['sasl.oauthbearer.assertion.algorithm', alg]];
   const key = readFileSync(`${ROOT}tests/keys/${file}`);
   const signer = api.assertions.AssertionSigner.fromProperties(properties, 'kafka-java', key, undefined, {
     mode: 'strict',
