@@ -60,6 +60,42 @@ def start(provider: Optional[Provider] = None, host: str = "127.0.0.1", port: in
         return server
 
 
+#: Kafka's login handler for a token endpoint URL. Kafka 3.x also (and Google's README only) knows the
+#: ``…oauthbearer.secured.`` alias, which Kafka 4.0 removed (KAFKA-18293).
+LOGIN_HANDLER = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler"
+LOGIN_HANDLER_3X = "org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerLoginCallbackHandler"
+ALLOWED_URLS_PROPERTY = "org.apache.kafka.sasl.oauthbearer.allowed.urls"
+
+
+def kafka_config(bootstrap_servers: str, *, kafka_clients_version: str = "4.0",
+                 token_url: str = f"http://127.0.0.1:{DEFAULT_PORT}/token",
+                 security_protocol: str = "SASL_SSL") -> dict[str, str]:
+    """The ``consumer_config`` / ``producer_config`` for Beam's ``ReadFromKafka`` / ``WriteToKafka``:
+    Kafka's Java client fetching tokens from this endpoint. ``kafka_clients_version`` is the
+    kafka-clients version in the expansion service (it picks the login handler's class name).
+
+    From kafka-clients 4.0 on, the workers' JVM must also allow the URL:
+    ``-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=<token_url>`` (see :func:`allowed_urls_jvm_option`);
+    without it the client refuses to start ("…is not allowed…")."""
+    major = int(kafka_clients_version.split(".", 1)[0])
+    return {
+        "bootstrap.servers": bootstrap_servers,
+        "security.protocol": security_protocol,
+        "sasl.mechanism": "OAUTHBEARER",
+        "sasl.login.callback.handler.class": LOGIN_HANDLER if major >= 4 else LOGIN_HANDLER_3X,
+        "sasl.oauthbearer.token.endpoint.url": token_url,
+        # Kafka's client_credentials request needs a client id and secret before 4.3; the local
+        # endpoint does not check them.
+        "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+                            'clientId="unused" clientSecret="unused";',
+    }
+
+
+def allowed_urls_jvm_option(token_url: str = f"http://127.0.0.1:{DEFAULT_PORT}/token") -> str:
+    """The JVM option kafka-clients >= 4.0 needs before it fetches from ``token_url``."""
+    return f"-D{ALLOWED_URLS_PROPERTY}={token_url}"
+
+
 class LocalTokenEndpoint(BeamPlugin):  # type: ignore[misc,valid-type]
     """Name this class in ``--beam_plugins``; importing it on a worker starts the endpoint."""
 

@@ -37,3 +37,14 @@ def test_worker_import_autostarts_only_in_the_sdk_harness():
     code = "import oauthbearer.beam as b; print(b._server is not None)"
     launcher = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert launcher.stdout.strip() == "False"
+
+
+def test_kafka_config_names_the_login_handler_of_the_kafka_clients_version():
+    modern = beam.kafka_config("broker:9093")
+    assert modern["sasl.login.callback.handler.class"] == beam.LOGIN_HANDLER
+    assert modern["sasl.oauthbearer.token.endpoint.url"] == "http://127.0.0.1:14293/token"
+    assert modern["security.protocol"] == "SASL_SSL" and modern["sasl.mechanism"] == "OAUTHBEARER"
+    assert beam.kafka_config("broker:9093", kafka_clients_version="3.9.1")["sasl.login.callback.handler.class"] == \
+        beam.LOGIN_HANDLER_3X
+    assert beam.allowed_urls_jvm_option() == \
+        "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=http://127.0.0.1:14293/token"

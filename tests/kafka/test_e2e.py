@@ -87,6 +87,26 @@ def test_java_client_with_our_token_endpoint(broker, issuer, topic):
     assert "consumed" in result, f"{result}; broker log: {broker.log}"
 
 
+def test_beam_helper_config_runs_the_java_client(broker, issuer, topic):
+    """`oauthbearer.beam.kafka_config` is what Beam hands to KafkaIO's Java client: with a provider-backed
+    endpoint (as on a Beam worker, where the client id and secret are not checked) it produces and
+    consumes through the broker."""
+    from oauthbearer.beam import kafka_config
+
+    provider = LocalIssuerProvider(issuer.endpoint.issuer, "beam-worker", audience=AUDIENCE)
+    server = make_server(Endpoint(provider=provider), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        props = kafka_config(broker.bootstrap, kafka_clients_version="4.3.1", token_url=f"{server.url}/token",
+                             security_protocol="SASL_PLAINTEXT")
+        result = run_java(issuer, props, "roundtrip", safe(topic))
+        assert "consumed" in result, f"{result}; broker log: {broker.log}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def _decode(jws: str) -> tuple[dict, dict]:
     header, payload = (json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))) for p in jws.split(".")[:2])
     return header, payload
