@@ -11,7 +11,7 @@ and serves tokens on ``http://127.0.0.1:14293``::
     #   (and -Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=http://127.0.0.1:14293/token for kafka-clients >= 4.0)
 
 The provider comes from the environment as for ``oauthbearer serve``: ``PROVIDER=gcp`` (default on
-Dataflow) or ``aws`` with ``REGION``. Several SDK processes on one worker share one endpoint: the
+Dataflow) or ``aws`` with ``REGION``; ``OAUTHBEARER_BEAM_PORT`` changes the port. Several SDK processes on one worker share one endpoint: the
 first binds the port, the others find it taken and rely on it.
 """
 
@@ -102,4 +102,5 @@ class LocalTokenEndpoint(BeamPlugin):  # type: ignore[misc,valid-type]
 
 if os.environ.get("OAUTHBEARER_BEAM_AUTOSTART", "1") != "0" and os.environ.get("PIPELINE_OPTIONS"):
     # The Beam SDK harness sets PIPELINE_OPTIONS; the launcher (which also imports plugins) does not.
-    start()
+    # OAUTHBEARER_BEAM_PORT moves the endpoint off 14293 (then point kafka_config's token_url at it).
+    start(port=int(os.environ.get("OAUTHBEARER_BEAM_PORT", DEFAULT_PORT)))

@@ -1,6 +1,7 @@
 """The Beam start-up hook: one endpoint per worker, shared by the worker's SDK processes."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -48,3 +49,50 @@ def test_kafka_config_names_the_login_handler_of_the_kafka_clients_version():
         beam.LOGIN_HANDLER_3X
     assert beam.allowed_urls_jvm_option() == \
         "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=http://127.0.0.1:14293/token"
+
+
+PIPELINE = """
+import base64, json, os, urllib.request
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.testing.util import assert_that, equal_to
+
+LAUNCHER = os.getpid()
+
+
+class FetchToken(beam.DoFn):
+    def process(self, _):
+        from oauthbearer import beam as hook
+        url = f"http://127.0.0.1:{os.environ['OAUTHBEARER_BEAM_PORT']}/token"
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            body = json.loads(answer.read())
+        token = body["access_token"]
+        signed_url = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        # (this worker process serves the endpoint, it is not the launcher, an MSK IAM token came back)
+        yield (hook._server is not None, os.getpid() != LAUNCHER, body["token_type"], signed_url.split("?")[0])
+
+
+options = PipelineOptions(["--runner=DirectRunner", "--direct_running_mode=multi_processing",
+                           "--direct_num_workers=1", "--beam_plugins=oauthbearer.beam.LocalTokenEndpoint"])
+with beam.Pipeline(options=options) as pipeline:
+    tokens = pipeline | beam.Create([0]) | beam.ParDo(FetchToken())
+    assert_that(tokens, equal_to([(True, True, "Bearer", "https://kafka.eu-west-1.amazonaws.com/")]))
+print("pipeline ok")
+"""
+
+
+def test_a_directrunner_worker_runs_the_endpoint_from_the_plugin(tmp_path):
+    """`--beam_plugins=oauthbearer.beam.LocalTokenEndpoint` in a real Beam pipeline (DirectRunner with
+    SDK worker processes): the endpoint starts inside the worker and serves a token there."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script = tmp_path / "pipeline.py"
+    script.write_text(PIPELINE)
+    env = {**os.environ, "PROVIDER": "aws", "REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+           "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AWS_EC2_METADATA_DISABLED": "true",
+           "OAUTHBEARER_BEAM_PORT": str(port)}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0 and "pipeline ok" in done.stdout, done.stderr[-3000:]
