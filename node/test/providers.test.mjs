@@ -238,3 +238,21 @@ test('LocalIssuerProvider tokens verify against the issuer\'s JWKS with jose', a
   assert.equal(payload.sub, 'alice');
   assert.equal(token.expiresAtMs, payload.exp * 1000);
 });
+
+test('a fetch that fails synchronously does not wedge the provider', async () => {
+  class Throwing extends ob.Provider {
+    constructor() {
+      super();
+      this.calls = 0;
+    }
+
+    fetch() {
+      this.calls += 1;
+      throw new ob.CredentialsError('credentials_unavailable', 'not yet');
+    }
+  }
+  const provider = new Throwing();
+  await assert.rejects(provider.token(), (e) => e instanceof ob.CredentialsError);
+  await assert.rejects(provider.token(), (e) => e instanceof ob.CredentialsError);
+  assert.equal(provider.calls, 2, 'each call after a failure fetches again');
+});

@@ -89,8 +89,14 @@ export abstract class Provider {
     const cached = this.#cached;
     if (cached && now < this.#refreshAtMs) return Promise.resolve(cached);
     if (this.#flight) return cached && cached.expiresAtMs > now ? Promise.resolve(cached) : this.#flight;
-    this.#flight = this.#refresh(now, cached);
-    return this.#flight;
+    const flight = this.#refresh(now, cached);
+    this.#flight = flight;
+    // Cleared once settled (also when `fetch` failed synchronously, before this assignment ran).
+    const clear = () => {
+      if (this.#flight === flight) this.#flight = undefined;
+    };
+    flight.then(clear, clear);
+    return flight;
   }
 
   async #refresh(now: number, cached: Token | undefined): Promise<Token> {
@@ -117,8 +123,6 @@ export abstract class Provider {
       const delay = this.#retry.nextDelayMs(BigInt(now), {}, Math.random());
       this.#refreshAtMs = now + Number(delay ?? 10_000n);
       return cached;
-    } finally {
-      this.#flight = undefined;
     }
   }
 }
