@@ -90,10 +90,13 @@ class Provider:
             return flight.wait()
         try:
             fresh = self.fetch(now)
-        except OAuthBearerError as err:
+            at_ms, _expired = _native.refresh_at(now, fresh.expires_at_ms, fresh.issued_at_ms,
+                                                 self.refresh_schedule, random.random())
+        except BaseException as err:  # any failure must release the waiters, not only ours
+
             with self._lock:
                 self._flight = None
-                if cached is not None and cached.expires_at_ms > now:
+                if isinstance(err, OAuthBearerError) and cached is not None and cached.expires_at_ms > now:
                     self._retry = self._retry or _native.RetrySchedule(now)
                     delay = self._retry.next_delay_ms(now, None, None, random.random())
                     self._refresh_at_ms = now + (delay if delay is not None else 10_000)
@@ -101,8 +104,6 @@ class Provider:
                     return cached
             flight.fail(err)
             raise
-        at_ms, _expired = _native.refresh_at(now, fresh.expires_at_ms, fresh.issued_at_ms,
-                                             self.refresh_schedule, random.random())
         with self._lock:
             self.fetches += 1
             self._cached, self._refresh_at_ms, self._retry, self._flight = fresh, at_ms, None, None

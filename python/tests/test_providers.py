@@ -296,3 +296,27 @@ def test_google_refresh_failure_is_typed_and_quotes_nothing(tmp_path, monkeypatc
         with pytest.raises(oauthbearer.CredentialsError) as err:
             _google_token(tmp_path, monkeypatch, url)
     assert err.value.code == "credentials_unavailable" and marker not in str(err.value)
+
+
+def test_an_unexpected_exception_in_fetch_releases_the_waiters():
+    """A bug or a library's own exception type in fetch must reach every waiting caller and leave the
+    provider usable: it used to leave the refresh in flight forever."""
+
+    class Broken(Counting):
+        def fetch(self, now_ms):
+            self.calls += 1
+            self.entered.set()
+            self.release.wait(5)
+            raise ValueError("library failure")
+
+    provider = Broken(clock=lambda: NOW_MS / 1000)
+    with ThreadPoolExecutor(10) as pool:
+        futures = [pool.submit(provider.token) for _ in range(10)]
+        assert provider.entered.wait(5)
+        provider.release.set()
+        for f in futures:
+            with pytest.raises(ValueError):
+                f.result(5)
+    with pytest.raises(ValueError):
+        provider.token()
+    assert provider.calls == 2, "the next call fetches again"
