@@ -320,3 +320,115 @@ def test_an_unexpected_exception_in_fetch_releases_the_waiters():
     with pytest.raises(ValueError):
         provider.token()
     assert provider.calls == 2, "the next call fetches again"
+
+
+class _JwtBearerIdp:
+    """A loopback IdP for the jwt-bearer grant (RFC 7523 §2.1): PyJWT verifies the assertion, and
+    the answer is a token from a local issuer. Optionally over TLS."""
+
+    def __init__(self, public_pem: bytes, tls=None):
+        import http.server
+        import ssl
+        import urllib.parse
+
+        import jwt as pyjwt
+
+        self.issuer = _native.LocalIssuer("https://idp.test", _native.SigningKey.generate())
+        self.grants: list[str] = []
+        idp = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                form = dict(urllib.parse.parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode()))
+                idp.grants.append(form.get("grant_type", ""))
+                try:
+                    claims = pyjwt.decode(form["assertion"], public_pem, algorithms=["ES256"], audience=idp.url)
+                    token = idp.issuer.sign_access_token(claims["sub"], int(time.time() * 1000), 3600, None, None)
+                    status, body = 200, json.dumps({"access_token": token.token, "token_type": "Bearer"})
+                except (KeyError, pyjwt.PyJWTError) as err:
+                    status, body = 400, json.dumps({"error": "invalid_grant", "error_description": type(err).__name__})
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        scheme = "http"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://localhost:{self.server.server_address[1]}/token"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _jwt_bearer_props(url: str) -> dict:
+    return {
+        "sasl.oauthbearer.token.endpoint.url": url,
+        "sasl.oauthbearer.jwt.retriever.class": "org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever",
+        "sasl.oauthbearer.assertion.algorithm": "ES256",
+        "sasl.oauthbearer.assertion.private.key.file": str(KEYS / "ec-p256.pkcs8.pem"),
+        "sasl.oauthbearer.assertion.claim.iss": "svc",
+        "sasl.oauthbearer.assertion.claim.sub": "svc",
+        "sasl.oauthbearer.assertion.claim.aud": url,
+    }
+
+
+def _public_pem() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key((KEYS / "ec-p256.pkcs8.pem").read_bytes(), None)
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def test_assertion_provider_jwt_bearer_grant_verified_by_pyjwt():
+    idp = _JwtBearerIdp(_public_pem())
+    try:
+        token = AssertionProvider(_jwt_bearer_props(idp.url)).token()
+        assert token.principal == "svc"
+        assert idp.grants == ["urn:ietf:params:oauth:grant-type:jwt-bearer"]
+    finally:
+        idp.close()
+
+
+def test_assertion_provider_trusts_a_private_ca_only_when_given(tmp_path):
+    """`ca_file=` verifies an IdP whose certificate a private CA issued; without it the TLS handshake
+    fails and the error is typed."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    idp = _JwtBearerIdp(_public_pem(), tls=(str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")))
+    try:
+        props = {**_jwt_bearer_props(idp.url), "sasl.login.retry.backoff.ms": "1", "sasl.login.retry.backoff.max.ms": "1"}
+        assert AssertionProvider(props, ca_file=str(tmp_path / "cert.pem")).token().principal == "svc"
+        with pytest.raises(oauthbearer.TokenEndpointError) as err:
+            AssertionProvider(props, sleep=lambda _s: None).token()
+        assert err.value.code == "token_endpoint_unreachable"
+    finally:
+        idp.close()
