@@ -35,6 +35,18 @@ def keys():
     return KEYS
 
 
+def send_json(handler: BaseHTTPRequestHandler, status: int, body: str, headers=()) -> None:
+    """Answers a test server's request with a JSON body and its length."""
+    data = body.encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    for name, value in headers:
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 @contextlib.contextmanager
 def scripted_server(answers):
     """An HTTP server on 127.0.0.1 answering each POST with the next ``(status, json_text)`` of
@@ -45,12 +57,7 @@ def scripted_server(answers):
         def do_POST(self):  # noqa: N802
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             status, body = answers.pop(0) if len(answers) > 1 else answers[0]
-            data = body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, body)
 
         def log_message(self, *args):
             pass

@@ -5,7 +5,7 @@ client secrets through its `client_secret_basic` check."""
 from __future__ import annotations
 
 import http.server
-import os
+import json
 import threading
 import time
 import urllib.parse
@@ -19,7 +19,7 @@ from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 import oauthbearer
 from oauthbearer import _native
 from oauthbearer.providers import AssertionProvider
-from conftest import KEYS
+from conftest import KEYS, send_json
 
 
 class Client(ClientMixin):
@@ -105,13 +105,8 @@ class Idp(AuthorizationServer):
                 form = dict(urllib.parse.parse_qsl(body))
                 request = FormRequest(idp.token_url, form, dict(self.headers))
                 status, payload, headers = idp.create_token_response(request)
-                data = payload.encode() if isinstance(payload, str) else __import__("json").dumps(payload).encode()
-                self.send_response(status)
-                for name, value in headers:
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                body = payload if isinstance(payload, str) else json.dumps(payload)
+                send_json(self, status, body, [(k, v) for k, v in headers if k.lower() != "content-type"])
 
             def log_message(self, *args):  # noqa: ANN002
                 pass

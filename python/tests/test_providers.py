@@ -13,7 +13,7 @@ from oauthbearer import _native
 from oauthbearer.providers import (AssertionProvider, FileProvider, GoogleProvider, LocalIssuerProvider,
                                    MskProvider, Provider, Token)
 from oauthbearer.server import Endpoint
-from conftest import KEYS, NOW_MS, running, scripted_server
+from conftest import KEYS, NOW_MS, running, scripted_server, send_json
 
 
 class Counting(Provider):
@@ -347,12 +347,7 @@ class _JwtBearerIdp:
                     status, body = 200, json.dumps({"access_token": token.token, "token_type": "Bearer"})
                 except (KeyError, pyjwt.PyJWTError) as err:
                     status, body = 400, json.dumps({"error": "invalid_grant", "error_description": type(err).__name__})
-                data = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, body)
 
             def log_message(self, *args):
                 pass
