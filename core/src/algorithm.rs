@@ -58,6 +58,13 @@ impl Algorithm {
     }
 }
 
+impl Algorithm {
+    /// The algorithm a JWS header's `alg` names, matched exactly (`none` and unknown names: `None`).
+    pub fn from_jws_alg(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|a| a.as_str() == name)
+    }
+}
+
 impl FromStr for Algorithm {
     type Err = Error;
 

@@ -63,20 +63,19 @@ pub fn check_as_broker(token: &str, check: &BrokerCheck, now_ms: u64) -> Result<
     let header: Map<String, Value> = b64url_json_object(parts[0].trim_end_matches('='))
         .map_err(|_| Error::new(ErrorKind::InvalidToken, "the JWT header is not base64url JSON"))?;
     let alg_name = header.get("alg").and_then(Value::as_str).unwrap_or_default();
-    let Some(alg) = Algorithm::ALL.iter().copied().find(|a| a.as_str() == alg_name) else {
+    let Some(alg) = Algorithm::from_jws_alg(alg_name) else {
         return refuse(format!("the JWT's alg {alg_name:?} is not a signature algorithm the broker accepts"));
     };
     let signature = b64url_decode(parts[2].trim_end_matches('='))
         .map_err(|_| Error::new(ErrorKind::InvalidToken, "the signature is not base64url"))?;
     let message = format!("{}.{}", parts[0], parts[1]);
     let kid = header.get("kid").and_then(Value::as_str);
-    let candidates: Vec<&VerifyingKey> =
-        check.keys.iter().filter(|k| kid.is_none() || k.key_id().is_none() || k.key_id() == kid).collect();
-    if candidates.is_empty() {
-        return refuse(format!("no key in the JWKS has kid {kid:?}: the token was signed by another key"));
-    }
-    if !candidates.iter().any(|k| k.verify(alg, message.as_bytes(), &signature)) {
-        return refuse("the signature does not verify with the JWKS: the token was signed by another key");
+    match VerifyingKey::verify_any(&check.keys, kid, alg, message.as_bytes(), &signature) {
+        Some(true) => {}
+        None => return refuse(format!("no key in the JWKS has kid {kid:?}: the token was signed by another key")),
+        Some(false) => {
+            return refuse("the signature does not verify with the JWKS: the token was signed by another key")
+        }
     }
     let claims = &accepted.claims;
     let seconds = |name: &str| claims.get(name).and_then(Value::as_f64).map(|v| v as i64);

@@ -218,7 +218,7 @@ pub fn verify_client_assertion(
     };
     let (header, claims) = (decode(parts[0])?, decode(parts[1])?);
     let alg_name = header.get("alg").and_then(Value::as_str).unwrap_or_default();
-    let alg = Algorithm::ALL.iter().copied().find(|a| a.as_str() == alg_name).ok_or_else(|| {
+    let alg = Algorithm::from_jws_alg(alg_name).ok_or_else(|| {
         Error::new(ErrorKind::ClientAuthenticationFailed, format!("assertion alg {alg_name:?} is not accepted"))
     })?;
     let iss = claims.get("iss").and_then(Value::as_str).unwrap_or_default();
@@ -236,12 +236,7 @@ pub fn verify_client_assertion(
         .map_err(|_| Error::new(ErrorKind::ClientAuthenticationFailed, "bad signature encoding"))?;
     let message = format!("{}.{}", parts[0], parts[1]);
     let kid = header.get("kid").and_then(Value::as_str);
-    let verified = client
-        .keys
-        .iter()
-        .filter(|k| kid.is_none() || k.key_id().is_none() || k.key_id() == kid)
-        .any(|k| k.verify(alg, message.as_bytes(), &signature));
-    if !verified {
+    if VerifyingKey::verify_any(&client.keys, kid, alg, message.as_bytes(), &signature) != Some(true) {
         return refused(format!("the assertion's signature does not verify with any key registered for {iss:?}"));
     }
     let audience_ok = match claims.get("aud") {

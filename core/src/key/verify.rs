@@ -101,6 +101,22 @@ impl VerifyingKey {
         self.key_id.as_deref()
     }
 
+    /// Whether `signature` over `message` verifies under `alg` with one of `keys`. A JWS header's
+    /// `kid` picks the keys: those with the same `kid`, and those without one. `None` when no key
+    /// is left to try.
+    pub fn verify_any(
+        keys: &[Self],
+        kid: Option<&str>,
+        alg: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Option<bool> {
+        let mut candidates =
+            keys.iter().filter(|k| kid.is_none() || k.key_id().is_none() || k.key_id() == kid).peekable();
+        candidates.peek()?;
+        Some(candidates.any(|k| k.verify(alg, message, signature)))
+    }
+
     /// Whether `signature` (JWS form: raw `r||s` for ECDSA) over `message` verifies under `alg`.
     /// An algorithm that does not fit the key is `false`.
     pub fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
