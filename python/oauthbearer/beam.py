@@ -11,8 +11,9 @@ and serves tokens on ``http://127.0.0.1:14293``::
     #   (and -Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=http://127.0.0.1:14293/token for kafka-clients >= 4.0)
 
 The provider comes from the environment as for ``oauthbearer serve``: ``PROVIDER=gcp`` (default on
-Dataflow) or ``aws`` with ``REGION``; ``OAUTHBEARER_BEAM_PORT`` changes the port. Several SDK processes on one worker share one endpoint: the
-first binds the port, the others find it taken and rely on it.
+Dataflow) or ``aws`` with ``REGION``; ``OAUTHBEARER_BEAM_PORT`` changes the port. Several SDK
+processes on one worker share one endpoint: the first binds the port, the others find it taken and
+rely on it.
 """
 
 from __future__ import annotations

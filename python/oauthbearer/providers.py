@@ -93,7 +93,6 @@ class Provider:
             at_ms, _expired = _native.refresh_at(now, fresh.expires_at_ms, fresh.issued_at_ms,
                                                  self.refresh_schedule, random.random())
         except BaseException as err:  # any failure must release the waiters, not only ours
-
             with self._lock:
                 self._flight = None
                 if isinstance(err, OAuthBearerError) and cached is not None and cached.expires_at_ms > now:

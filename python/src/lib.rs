@@ -469,6 +469,12 @@ pub struct AcceptedToken {
     pub issued_at_ms: Option<i64>,
 }
 
+impl From<token::AcceptedToken> for AcceptedToken {
+    fn from(a: token::AcceptedToken) -> Self {
+        Self { principal: a.principal, scopes: a.scopes, expires_at_ms: a.expires_at_ms, issued_at_ms: a.issued_at_ms }
+    }
+}
+
 #[pymethods]
 impl AcceptedToken {
     fn __repr__(&self) -> String {
@@ -497,12 +503,7 @@ fn check_access_token(
     if let Some(now) = now_ms {
         token::check_not_expired(&accepted, now, skew_ms).py()?;
     }
-    Ok(AcceptedToken {
-        principal: accepted.principal,
-        scopes: accepted.scopes,
-        expires_at_ms: accepted.expires_at_ms,
-        issued_at_ms: accepted.issued_at_ms,
-    })
+    Ok(accepted.into())
 }
 
 /// Checks an access token as the broker would (`BrokerJwtValidator`): signature against the JWKS,
@@ -522,12 +523,7 @@ fn check_as_broker(
     check.expected_issuer = issuer;
     check.clock_skew_seconds = clock_skew_seconds;
     let accepted = oauthbearer::broker::check_as_broker(token, &check, now_ms).py()?;
-    Ok(AcceptedToken {
-        principal: accepted.principal,
-        scopes: accepted.scopes,
-        expires_at_ms: accepted.expires_at_ms,
-        issued_at_ms: accepted.issued_at_ms,
-    })
+    Ok(accepted.into())
 }
 
 /// When to refresh a token: `(at_ms, expired)` on the client's schedule (`kafka-java` with
