@@ -1045,6 +1045,208 @@ fn explain_cases() -> Vec<Value> {
     ]
 }
 
+const T: u64 = 1_767_225_600_000;
+
+fn want(now: u64) -> Value {
+    json!({ "event": "want", "now_ms": now })
+}
+
+fn poll(now: u64) -> Value {
+    json!({ "event": "poll", "now_ms": now })
+}
+
+fn got(fetch: u64, now: u64, expires_at_ms: u64, issued_at_ms: Option<u64>, jitter01: f64) -> Value {
+    json!({ "event": "succeeded", "fetch": fetch, "now_ms": now, "expires_at_ms": expires_at_ms,
+            "issued_at_ms": issued_at_ms, "jitter01": jitter01 })
+}
+
+fn failed(fetch: u64, now: u64, retryable: bool, retry_after: Option<&str>) -> Value {
+    json!({ "event": "failed", "fetch": fetch, "now_ms": now, "retryable": retryable, "retry_after": retry_after,
+            "random01": 0.0 })
+}
+
+fn lifecycle_cases() -> Vec<Value> {
+    let java = json!({ "client": "kafka-java" });
+    let rdk = json!({ "client": "librdkafka" });
+    let l = |name: &str, policy: &Value, events: Vec<Value>| {
+        case(name, "lifecycle", json!({ "policy": policy, "events": events }))
+    };
+    let hour = T + 3_600_000;
+    vec![
+        l(
+            "single flight: one fetch, the others wait, then everyone is served from the cache",
+            &java,
+            vec![want(T), want(T + 1), want(T + 9_999), got(1, T + 50, hour, Some(T), 0.0), want(T + 51), poll(T + 52)],
+        ),
+        l(
+            "Kafka Java: refresh inside the jittered window, served from the cache meanwhile",
+            &java,
+            vec![
+                want(T),
+                got(1, T, hour, Some(T), 0.5),
+                poll(T + 1),
+                want(T + 2_969_999),
+                want(T + 2_970_000),
+                want(T + 2_970_001),
+                got(2, T + 2_970_500, T + 7_200_000, None, 0.0),
+                want(T + 2_970_600),
+            ],
+        ),
+        l(
+            "librdkafka: refresh at 80 % of the remaining lifetime",
+            &rdk,
+            vec![want(T), got(1, T, T + 1_000_000, None, 0.9), poll(T + 1), want(T + 799_999), want(T + 800_000)],
+        ),
+        l(
+            "a failed refresh keeps the cached token; Kafka's back-off 100, 200, 400 ms",
+            &java,
+            vec![
+                want(T),
+                got(1, T, T + 600_000, Some(T), 0.0),
+                want(T + 480_000),
+                failed(2, T + 480_000, true, None),
+                want(T + 480_099),
+                want(T + 480_100),
+                failed(3, T + 480_100, true, None),
+                poll(T + 480_101),
+                want(T + 480_300),
+                failed(4, T + 480_300, true, None),
+                poll(T + 480_301),
+            ],
+        ),
+        l(
+            "librdkafka retries a failed refresh every 10 s",
+            &rdk,
+            vec![
+                want(T),
+                failed(1, T, true, None),
+                want(T + 1),
+                want(T + 10_000),
+                failed(2, T + 10_000, true, None),
+                poll(T + 10_001),
+            ],
+        ),
+        l(
+            "no token: callers get the failure until the back-off ends; not retryable waits 10 s",
+            &java,
+            vec![want(T), want(T + 1), failed(1, T + 5, false, None), want(T + 6), want(T + 10_004), want(T + 10_005)],
+        ),
+        l(
+            "Retry-After in seconds is honoured, and capped at 10 minutes",
+            &java,
+            vec![
+                want(T),
+                failed(1, T, true, Some("30")),
+                poll(T),
+                want(T + 29_999),
+                want(T + 30_000),
+                failed(2, T + 30_000, true, Some("999999")),
+                poll(T + 30_000),
+            ],
+        ),
+        l(
+            "Retry-After as an HTTP date",
+            &java,
+            vec![want(T), failed(1, T, true, Some("Thu, 01 Jan 2026 00:01:00 GMT")), poll(T)],
+        ),
+        l(
+            "a hung fetch: waiters released at the deadline with fetch_timeout, its late answer used",
+            &java,
+            vec![
+                want(T),
+                want(T + 9_999),
+                want(T + 10_000),
+                want(T + 10_099),
+                want(T + 10_100),
+                got(1, T + 12_000, hour, None, 0.0),
+                want(T + 12_001),
+                got(2, T + 12_002, T + 3_000_000, None, 0.0),
+                want(T + 12_003),
+            ],
+        ),
+        l(
+            "a hung refresh with a valid token: the cached token is served, the late failure ignored",
+            &java,
+            vec![
+                want(T),
+                got(1, T, T + 100_000, None, 0.0),
+                want(T + 85_000),
+                want(T + 94_999),
+                want(T + 95_000),
+                failed(2, T + 95_001, true, None),
+                want(T + 95_100),
+                want(T + 100_000),
+            ],
+        ),
+        l(
+            "a late answer older than the cache is ignored",
+            &java,
+            vec![
+                want(T),
+                want(T + 10_000),
+                want(T + 10_100),
+                got(2, T + 10_200, hour, None, 0.0),
+                got(1, T + 11_000, T + 1_000_000, None, 0.0),
+                want(T + 11_001),
+            ],
+        ),
+        l(
+            "an expired token arriving is a failure (token_expired), retried after 10 s",
+            &java,
+            vec![want(T), got(1, T + 10, T - 1, None, 0.0), want(T + 11), poll(T + 11)],
+        ),
+        l(
+            "hung fetches are bounded: none starts while max_abandoned are out",
+            &json!({ "client": "kafka-java", "max_abandoned": 1 }),
+            vec![
+                want(T),
+                want(T + 10_000),
+                want(T + 60_000),
+                poll(T + 60_000),
+                failed(1, T + 60_001, true, None),
+                want(T + 60_002),
+            ],
+        ),
+        l(
+            "poll prefetches, then says when to wake",
+            &java,
+            vec![poll(T), poll(T + 1), got(1, T + 5, T + 1_000_000, None, 0.0), poll(T + 6), poll(T + 700_000)],
+        ),
+        l(
+            "custom deadline and back-off",
+            &json!({ "client": "librdkafka", "fetch_timeout_ms": 2_000, "retry_backoff_ms": [1_000, 4_000] }),
+            vec![
+                want(T),
+                want(T + 1_999),
+                want(T + 2_000),
+                poll(T + 2_000),
+                want(T + 3_000),
+                failed(2, T + 3_000, true, None),
+                poll(T + 3_000),
+            ],
+        ),
+        l(
+            "reports for unknown or settled fetches change nothing",
+            &java,
+            vec![
+                want(T),
+                got(7, T + 1, hour, None, 0.0),
+                failed(7, T + 2, true, None),
+                got(1, T + 3, hour, None, 0.0),
+                got(1, T + 4, hour, None, 0.0),
+                failed(1, T + 5, true, None),
+                want(T + 6),
+            ],
+        ),
+        l(
+            "a back-off maximum below its start is refused",
+            &json!({ "client": "kafka-java", "retry_backoff_ms": [200, 100] }),
+            vec![],
+        ),
+        l("a zero fetch timeout is refused", &json!({ "client": "kafka-java", "fetch_timeout_ms": 0 }), vec![]),
+    ]
+}
+
 fn main() {
     let results = [
     write("keys.json", "Key parsing: key_type, RFC 7638 thumbprint, public JWK, or the error code.", keys()),
@@ -1069,6 +1271,11 @@ fn main() {
     write("tokens.json", "Access-token checks as Kafka Java and librdkafka do them, refresh schedules, endpoint bodies.", token_cases()),
     write("issuer.json", "Local issuer: JWKS, discovery, access tokens; client authentication by assertion or secret.", issuer_cases()),
     write("explain.json", "Configuration traps found by explain: severity and code.", explain_cases()),
+    write(
+        "lifecycle.json",
+        "The token lifecycle machine: an event sequence and the decision or outcome of each event.",
+        lifecycle_cases(),
+    ),
     ];
     if std::env::args().any(|a| a == "--check") && results.contains(&false) {
         eprintln!("tests/vectors/ is out of date with the core: run `make vectors` and review the diff");

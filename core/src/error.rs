@@ -89,6 +89,9 @@ pub enum ErrorKind {
     /// The cloud SDK could not produce credentials (no ADC found, metadata server or STS refused).
     /// Raised by the fronts, which fetch credentials.
     CredentialsUnavailable,
+    /// A token fetch did not finish before its deadline and nothing valid was cached (see
+    /// [`crate::lifecycle`]); the fetch's late answer is still used if it comes.
+    FetchTimeout,
 }
 
 impl ErrorKind {
@@ -128,6 +131,7 @@ impl ErrorKind {
             Self::SigningFailed => "signing_failed",
             Self::TokenEndpointUnreachable => "token_endpoint_unreachable",
             Self::CredentialsUnavailable => "credentials_unavailable",
+            Self::FetchTimeout => "fetch_timeout",
         }
     }
 
@@ -166,6 +170,7 @@ impl ErrorKind {
         Self::SigningFailed,
         Self::TokenEndpointUnreachable,
         Self::CredentialsUnavailable,
+        Self::FetchTimeout,
     ];
 
     /// The family this kind belongs to: what each front's error class tree is built from.
@@ -191,7 +196,10 @@ impl ErrorKind {
             | Self::FileUnreadable
             | Self::InvalidExtension => F::Config,
             Self::InvalidAssertion | Self::AssertionExpired => F::PrebuiltAssertion,
-            Self::TokenResponseError | Self::InvalidTokenResponse | Self::TokenEndpointUnreachable => F::TokenEndpoint,
+            Self::TokenResponseError
+            | Self::InvalidTokenResponse
+            | Self::TokenEndpointUnreachable
+            | Self::FetchTimeout => F::TokenEndpoint,
             Self::InvalidToken | Self::TokenExpired | Self::InvalidSaslMessage => F::Token,
             Self::InvalidPrincipal
             | Self::InvalidCredentials

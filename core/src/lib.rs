@@ -6,7 +6,9 @@
 //! exact names, defaults and ranges. It also formats provider tokens ([`google`] for Google Managed
 //! Kafka, [`msk`] for AWS MSK IAM) and SASL/OAUTHBEARER messages ([`sasl`]), checks access tokens
 //! and schedules refreshes as Kafka clients do ([`token`]), serves as a small local OAuth issuer
-//! ([`issuer`], [`endpoint`]) and explains configuration traps ([`explain`]).
+//! ([`issuer`], [`endpoint`]) and explains configuration traps ([`explain`]). [`lifecycle`] is the
+//! sans-IO machine every front caches and refreshes tokens with: one fetch in flight, Kafka's
+//! refresh schedule and back-off, and a deadline for fetches that never return.
 //!
 //! The core is **pure**: it does no network I/O, never reads a clock (every function that needs
 //! the time takes `now`), holds no global state, and takes randomness only from the OS through
@@ -50,6 +52,7 @@ pub mod explain;
 pub mod google;
 pub mod issuer;
 pub mod key;
+pub mod lifecycle;
 pub mod msk;
 #[cfg(feature = "fs")]
 pub mod reload;

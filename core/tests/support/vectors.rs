@@ -10,6 +10,7 @@ use oauthbearer::assertion::{check_prebuilt_assertion, AssertionOptions, Asserti
 use oauthbearer::config::jaas;
 use oauthbearer::config::{AssertionSource, Dialect, GrantPath, Mode};
 use oauthbearer::key::KeyType;
+use oauthbearer::lifecycle::{Arrival, Decision, HandleLifecycle, HostFailure, LifecyclePolicy, LifecycleSettings};
 use oauthbearer::request::{self, SecretMethod};
 use oauthbearer::response::parse_token_response;
 use oauthbearer::retry::{Failure, RetryPolicy};
@@ -110,6 +111,7 @@ pub fn run(op: &str, input: &Value) -> Value {
         "issuer" => issuer(input),
         "verify_client_assertion" => verify_client_assertion(input),
         "explain" => Ok(explain(input)),
+        "lifecycle" => lifecycle(input),
         other => panic!("unknown op {other}"),
     };
     result.unwrap_or_else(|e| error(&e))
@@ -490,4 +492,63 @@ fn prebuilt(input: &Value) -> Result<Value, Error> {
         mode(input),
     )?;
     Ok(json!({ "expires_at": checked.expires_at, "value": checked.value.expose() }))
+}
+
+/// One lifecycle machine (the handle form every front binds) driven through `events`; one output
+/// per event.
+fn lifecycle(input: &Value) -> Result<Value, Error> {
+    let p = &input["policy"];
+    let settings = LifecycleSettings {
+        fetch_timeout_ms: p["fetch_timeout_ms"].as_u64(),
+        retry_backoff_ms: p["retry_backoff_ms"].as_array().map(|a| (a[0].as_u64().unwrap(), a[1].as_u64().unwrap())),
+        max_abandoned: p["max_abandoned"].as_u64().map(|n| n as u32),
+    };
+    let client = s(p, "client").unwrap_or("kafka-java").parse().unwrap();
+    let mut life = HandleLifecycle::new(LifecyclePolicy::with_settings(client, &settings)?);
+    let mut out = Vec::new();
+    for e in input["events"].as_array().unwrap() {
+        let now = e["now_ms"].as_u64().unwrap();
+        let fetch = e["fetch"].as_u64().unwrap_or(0);
+        out.push(match s(e, "event").unwrap() {
+            "want" => match life.want(now) {
+                Decision::Serve(id) => json!({ "serve": id }),
+                Decision::Fetch { fetch, serve } => json!({ "fetch": fetch, "serve": serve }),
+                Decision::Wait { fetch, until_ms, wait_ms } => {
+                    json!({ "wait": fetch, "until_ms": until_ms, "wait_ms": wait_ms })
+                }
+                Decision::Fail(HostFailure::Fetch(id)) => json!({ "fail": { "fetch": id } }),
+                Decision::Fail(HostFailure::Core(e)) => json!({ "fail": { "error": e.code() } }),
+            },
+            "succeeded" => {
+                let arrival = life.handle_succeeded(
+                    fetch,
+                    e["expires_at_ms"].as_u64().unwrap(),
+                    e["issued_at_ms"].as_u64(),
+                    now,
+                    e["jitter01"].as_f64().unwrap_or(0.0),
+                );
+                json!({ "arrival": match arrival {
+                    Arrival::Cached => "cached",
+                    Arrival::Ignored => "ignored",
+                    Arrival::Expired => "expired",
+                } })
+            }
+            "failed" => {
+                let recorded = life.handle_failed(
+                    fetch,
+                    e["retryable"].as_bool().unwrap(),
+                    s(e, "retry_after"),
+                    now,
+                    e["random01"].as_f64().unwrap_or(0.0),
+                );
+                json!({ "recorded": recorded })
+            }
+            "poll" => {
+                let p = life.poll(now);
+                json!({ "fetch": p.fetch, "wake_at_ms": p.wake_at_ms })
+            }
+            other => panic!("unknown lifecycle event {other}"),
+        });
+    }
+    Ok(json!({ "decisions": out }))
 }
