@@ -185,10 +185,10 @@ pub struct LifecycleSettings {
 }
 
 impl LifecyclePolicy {
-    /// The client's policy with `settings` applied; `invalid_config` for a zero deadline or
-    /// bound, or a back-off whose maximum is below its start (Kafka's `Retry` refuses that too).
-    pub fn with_settings(dialect: Dialect, settings: &LifecycleSettings) -> Result<Self> {
-        let mut policy = Self::for_client(dialect);
+    /// This policy with `settings` applied; `invalid_config` for a zero deadline or bound, or a
+    /// back-off whose maximum is below its start (Kafka's `Retry` refuses that too).
+    pub fn with_settings(self, settings: &LifecycleSettings) -> Result<Self> {
+        let mut policy = self;
         if let Some(ms) = settings.fetch_timeout_ms {
             if ms == 0 {
                 return fail(ErrorKind::InvalidConfig, "the fetch timeout must be at least 1 ms");
@@ -266,6 +266,17 @@ pub enum Arrival {
     /// It had already expired when it arrived (Kafka Java logs a clock-skew warning here); it was
     /// recorded as a failure of the fetch.
     Expired,
+}
+
+impl Arrival {
+    /// `cached`, `ignored` or `expired` (the name every front reports).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cached => "cached",
+            Self::Ignored => "ignored",
+            Self::Expired => "expired",
+        }
+    }
 }
 
 /// A failed fetch, as the host saw it.

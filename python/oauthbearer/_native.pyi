@@ -1,6 +1,6 @@
 """Type stubs for the Rust extension module (checked against the built module by mypy.stubtest)."""
 
-from typing import Any, Mapping, Optional, Sequence, final
+from typing import Any, Literal, Mapping, Optional, Sequence, final
 
 
 __version__: str
@@ -101,6 +101,46 @@ class RetrySchedule:
     def next_delay_ms(
         self, now_ms: int, status: Optional[int] = None, retry_after: Optional[str] = None, random01: float = 0.0
     ) -> Optional[int]: ...
+
+@final
+class LifecycleDecision:
+    @property
+    def kind(self) -> Literal["serve", "fetch", "wait", "fail"]: ...
+    @property
+    def fetch(self) -> Optional[int]: ...
+    @property
+    def serve(self) -> Optional[int]: ...
+    @property
+    def until_ms(self) -> Optional[int]: ...
+    @property
+    def wait_ms(self) -> Optional[int]: ...
+    @property
+    def error(self) -> Optional[OAuthBearerError]: ...
+
+@final
+class TokenLifecycle:
+    def __new__(
+        cls,
+        client: str = "kafka-java",
+        fetch_timeout_ms: Optional[int] = None,
+        retry_backoff_ms: Optional[tuple[int, int]] = None,
+        max_abandoned: Optional[int] = None,
+    ) -> TokenLifecycle: ...
+    @staticmethod
+    def for_properties(
+        properties: Mapping[str, str], dialect: str = "kafka-java", mode: str = "strict",
+        fetch_timeout_ms: Optional[int] = None,
+    ) -> TokenLifecycle: ...
+    @property
+    def fetch_timeout_ms(self) -> int: ...
+    def want(self, now_ms: int) -> LifecycleDecision: ...
+    def fetch_succeeded(
+        self, fetch: int, expires_at_ms: int, issued_at_ms: Optional[int], now_ms: int, jitter01: float = 0.0
+    ) -> Literal["cached", "ignored", "expired"]: ...
+    def fetch_failed(
+        self, fetch: int, retryable: bool, retry_after: Optional[str], now_ms: int, random01: float = 0.0
+    ) -> bool: ...
+    def poll(self, now_ms: int) -> tuple[Optional[int], Optional[int]]: ...
 
 @final
 class ProviderToken:

@@ -48,90 +48,88 @@ class Token:
 
 
 class Provider:
-    """Base class: caches the token and refreshes it once, for every caller, when the core's
-    refresh schedule says so. While a refresh runs, other callers get the cached token if it is
-    still valid, else they wait for the refresh. If a refresh fails while the cached token is
-    valid, the cached token is served and the refresh retried on Kafka's back-off schedule."""
+    """Base class: caches the token and refreshes it for every caller with one fetch, as the core's
+    lifecycle machine (``_native.TokenLifecycle``) decides. This class only keeps the token and
+    the last error, runs each fetch on a thread of its own, and waits.
 
-    #: Which client's refresh schedule to follow (``kafka-java`` or ``librdkafka``).
+    * A refresh starts on the client's schedule (Kafka Java's window with jitter, or librdkafka's
+      80 %); its caller and every other caller are served the cached token while it runs.
+    * With nothing valid cached, callers wait for the one fetch in flight, but never past its
+      deadline (``fetch_timeout_ms``, default 10 s): then they get the cached token if it is still
+      valid, else ``TokenEndpointError`` with code ``fetch_timeout``. A fetch that answers late is
+      still used.
+    * A failed fetch keeps the unexpired token in service; callers with nothing valid get the
+      fetch's exception until the back-off (the client's) allows the next fetch.
+    """
+
+    #: Which client's refresh schedule and back-off to follow (``kafka-java`` or ``librdkafka``).
     refresh_schedule = "kafka-java"
 
-    def __init__(self, *, clock: Clock = time.time) -> None:
+    def __init__(self, *, clock: Clock = time.time, fetch_timeout_ms: Optional[int] = None) -> None:
         self._clock = clock
-        self._lock = threading.Lock()
+        self._fetch_timeout_ms = fetch_timeout_ms
+        self._cond = threading.Condition()
+        self._life: Optional[_native.TokenLifecycle] = None
         self._cached: Optional[Token] = None
-        self._refresh_at_ms = 0
-        self._flight: Optional[_Flight] = None
-        self._retry: Optional[_native.RetrySchedule] = None
-        #: How many times the provider fetched (for tests and the endpoint's stats).
+        self._failure: Optional[BaseException] = None
+        #: How many fetches returned a token (for tests and the endpoint's stats).
         self.fetches = 0
 
     def now_ms(self) -> int:
         return int(self._clock() * 1000)
 
     def fetch(self, now_ms: int) -> Token:  # pragma: no cover - abstract
-        """Fetches a fresh token (subclasses)."""
+        """Fetches a fresh token (subclasses). Runs on a thread of its own."""
         raise NotImplementedError
 
+    def _lifecycle(self) -> _native.TokenLifecycle:
+        """The machine for this provider's policy (subclasses with a Kafka configuration override)."""
+        return _native.TokenLifecycle(self.refresh_schedule, self._fetch_timeout_ms)
+
     def token(self) -> Token:
-        now = self.now_ms()
-        with self._lock:
-            cached = self._cached
-            if cached is not None and now < self._refresh_at_ms:
-                return cached
-            flight = self._flight
-            leader = flight is None
-            if leader:
-                flight = self._flight = _Flight()
-        assert flight is not None
-        if not leader:
-            if cached is not None and cached.expires_at_ms > now:
-                return cached
-            return flight.wait()
+        with self._cond:
+            if self._life is None:
+                self._life = self._lifecycle()
+            while True:
+                now = self.now_ms()
+                decision = self._life.want(now)
+                if decision.kind == "serve":
+                    assert self._cached is not None
+                    return self._cached
+                if decision.kind == "fetch":
+                    assert decision.fetch is not None
+                    threading.Thread(target=self._run_fetch, args=(decision.fetch, now), daemon=True,
+                                     name=f"oauthbearer-fetch-{decision.fetch}").start()
+                    if decision.serve is not None:
+                        assert self._cached is not None
+                        return self._cached
+                elif decision.kind == "wait":
+                    self._cond.wait((decision.wait_ms or 0) / 1000)
+                else:
+                    failure = decision.error if decision.error is not None else self._failure
+                    assert failure is not None
+                    raise failure
+
+    def _run_fetch(self, fetch: int, started_ms: int) -> None:
         try:
-            fresh = self.fetch(now)
-            at_ms, _expired = _native.refresh_at(now, fresh.expires_at_ms, fresh.issued_at_ms,
-                                                 self.refresh_schedule, random.random())
-        except BaseException as err:  # any failure must release the waiters, not only ours
-            with self._lock:
-                self._flight = None
-                if isinstance(err, OAuthBearerError) and cached is not None and cached.expires_at_ms > now:
-                    self._retry = self._retry or _native.RetrySchedule(now)
-                    delay = self._retry.next_delay_ms(now, None, None, random.random())
-                    self._refresh_at_ms = now + (delay if delay is not None else 10_000)
-                    flight.resolve(cached)
-                    return cached
-            flight.fail(err)
-            raise
-        with self._lock:
+            token = self.fetch(started_ms)
+        except BaseException as err:  # every failure must reach the waiters, whatever its type
+            retryable = bool(getattr(err, "retryable", isinstance(err, OAuthBearerError)))
+            with self._cond:
+                assert self._life is not None
+                if self._life.fetch_failed(fetch, retryable, getattr(err, "retry_after", None), self.now_ms(),
+                                           random.random()):
+                    self._failure = err
+                self._cond.notify_all()
+            return
+        with self._cond:
+            assert self._life is not None
             self.fetches += 1
-            self._cached, self._refresh_at_ms, self._retry, self._flight = fresh, at_ms, None, None
-        flight.resolve(fresh)
-        return fresh
-
-
-class _Flight:
-    """One in-progress fetch that other callers wait for."""
-
-    def __init__(self) -> None:
-        self._done = threading.Event()
-        self._token: Optional[Token] = None
-        self._error: Optional[BaseException] = None
-
-    def resolve(self, token: Token) -> None:
-        self._token = token
-        self._done.set()
-
-    def fail(self, error: BaseException) -> None:
-        self._error = error
-        self._done.set()
-
-    def wait(self) -> Token:
-        self._done.wait()
-        if self._error is not None:
-            raise self._error
-        assert self._token is not None
-        return self._token
+            arrival = self._life.fetch_succeeded(fetch, token.expires_at_ms, token.issued_at_ms, self.now_ms(),
+                                                 random.random())
+            if arrival == "cached":
+                self._cached = token
+            self._cond.notify_all()
 
 
 def _accepted(value: str, dialect: str, now_ms: int, extensions: Mapping[str, str]) -> Token:
@@ -155,8 +153,8 @@ class AssertionProvider(Provider):
 
     def __init__(self, properties: "str | os.PathLike[str] | Mapping[str, str]", *, dialect: str = "kafka-java",
                  mode: str = "strict", ca_file: Optional[str] = None, clock: Clock = time.time,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        super().__init__(clock=clock)
+                 sleep: Callable[[float], None] = time.sleep, fetch_timeout_ms: Optional[int] = None) -> None:
+        super().__init__(clock=clock, fetch_timeout_ms=fetch_timeout_ms)
         self.properties = load_properties(properties)
         self.dialect, self.mode = dialect, mode
         self.config = _native.parse_config(self.properties, dialect, mode)
@@ -172,6 +170,10 @@ class AssertionProvider(Provider):
         timeout_ms = self.config.get("read_timeout_ms") or self.config.get("connect_timeout_ms") or 10_000
         self._timeout = timeout_ms / 1000
 
+    def _lifecycle(self) -> _native.TokenLifecycle:
+        # The client's own settings: refresh window, back-off, connect + read timeouts.
+        return _native.TokenLifecycle.for_properties(self.properties, self.dialect, self.mode, self._fetch_timeout_ms)
+
     def fetch(self, now_ms: int) -> Token:
         if self.config["grant"] == "token_file":
             text = Path(self.config["token_file"]).read_text(encoding="utf-8").strip()
@@ -181,6 +183,7 @@ class AssertionProvider(Provider):
         while True:
             assertion = self._assertions.assertion(self.now_ms())[0] if self._assertions else None
             request = _native.token_request(self.properties, self.dialect, self.mode, assertion)
+            retry_after = None
             try:
                 status, content_type, body, retry_after = self._post(request)
                 response = _native.parse_token_response(status, content_type, body, self.dialect)
@@ -190,6 +193,7 @@ class AssertionProvider(Provider):
                                                retry_after if getattr(err, "status", None) else None,
                                                random.random())
                 if delay is None:
+                    err.retry_after = retry_after  # type: ignore[attr-defined]  # for the lifecycle's back-off
                     raise
                 self._sleep(delay / 1000)
 
@@ -214,8 +218,9 @@ class FileProvider(Provider):
     refresh and checked as the Kafka client would check it."""
 
     def __init__(self, path: "str | os.PathLike[str]", *, dialect: str = "kafka-java",
-                 extensions: Optional[Mapping[str, str]] = None, clock: Clock = time.time) -> None:
-        super().__init__(clock=clock)
+                 extensions: Optional[Mapping[str, str]] = None, clock: Clock = time.time,
+                 fetch_timeout_ms: Optional[int] = None) -> None:
+        super().__init__(clock=clock, fetch_timeout_ms=fetch_timeout_ms)
         self.path, self.dialect, self.extensions = Path(path), dialect, dict(extensions or {})
 
     def fetch(self, now_ms: int) -> Token:
@@ -231,8 +236,9 @@ class LocalIssuerProvider(Provider):
     """Tokens from an in-process :class:`oauthbearer.LocalIssuer` (tests, local brokers)."""
 
     def __init__(self, issuer: _native.LocalIssuer, subject: str, *, audience: Optional[str] = None,
-                 scope: Optional[str] = None, lifetime_seconds: int = 3600, clock: Clock = time.time) -> None:
-        super().__init__(clock=clock)
+                 scope: Optional[str] = None, lifetime_seconds: int = 3600, clock: Clock = time.time,
+                 fetch_timeout_ms: Optional[int] = None) -> None:
+        super().__init__(clock=clock, fetch_timeout_ms=fetch_timeout_ms)
         self.issuer, self.subject, self.audience, self.scope = issuer, subject, audience, scope
         self.lifetime_seconds = lifetime_seconds
 
@@ -252,8 +258,8 @@ class GoogleProvider(Provider):
     ``principal`` overrides the principal."""
 
     def __init__(self, *, style: str = "google-java", principal: Optional[str] = None,
-                 credentials: object = None, clock: Clock = time.time) -> None:
-        super().__init__(clock=clock)
+                 credentials: object = None, clock: Clock = time.time, fetch_timeout_ms: Optional[int] = None) -> None:
+        super().__init__(clock=clock, fetch_timeout_ms=fetch_timeout_ms)
         self.style = style
         self._override = principal or os.environ.get(PRINCIPAL_ENV) or None
         self._credentials = credentials
@@ -338,8 +344,8 @@ class MskProvider(Provider):
     def __init__(self, region: Optional[str] = None, *, profile: Optional[str] = None,
                  role_arn: Optional[str] = None, role_session_name: str = "oauthbearer",
                  order: str = "python", user_agent: Optional[str] = None, session: object = None,
-                 clock: Clock = time.time) -> None:
-        super().__init__(clock=clock)
+                 clock: Clock = time.time, fetch_timeout_ms: Optional[int] = None) -> None:
+        super().__init__(clock=clock, fetch_timeout_ms=fetch_timeout_ms)
         self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ""
         if not self.region:
             raise _error(CredentialsError, "invalid_region", "no AWS region: pass region= or set AWS_REGION")

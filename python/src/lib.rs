@@ -14,7 +14,9 @@ use std::sync::Mutex;
 use oauthbearer::assertion::{check_prebuilt_assertion, AssertionOptions, AssertionType};
 use oauthbearer::config::{AssertionSource, Dialect, GrantPath, Mode};
 use oauthbearer::reload::FileAssertionSource;
-use oauthbearer::{endpoint, explain as core_explain, google, issuer, msk, request, response, retry, sasl, token};
+use oauthbearer::{
+    endpoint, explain as core_explain, google, issuer, lifecycle, msk, request, response, retry, sasl, token,
+};
 use oauthbearer::{Algorithm, AssertionSigner as CoreSigner, Config, PrivateKey, Secret};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -713,6 +715,140 @@ fn new_jti() -> Res<String> {
     oauthbearer::assertion::new_jti().py()
 }
 
+/// What a caller who wants a token must do (`kind`: `serve`, `fetch`, `wait` or `fail`). Tokens
+/// are named by the fetch that produced them; `fail` carries the fetch whose error to raise, or
+/// the machine's own `error` (a timeout).
+#[pyclass(module = "oauthbearer._native", frozen, get_all)]
+pub struct LifecycleDecision {
+    pub kind: &'static str,
+    pub fetch: Option<u64>,
+    pub serve: Option<u64>,
+    pub until_ms: Option<u64>,
+    pub wait_ms: Option<u64>,
+    pub error: Option<Py<PyAny>>,
+}
+
+#[pymethods]
+impl LifecycleDecision {
+    fn __repr__(&self) -> String {
+        format!(
+            "LifecycleDecision(kind={:?}, fetch={:?}, serve={:?}, wait_ms={:?})",
+            self.kind, self.fetch, self.serve, self.wait_ms
+        )
+    }
+}
+
+/// The core's token lifecycle machine for one token source (the provider keeps the tokens and
+/// errors; the machine decides when to serve, fetch, wait or fail).
+#[pyclass(module = "oauthbearer._native", frozen)]
+pub struct TokenLifecycle(Mutex<lifecycle::HandleLifecycle>);
+
+fn lifecycle_settings(
+    fetch_timeout_ms: Option<u64>,
+    retry_backoff_ms: Option<(u64, u64)>,
+    max_abandoned: Option<u32>,
+) -> lifecycle::LifecycleSettings {
+    lifecycle::LifecycleSettings { fetch_timeout_ms, retry_backoff_ms, max_abandoned }
+}
+
+#[pymethods]
+impl TokenLifecycle {
+    /// The client's policy (`kafka-java` or `librdkafka`) with the given settings.
+    #[new]
+    #[pyo3(signature = (client="kafka-java", fetch_timeout_ms=None, retry_backoff_ms=None, max_abandoned=None))]
+    fn new(
+        client: &str,
+        fetch_timeout_ms: Option<u64>,
+        retry_backoff_ms: Option<(u64, u64)>,
+        max_abandoned: Option<u32>,
+    ) -> Res<Self> {
+        let settings = lifecycle_settings(fetch_timeout_ms, retry_backoff_ms, max_abandoned);
+        let policy = lifecycle::LifecyclePolicy::for_client(parse(client)?).with_settings(&settings).py()?;
+        Ok(Self(Mutex::new(lifecycle::HandleLifecycle::new(policy))))
+    }
+
+    /// The policy a client configuration implies (`sasl.login.refresh.*`, its back-off, its
+    /// connect + read timeouts), with an optional deadline instead.
+    #[staticmethod]
+    #[pyo3(signature = (properties, dialect="kafka-java", mode="strict", fetch_timeout_ms=None))]
+    fn for_properties(properties: Properties, dialect: &str, mode: &str, fetch_timeout_ms: Option<u64>) -> Res<Self> {
+        let settings = lifecycle_settings(fetch_timeout_ms, None, None);
+        let policy = lifecycle::LifecyclePolicy::from_config(&config(&properties, dialect, mode)?)
+            .with_settings(&settings)
+            .py()?;
+        Ok(Self(Mutex::new(lifecycle::HandleLifecycle::new(policy))))
+    }
+
+    /// The deadline of a fetch, in ms.
+    #[getter]
+    fn fetch_timeout_ms(&self) -> Res<u64> {
+        Ok(self.0.lock().map_err(errors::poisoned)?.policy().fetch_timeout_ms)
+    }
+
+    /// A token is wanted at `now_ms`.
+    fn want(&self, py: Python<'_>, now_ms: u64) -> Res<LifecycleDecision> {
+        let mut life = self.0.lock().map_err(errors::poisoned)?;
+        let none = LifecycleDecision { kind: "", fetch: None, serve: None, until_ms: None, wait_ms: None, error: None };
+        Ok(match life.want(now_ms) {
+            lifecycle::Decision::Serve(id) => LifecycleDecision { kind: "serve", serve: Some(*id), ..none },
+            lifecycle::Decision::Fetch { fetch, serve } => {
+                LifecycleDecision { kind: "fetch", fetch: Some(fetch), serve: serve.copied(), ..none }
+            }
+            lifecycle::Decision::Wait { fetch, until_ms, wait_ms } => LifecycleDecision {
+                kind: "wait",
+                fetch: Some(fetch),
+                until_ms: Some(until_ms),
+                wait_ms: Some(wait_ms),
+                ..none
+            },
+            lifecycle::Decision::Fail(lifecycle::HostFailure::Fetch(id)) => {
+                LifecycleDecision { kind: "fail", fetch: Some(*id), ..none }
+            }
+            lifecycle::Decision::Fail(lifecycle::HostFailure::Core(e)) => {
+                LifecycleDecision { kind: "fail", error: Some(errors::to_pyerr(e).into_value(py).into_any()), ..none }
+            }
+        })
+    }
+
+    /// Fetch `fetch` returned a token; `cached`, `ignored` or `expired`.
+    #[pyo3(signature = (fetch, expires_at_ms, issued_at_ms, now_ms, jitter01=0.0))]
+    fn fetch_succeeded(
+        &self,
+        fetch: u64,
+        expires_at_ms: u64,
+        issued_at_ms: Option<u64>,
+        now_ms: u64,
+        jitter01: f64,
+    ) -> Res<&'static str> {
+        let mut life = self.0.lock().map_err(errors::poisoned)?;
+        Ok(life.handle_succeeded(fetch, expires_at_ms, issued_at_ms, now_ms, jitter01).as_str())
+    }
+
+    /// Fetch `fetch` failed; whether the failure was recorded (keep the error for `fail` decisions).
+    #[pyo3(signature = (fetch, retryable, retry_after, now_ms, random01=0.0))]
+    fn fetch_failed(
+        &self,
+        fetch: u64,
+        retryable: bool,
+        retry_after: Option<&str>,
+        now_ms: u64,
+        random01: f64,
+    ) -> Res<bool> {
+        let mut life = self.0.lock().map_err(errors::poisoned)?;
+        Ok(life.handle_failed(fetch, retryable, retry_after, now_ms, random01))
+    }
+
+    /// Time passed: `(fetch to start or None, when to poll next or None)`.
+    fn poll(&self, now_ms: u64) -> Res<(Option<u64>, Option<u64>)> {
+        let p = self.0.lock().map_err(errors::poisoned)?.poll(now_ms);
+        Ok((p.fetch, p.wake_at_ms))
+    }
+
+    fn __repr__(&self) -> String {
+        "TokenLifecycle(...)".to_owned()
+    }
+}
+
 /// Every stable error code of the core.
 #[pyfunction]
 fn error_codes() -> Vec<&'static str> {
@@ -734,6 +870,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<AcceptedToken>()?;
     m.add_class::<IssuedToken>()?;
     m.add_class::<LocalIssuer>()?;
+    m.add_class::<LifecycleDecision>()?;
+    m.add_class::<TokenLifecycle>()?;
     m.add_function(wrap_pyfunction!(parse_config, m)?)?;
     m.add_function(wrap_pyfunction!(token_request, m)?)?;
     m.add_function(wrap_pyfunction!(parse_token_response, m)?)?;

@@ -309,7 +309,8 @@ def test_an_unexpected_exception_in_fetch_releases_the_waiters():
             self.release.wait(5)
             raise ValueError("library failure")
 
-    provider = Broken(clock=lambda: NOW_MS / 1000)
+    now = [NOW_MS / 1000]
+    provider = Broken(clock=lambda: now[0])
     with ThreadPoolExecutor(10) as pool:
         futures = [pool.submit(provider.token) for _ in range(10)]
         assert provider.entered.wait(5)
@@ -319,7 +320,83 @@ def test_an_unexpected_exception_in_fetch_releases_the_waiters():
                 f.result(5)
     with pytest.raises(ValueError):
         provider.token()
-    assert provider.calls == 2, "the next call fetches again"
+    assert provider.calls == 1, "within the back-off (10 s: not an oauthbearer error) the failure is repeated"
+    now[0] += 10
+    with pytest.raises(ValueError):
+        provider.token()
+    assert provider.calls == 2, "after the back-off the next call fetches again"
+
+
+class Hanging(Provider):
+    """A provider whose fetches hang until told otherwise (a metadata server that accepts the
+    connection and says nothing), on the real clock."""
+
+    def __init__(self, lifetime_s: float, fetch_timeout_ms: int, clock=time.time):
+        super().__init__(clock=clock, fetch_timeout_ms=fetch_timeout_ms)
+        self.hang, self.unblock, self.lifetime_s, self.calls = True, threading.Event(), lifetime_s, 0
+
+    def fetch(self, now_ms):
+        self.calls += 1
+        if self.hang:
+            self.unblock.wait()  # until the test ends: never, as far as the callers know
+        return Token(f"v{self.calls}", now_ms + int(self.lifetime_s * 1000), "p", {}, now_ms)
+
+
+def _concurrent_tokens(provider, n=50):
+    """n concurrent callers; each result or exception with how long that caller waited."""
+    def call():
+        start = time.monotonic()
+        try:
+            return provider.token(), time.monotonic() - start
+        except Exception as err:  # noqa: BLE001 - the test inspects it
+            return err, time.monotonic() - start
+    with ThreadPoolExecutor(n) as pool:
+        return [f.result(30) for f in [pool.submit(call) for _ in range(n)]]
+
+
+def test_a_fetch_that_hangs_forever_releases_every_caller_with_fetch_timeout_at_the_deadline():
+    provider = Hanging(lifetime_s=3600, fetch_timeout_ms=300)
+    try:
+        results = _concurrent_tokens(provider)
+        for outcome, waited in results:
+            assert isinstance(outcome, oauthbearer.TokenEndpointError) and outcome.code == "fetch_timeout"
+            assert waited < 0.3 + 0.5, f"waited {waited:.3f} s past a 0.3 s deadline"
+        assert provider.calls == 1, "one fetch for all 50 callers"
+        # Fetches work again: after the back-off (100 ms) the next caller starts a fresh fetch.
+        provider.hang = False
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                token = provider.token()
+                break
+            except oauthbearer.TokenEndpointError as err:
+                # Within the back-off the timeout is repeated; retry until it ends.
+                assert err.code == "fetch_timeout" and time.monotonic() < deadline
+                threading.Event().wait(0.02)
+        assert token.value == "v2" and provider.calls == 2
+    finally:
+        provider.unblock.set()
+
+
+def test_a_hung_refresh_keeps_serving_the_cached_token_and_its_late_answer_is_used():
+    now = [NOW_MS / 1000]
+    provider = Hanging(lifetime_s=3600, fetch_timeout_ms=200, clock=lambda: now[0])
+    provider.hang = False
+    first = provider.token()
+    assert first.value == "v1"
+    provider.hang = True
+    now[0] += 3100  # past Kafka's refresh point (80-85 % of an hour), before expiry
+    results = _concurrent_tokens(provider)
+    assert all(outcome is first for outcome, _ in results), "the valid cached token is served meanwhile"
+    assert provider.calls == 2, "one refresh, and it hangs"
+    now[0] += 1  # past the refresh's deadline: abandoned, the cached token still served
+    assert provider.token() is first and provider.calls == 2
+    # The hung refresh answers late with a valid token: it is used.
+    provider.hang = False
+    provider.unblock.set()
+    with provider._cond:
+        assert provider._cond.wait_for(lambda: provider.fetches == 2, timeout=5)
+    assert provider.token().value == "v2"
 
 
 class _JwtBearerIdp:

@@ -90,7 +90,36 @@ def run(op, inp):
         r = _native.parse_token_response(inp["status"], inp.get("content_type"), inp["body"],
                                          inp.get("dialect", "kafka-java"))
         return {"token": r.token, "token_type": r.token_type, "expires_in": r.expires_in, "scope": r.scope}
+    if op == "lifecycle":
+        return {"decisions": run_lifecycle(inp)}
     raise AssertionError(f"no runner for {op}")
+
+
+def run_lifecycle(inp):
+    p = inp["policy"]
+    backoff = tuple(p["retry_backoff_ms"]) if p.get("retry_backoff_ms") else None
+    life = _native.TokenLifecycle(p.get("client", "kafka-java"), p.get("fetch_timeout_ms"), backoff,
+                                  p.get("max_abandoned"))
+    out = []
+    for e in inp["events"]:
+        now, kind = e["now_ms"], e["event"]
+        if kind == "want":
+            d = life.want(now)
+            out.append({"serve": {"serve": d.serve},
+                        "fetch": {"fetch": d.fetch, "serve": d.serve},
+                        "wait": {"wait": d.fetch, "until_ms": d.until_ms, "wait_ms": d.wait_ms},
+                        "fail": {"fail": {"error": d.error.code} if d.error is not None else {"fetch": d.fetch}},
+                        }[d.kind])
+        elif kind == "succeeded":
+            out.append({"arrival": life.fetch_succeeded(e["fetch"], e["expires_at_ms"], e.get("issued_at_ms"), now,
+                                                        e.get("jitter01", 0.0))})
+        elif kind == "failed":
+            out.append({"recorded": life.fetch_failed(e["fetch"], e["retryable"], e.get("retry_after"), now,
+                                                      e.get("random01", 0.0))})
+        else:
+            fetch, wake = life.poll(now)
+            out.append({"fetch": fetch, "wake_at_ms": wake})
+    return out
 
 
 ALL = [(p.name, c) for p in sorted(VECTORS.glob("*.json")) for c in json.loads(p.read_text())["cases"]]

@@ -10,7 +10,7 @@ use oauthbearer::assertion::{check_prebuilt_assertion, AssertionOptions, Asserti
 use oauthbearer::config::jaas;
 use oauthbearer::config::{AssertionSource, Dialect, GrantPath, Mode};
 use oauthbearer::key::KeyType;
-use oauthbearer::lifecycle::{Arrival, Decision, HandleLifecycle, HostFailure, LifecyclePolicy, LifecycleSettings};
+use oauthbearer::lifecycle::{Decision, HandleLifecycle, HostFailure, LifecyclePolicy, LifecycleSettings};
 use oauthbearer::request::{self, SecretMethod};
 use oauthbearer::response::parse_token_response;
 use oauthbearer::retry::{Failure, RetryPolicy};
@@ -504,7 +504,7 @@ fn lifecycle(input: &Value) -> Result<Value, Error> {
         max_abandoned: p["max_abandoned"].as_u64().map(|n| n as u32),
     };
     let client = s(p, "client").unwrap_or("kafka-java").parse().unwrap();
-    let mut life = HandleLifecycle::new(LifecyclePolicy::with_settings(client, &settings)?);
+    let mut life = HandleLifecycle::new(LifecyclePolicy::for_client(client).with_settings(&settings)?);
     let mut out = Vec::new();
     for e in input["events"].as_array().unwrap() {
         let now = e["now_ms"].as_u64().unwrap();
@@ -527,11 +527,7 @@ fn lifecycle(input: &Value) -> Result<Value, Error> {
                     now,
                     e["jitter01"].as_f64().unwrap_or(0.0),
                 );
-                json!({ "arrival": match arrival {
-                    Arrival::Cached => "cached",
-                    Arrival::Ignored => "ignored",
-                    Arrival::Expired => "expired",
-                } })
+                json!({ "arrival": arrival.as_str() })
             }
             "failed" => {
                 let recorded = life.handle_failed(
