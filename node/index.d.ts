@@ -60,6 +60,17 @@ export declare class SigningKey {
   sign(message: Uint8Array): Buffer
 }
 
+/** The core's lifecycle machine for one token source; the host keeps the tokens and errors. */
+export declare class TokenLifecycle {
+  static create(client: Dialect, settings: LifecycleSettings): TokenLifecycle
+  static fromProperties(properties: Pairs, d: Dialect, m: Mode, settings: LifecycleSettings): TokenLifecycle
+  want(nowMs: bigint): LifecycleDecision
+  /** `cached`, `ignored` or `expired`. */
+  fetchSucceeded(fetch: bigint, expiresAtMs: bigint, issuedAtMs: bigint | undefined | null, nowMs: bigint, jitter01: number): string
+  fetchFailed(fetch: bigint, retryable: boolean, retryAfter: string | undefined | null, nowMs: bigint, random01: number): boolean
+  poll(nowMs: bigint): PollResult
+}
+
 export interface AcceptedToken {
   principal: string
   scopes: Array<string>
@@ -191,6 +202,11 @@ export interface Failure {
   retryAfter?: string
 }
 
+export interface FetchStart {
+  fetch: bigint
+  serve?: bigint
+}
+
 export interface FileAssertion {
   assertion: string
   /** Files whose newest version failed to read or parse (the last good version was used). */
@@ -226,6 +242,26 @@ export interface JaasEntry {
 }
 
 export declare function jwtBearerRequest(url: string, assertion: string, scope: string | undefined | null, d: Dialect): TokenRequest
+
+/** `{tag: 'serve' | 'fetch' | 'wait' | 'fail', val}` (WIT `decision`). */
+export interface LifecycleDecision {
+  tag: string
+  val: bigint | FetchStart | WaitFor | LifecycleFailure
+}
+
+/** `{tag: 'fetch', val: fetchId}` (the host's error of that fetch) or `{tag: 'error', val: ErrorRecord}`. */
+export interface LifecycleFailure {
+  tag: string
+  val: bigint | ErrorRecord
+}
+
+/** Settings on top of the client's lifecycle policy (WIT `lifecycle-settings`). */
+export interface LifecycleSettings {
+  fetchTimeoutMs?: bigint
+  /** `[initialMs, maxMs]`. */
+  retryBackoffMs?: Array<bigint>
+  maxAbandoned?: number
+}
 
 export declare const enum Mode {
   Strict = 'strict',
@@ -271,6 +307,11 @@ export declare function parseTemplate(text: string, d: Dialect): TemplateParts
  * package's `parseTokenResponse` throws it as a `TokenEndpointError`.
  */
 export declare function parseTokenResponseOutcome(status: number, contentType: string | undefined | null, body: string, d: Dialect): TokenResponseOutcome
+
+export interface PollResult {
+  fetch?: bigint
+  wakeAtMs?: bigint
+}
 
 export interface PrebuiltAssertion {
   assertion: string
@@ -377,4 +418,10 @@ export declare function validateGooglePrincipal(principal: string): void
 export interface Variant {
   tag: string
   val?: string
+}
+
+export interface WaitFor {
+  fetch: bigint
+  untilMs: bigint
+  waitMs: bigint
 }

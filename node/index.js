@@ -840,6 +840,7 @@ module.exports.FileAssertions = nativeBinding.FileAssertions
 module.exports.LocalIssuer = nativeBinding.LocalIssuer
 module.exports.RetrySchedule = nativeBinding.RetrySchedule
 module.exports.SigningKey = nativeBinding.SigningKey
+module.exports.TokenLifecycle = nativeBinding.TokenLifecycle
 module.exports.Algorithm = nativeBinding.Algorithm
 module.exports.authenticateClient = nativeBinding.authenticateClient
 module.exports.checkAccessToken = nativeBinding.checkAccessToken

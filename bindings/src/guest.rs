@@ -6,15 +6,16 @@ use std::cell::RefCell;
 use oauthbearer::assertion::{check_prebuilt_assertion, AssertionOptions, AssertionType as CoreAssertionType};
 use oauthbearer::config::jaas;
 use oauthbearer::key::VerifyingKey;
+use oauthbearer::lifecycle::{Decision, HandleLifecycle, HostFailure, LifecyclePolicy, LifecycleSettings};
 use oauthbearer::template::AssertionTemplate;
 use oauthbearer::{endpoint, explain as core_explain, google, issuer as core_issuer, msk, request, response, retry};
 use oauthbearer::{sasl as core_sasl, token, AssertionSigner as CoreSigner, Config, PrivateKey, Secret};
 
-use crate::convert::{algorithm_from, algorithm_to, dialect, json_object, mode, pairs_from, props, Fail};
+use crate::convert::{algorithm_from, algorithm_to, dialect, error, json_object, mode, pairs_from, props, Fail};
 
 use crate::bindings::exports::kafka::oauthbearer::types::{Algorithm, Dialect, Error, Mode};
 use crate::bindings::exports::kafka::oauthbearer::{
-    assertions, config as wconfig, explain, issuer, keys, providers, sasl, token_endpoint, tokens,
+    assertions, config as wconfig, explain, issuer, keys, lifecycle, providers, sasl, token_endpoint, tokens,
 };
 
 /// The component.
@@ -533,4 +534,85 @@ pub(crate) fn verifying_key(jwk: &str) -> Result<VerifyingKey, Error> {
         ))
     })?;
     VerifyingKey::from_jwk(&object).fail()
+}
+
+/// `token-lifecycle`: the lifecycle machine of one token source.
+pub(crate) struct TokenLifecycle(RefCell<HandleLifecycle>);
+
+impl lifecycle::Guest for Component {
+    type TokenLifecycle = TokenLifecycle;
+}
+
+fn settings(s: lifecycle::LifecycleSettings) -> LifecycleSettings {
+    LifecycleSettings {
+        fetch_timeout_ms: s.fetch_timeout_ms,
+        retry_backoff_ms: s.retry_backoff_ms,
+        max_abandoned: s.max_abandoned,
+    }
+}
+
+fn machine(policy: LifecyclePolicy, s: lifecycle::LifecycleSettings) -> Result<lifecycle::TokenLifecycle, Error> {
+    let policy = policy.with_settings(&settings(s)).fail()?;
+    Ok(lifecycle::TokenLifecycle::new(TokenLifecycle(RefCell::new(HandleLifecycle::new(policy)))))
+}
+
+impl lifecycle::GuestTokenLifecycle for TokenLifecycle {
+    fn create(client: Dialect, s: lifecycle::LifecycleSettings) -> Result<lifecycle::TokenLifecycle, Error> {
+        machine(LifecyclePolicy::for_client(dialect(client)), s)
+    }
+
+    fn from_properties(
+        properties: Vec<(String, String)>,
+        d: Dialect,
+        m: Mode,
+        s: lifecycle::LifecycleSettings,
+    ) -> Result<lifecycle::TokenLifecycle, Error> {
+        let config = Config::from_properties_with(props(&properties), dialect(d), mode(m)).fail()?;
+        machine(LifecyclePolicy::from_config(&config), s)
+    }
+
+    fn want(&self, now_ms: u64) -> lifecycle::Decision {
+        match self.0.borrow_mut().want(now_ms) {
+            Decision::Serve(id) => lifecycle::Decision::Serve(*id),
+            Decision::Fetch { fetch, serve } => {
+                lifecycle::Decision::Fetch(lifecycle::FetchStart { fetch, serve: serve.copied() })
+            }
+            Decision::Wait { fetch, until_ms, wait_ms } => {
+                lifecycle::Decision::Wait(lifecycle::WaitFor { fetch, until_ms, wait_ms })
+            }
+            Decision::Fail(HostFailure::Fetch(id)) => lifecycle::Decision::Fail(lifecycle::Failure::Fetch(*id)),
+            Decision::Fail(HostFailure::Core(e)) => lifecycle::Decision::Fail(lifecycle::Failure::Error(error(e))),
+        }
+    }
+
+    fn fetch_succeeded(
+        &self,
+        fetch: u64,
+        expires_at_ms: u64,
+        issued_at_ms: Option<u64>,
+        now_ms: u64,
+        jitter01: f64,
+    ) -> lifecycle::Arrival {
+        match self.0.borrow_mut().handle_succeeded(fetch, expires_at_ms, issued_at_ms, now_ms, jitter01) {
+            oauthbearer::lifecycle::Arrival::Cached => lifecycle::Arrival::Cached,
+            oauthbearer::lifecycle::Arrival::Ignored => lifecycle::Arrival::Ignored,
+            oauthbearer::lifecycle::Arrival::Expired => lifecycle::Arrival::Expired,
+        }
+    }
+
+    fn fetch_failed(
+        &self,
+        fetch: u64,
+        retryable: bool,
+        retry_after: Option<String>,
+        now_ms: u64,
+        random01: f64,
+    ) -> bool {
+        self.0.borrow_mut().handle_failed(fetch, retryable, retry_after.as_deref(), now_ms, random01)
+    }
+
+    fn poll(&self, now_ms: u64) -> lifecycle::PollResult {
+        let p = self.0.borrow_mut().poll(now_ms);
+        lifecycle::PollResult { fetch: p.fetch, wake_at_ms: p.wake_at_ms }
+    }
 }

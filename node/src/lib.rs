@@ -18,6 +18,7 @@ use napi::bindgen_prelude::{BigInt, Buffer, Uint8Array};
 use napi_derive::napi;
 use oauthbearer::assertion::{AssertionOptions as CoreOptions, AssertionType};
 use oauthbearer::config::{jaas, AssertionSource, Dialect as CoreDialect, GrantPath, Mode as CoreMode};
+use oauthbearer::lifecycle::{self, Decision, HandleLifecycle, HostFailure, LifecyclePolicy};
 use oauthbearer::template::AssertionTemplate;
 use oauthbearer::{endpoint, explain as core_explain, google, issuer, msk, request, response, retry, sasl, token};
 use oauthbearer::{Algorithm as CoreAlgorithm, Config, PrivateKey, Secret};
@@ -601,6 +602,152 @@ pub struct RetryPolicy {
 pub struct Failure {
     pub status: Option<u32>,
     pub retry_after: Option<String>,
+}
+
+/// Settings on top of the client's lifecycle policy (WIT `lifecycle-settings`).
+#[napi(object)]
+pub struct LifecycleSettings {
+    pub fetch_timeout_ms: Option<BigInt>,
+    /// `[initialMs, maxMs]`.
+    pub retry_backoff_ms: Option<Vec<BigInt>>,
+    pub max_abandoned: Option<u32>,
+}
+
+fn lifecycle_settings(s: &LifecycleSettings) -> napi::Result<lifecycle::LifecycleSettings, String> {
+    let retry_backoff_ms = match s.retry_backoff_ms.as_deref() {
+        None => None,
+        Some([initial, max]) => Some((u64_of(initial)?, u64_of(max)?)),
+        Some(_) => return Err(invalid("retryBackoffMs needs [initialMs, maxMs]")),
+    };
+    let fetch_timeout_ms = s.fetch_timeout_ms.as_ref().map(u64_of).transpose()?;
+    Ok(lifecycle::LifecycleSettings { fetch_timeout_ms, retry_backoff_ms, max_abandoned: s.max_abandoned })
+}
+
+#[napi(object)]
+pub struct FetchStart {
+    pub fetch: BigInt,
+    pub serve: Option<BigInt>,
+}
+
+#[napi(object)]
+pub struct WaitFor {
+    pub fetch: BigInt,
+    pub until_ms: BigInt,
+    pub wait_ms: BigInt,
+}
+
+/// `{tag: 'fetch', val: fetchId}` (the host's error of that fetch) or `{tag: 'error', val: ErrorRecord}`.
+#[napi(object)]
+pub struct LifecycleFailure {
+    pub tag: String,
+    pub val: napi::Either<BigInt, ErrorRecord>,
+}
+
+/// `{tag: 'serve' | 'fetch' | 'wait' | 'fail', val}` (WIT `decision`).
+#[napi(object)]
+pub struct LifecycleDecision {
+    pub tag: String,
+    pub val: napi::bindgen_prelude::Either4<BigInt, FetchStart, WaitFor, LifecycleFailure>,
+}
+
+#[napi(object)]
+pub struct PollResult {
+    pub fetch: Option<BigInt>,
+    pub wake_at_ms: Option<BigInt>,
+}
+
+/// The core's lifecycle machine for one token source; the host keeps the tokens and errors.
+#[napi]
+pub struct TokenLifecycle(Mutex<HandleLifecycle>);
+
+fn lifecycle_of(policy: LifecyclePolicy, settings: &LifecycleSettings) -> napi::Result<TokenLifecycle, String> {
+    let policy = policy.with_settings(&lifecycle_settings(settings)?).js()?;
+    Ok(TokenLifecycle(Mutex::new(HandleLifecycle::new(policy))))
+}
+
+#[napi]
+impl TokenLifecycle {
+    #[napi(factory)]
+    pub fn create(client: Dialect, settings: LifecycleSettings) -> napi::Result<Self, String> {
+        lifecycle_of(LifecyclePolicy::for_client(dialect(client)), &settings)
+    }
+
+    #[napi(factory)]
+    pub fn from_properties(
+        properties: Pairs,
+        d: Dialect,
+        m: Mode,
+        settings: LifecycleSettings,
+    ) -> napi::Result<Self, String> {
+        let props = pairs_in(&properties)?;
+        let props = props.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let config = Config::from_properties_with(props, dialect(d), mode(m)).js()?;
+        lifecycle_of(LifecyclePolicy::from_config(&config), &settings)
+    }
+
+    fn machine(&self) -> napi::Result<std::sync::MutexGuard<'_, HandleLifecycle>, String> {
+        self.0.lock().map_err(|_| invalid("token lifecycle poisoned"))
+    }
+
+    #[napi]
+    pub fn want(&self, now_ms: BigInt) -> napi::Result<LifecycleDecision, String> {
+        use napi::bindgen_prelude::Either4::{A, B, C, D};
+        let now = u64_of(&now_ms)?;
+        let mut life = self.machine()?;
+        let (tag, val) = match life.want(now) {
+            Decision::Serve(id) => ("serve", A(big(*id))),
+            Decision::Fetch { fetch, serve } => {
+                ("fetch", B(FetchStart { fetch: big(fetch), serve: serve.map(|id| big(*id)) }))
+            }
+            Decision::Wait { fetch, until_ms, wait_ms } => {
+                ("wait", C(WaitFor { fetch: big(fetch), until_ms: big(until_ms), wait_ms: big(wait_ms) }))
+            }
+            Decision::Fail(failure) => {
+                let failure = match failure {
+                    HostFailure::Fetch(id) => LifecycleFailure { tag: "fetch".into(), val: napi::Either::A(big(*id)) },
+                    HostFailure::Core(e) => {
+                        LifecycleFailure { tag: "error".into(), val: napi::Either::B(error_record(e)) }
+                    }
+                };
+                ("fail", D(failure))
+            }
+        };
+        Ok(LifecycleDecision { tag: tag.into(), val })
+    }
+
+    /// `cached`, `ignored` or `expired`.
+    #[napi]
+    pub fn fetch_succeeded(
+        &self,
+        fetch: BigInt,
+        expires_at_ms: BigInt,
+        issued_at_ms: Option<BigInt>,
+        now_ms: BigInt,
+        jitter01: f64,
+    ) -> napi::Result<String, String> {
+        let issued = issued_at_ms.as_ref().map(u64_of).transpose()?;
+        let (fetch, exp, now) = (u64_of(&fetch)?, u64_of(&expires_at_ms)?, u64_of(&now_ms)?);
+        Ok(self.machine()?.handle_succeeded(fetch, exp, issued, now, jitter01).as_str().to_owned())
+    }
+
+    #[napi]
+    pub fn fetch_failed(
+        &self,
+        fetch: BigInt,
+        retryable: bool,
+        retry_after: Option<String>,
+        now_ms: BigInt,
+        random01: f64,
+    ) -> napi::Result<bool, String> {
+        let (fetch, now) = (u64_of(&fetch)?, u64_of(&now_ms)?);
+        Ok(self.machine()?.handle_failed(fetch, retryable, retry_after.as_deref(), now, random01))
+    }
+
+    #[napi]
+    pub fn poll(&self, now_ms: BigInt) -> napi::Result<PollResult, String> {
+        let p = self.machine()?.poll(u64_of(&now_ms)?);
+        Ok(PollResult { fetch: p.fetch.map(big), wake_at_ms: p.wake_at_ms.map(big) })
+    }
 }
 
 /// Kafka's (or librdkafka's) retry schedule for one token fetch.

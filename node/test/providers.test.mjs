@@ -189,18 +189,18 @@ test('refresh follows the core\'s schedule; a failed refresh serves the cached t
   clock.now += 60_000;
   assert.equal(await provider.token(), token, 'well inside the refresh window');
   clock.now += 3_000_000; // past Kafka's 80 % (± jitter) refresh point, before expiry
-  const during = provider.token();
+  assert.equal(await provider.token(), token, 'the caller that starts the refresh is served the cached token');
   assert.equal(provider.started, 2);
   assert.equal(await provider.token(), token, 'callers during a refresh get the valid cached token');
   provider.pending.shift().fail();
-  assert.equal(await during, token, 'a failed refresh falls back to the cached token');
-  assert.equal(await provider.token(), token, 'and does not retry at once');
-  assert.equal(provider.started, 2);
+  assert.equal(await provider.token(), token, 'a failed refresh falls back to the cached token');
+  assert.equal(provider.started, 2, 'and does not retry at once');
   clock.now += 60_000;
-  const retried = provider.token();
+  assert.equal(await provider.token(), token);
   assert.equal(provider.started, 3, 'retried after the back-off');
   provider.pending.shift().ok();
-  assert.notEqual(await retried, token);
+  await new Promise((resolve) => setImmediate(resolve)); // the fetch's settlement reaches the provider
+  assert.notEqual(await provider.token(), token, 'the refreshed token once it arrived');
 });
 
 test('with no valid cached token a failure reaches every waiting caller', async () => {
@@ -222,6 +222,7 @@ test('FileProvider re-reads the file and checks the token as the client would', 
   assert.deepEqual([token.principal, token.extensions], ['alice', { traceId: 'abc' }]);
   writeFileSync(file, sign('bob'));
   clock.now += 590_000;
+  assert.equal((await provider.token()).principal, 'alice', 'still valid: served while the file is re-read');
   assert.equal((await provider.token()).principal, 'bob');
   writeFileSync(file, 'garbage');
   clock.now += 600_000;
@@ -241,8 +242,8 @@ test('LocalIssuerProvider tokens verify against the issuer\'s JWKS with jose', a
 
 test('a fetch that fails synchronously does not wedge the provider', async () => {
   class Throwing extends ob.Provider {
-    constructor() {
-      super();
+    constructor(clock) {
+      super({ clock: clock.read });
       this.calls = 0;
     }
 
@@ -251,8 +252,70 @@ test('a fetch that fails synchronously does not wedge the provider', async () =>
       throw new ob.CredentialsError('credentials_unavailable', 'not yet');
     }
   }
-  const provider = new Throwing();
+  const clock = fakeClock(Date.now());
+  const provider = new Throwing(clock);
   await assert.rejects(provider.token(), (e) => e instanceof ob.CredentialsError);
   await assert.rejects(provider.token(), (e) => e instanceof ob.CredentialsError);
-  assert.equal(provider.calls, 2, 'each call after a failure fetches again');
+  assert.equal(provider.calls, 1, 'within the back-off (100 ms) the failure is repeated');
+  clock.now += 100;
+  await assert.rejects(provider.token(), (e) => e instanceof ob.CredentialsError);
+  assert.equal(provider.calls, 2, 'after the back-off the next call fetches again');
+});
+
+/** A provider whose fetches hang until told otherwise (an IdP behind a dead proxy). */
+class HangingProvider extends ob.Provider {
+  constructor(options) {
+    super(options);
+    Object.assign(this, { hang: true, calls: 0, unblock: [] });
+  }
+
+  fetch(nowMs) {
+    this.calls += 1;
+    const token = new ob.Token(`v${this.calls}`, nowMs + 3_600_000, 'p', {}, nowMs);
+    return this.hang ? new Promise((resolve) => this.unblock.push(() => resolve(token))) : Promise.resolve(token);
+  }
+}
+
+test('a fetch that hangs forever releases every caller with fetch_timeout at the deadline; recovery', async () => {
+  const provider = new HangingProvider({ fetchTimeoutMs: 300 });
+  const started = performance.now();
+  const outcomes = await Promise.allSettled(Array.from({ length: 50 }, () => provider.token()));
+  const waited = performance.now() - started;
+  for (const o of outcomes) {
+    assert.equal(o.status, 'rejected');
+    assert.ok(o.reason instanceof ob.TokenEndpointError && o.reason.code === 'fetch_timeout', String(o.reason));
+  }
+  assert.ok(waited < 300 + 500, `waited ${waited} ms past a 300 ms deadline`);
+  assert.equal(provider.calls, 1, 'one fetch for all 50 callers');
+  // Fetches work again: after the back-off (100 ms) the next caller starts a fresh fetch.
+  provider.hang = false;
+  const until = performance.now() + 5_000;
+  for (;;) {
+    try {
+      assert.equal((await provider.token()).value, 'v2');
+      break;
+    } catch (err) {
+      assert.ok(err.code === 'fetch_timeout' && performance.now() < until, String(err));
+      await new Promise((resolve) => setTimeout(resolve, 20)); // retry until the back-off ends
+    }
+  }
+  assert.equal(provider.calls, 2);
+  provider.unblock.forEach((release) => release());
+});
+
+test('a hung refresh keeps serving the cached token; its late answer is used', async () => {
+  const clock = fakeClock(1_767_225_600_000);
+  const provider = new HangingProvider({ clock: clock.read, fetchTimeoutMs: 200 });
+  provider.hang = false;
+  const first = await provider.token();
+  provider.hang = true;
+  clock.now += 3_100_000; // past Kafka's refresh point, before expiry
+  const tokens = await Promise.all(Array.from({ length: 50 }, () => provider.token()));
+  assert.ok(tokens.every((t) => t === first), 'the valid cached token is served meanwhile');
+  assert.equal(provider.calls, 2, 'one refresh, and it hangs');
+  clock.now += 1_000; // past the refresh's deadline: abandoned, the cached token still served
+  assert.equal(await provider.token(), first);
+  provider.unblock.forEach((release) => release());
+  await new Promise((resolve) => setImmediate(resolve)); // the late answer's settlement reaches the provider
+  assert.equal((await provider.token()).value, 'v2');
 });

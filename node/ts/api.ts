@@ -14,6 +14,7 @@ for (const Class of [
   native.RetrySchedule,
   native.LocalIssuer,
   native.FileAssertions,
+  native.TokenLifecycle,
 ] as unknown as Array<Record<string, unknown> & { prototype: Record<string | symbol, unknown> }>) {
   for (const target of [Class, Class.prototype]) {
     for (const name of Object.getOwnPropertyNames(target)) {
@@ -97,5 +98,7 @@ export const tokens = {
 };
 /** A local OAuth issuer (tokens, JWKS, discovery) and client authentication at its token path. */
 export const issuer = { LocalIssuer: native.LocalIssuer, authenticateClient: g(native.authenticateClient) };
+/** The token lifecycle machine: serve, fetch (one in flight), wait (up to a deadline) or fail. */
+export const lifecycle = { TokenLifecycle: native.TokenLifecycle };
 /** Findings on a client configuration. */
 export const explain = { explain: g(native.explain) };

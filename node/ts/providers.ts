@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 
 import * as native from '../index.js';
-import { assertions, config, providers, tokenEndpoint, tokens } from './api';
+import { assertions, config, lifecycle, providers, tokenEndpoint, tokens } from './api';
 import { makeError, OAuthBearerError, TokenEndpointError } from './errors';
 
 /** Which Kafka client's rules to follow: Apache Kafka's Java client or librdkafka. */
@@ -57,73 +57,132 @@ export class Token {
 export interface ProviderOptions {
   /** Epoch milliseconds (default `Date.now`); tests freeze it. */
   clock?: Clock;
+  /**
+   * How long callers wait for a fetch before they are released (default 10 000): with the cached
+   * token if it is still valid, else with a `TokenEndpointError` whose code is `fetch_timeout`.
+   * The fetch's late answer is still used.
+   */
+  fetchTimeoutMs?: number;
+}
+
+/** The fetch's own word on retrying: a token endpoint's refusal says; other package errors retry. */
+function retryable(err: unknown): boolean {
+  if (err instanceof TokenEndpointError && err.tokenEndpoint) return err.tokenEndpoint.retryable;
+  return err instanceof OAuthBearerError;
 }
 
 /**
- * Base class: caches the token and refreshes it once, for every caller, when the core's refresh
- * schedule says so. While a refresh runs, callers get the cached token if it is still valid, else
- * they wait for the refresh. If a refresh fails while the cached token is valid, the cached token
- * is served and the refresh retried on Kafka's back-off schedule.
+ * Base class: caches the token and refreshes it for every caller with one fetch, as the core's
+ * lifecycle machine (`lifecycle.TokenLifecycle`) decides; this class keeps the token and the last
+ * error, starts fetches and waits.
+ *
+ * - A refresh starts on the client's schedule (Kafka Java's window with jitter, or librdkafka's
+ *   80 %); every caller is served the cached token while it runs.
+ * - With nothing valid cached, callers wait for the one fetch in flight, never past its deadline
+ *   (`fetchTimeoutMs`): then they get the cached token if still valid, else `fetch_timeout`.
+ * - A failed fetch keeps the unexpired token in service; callers with nothing valid get the
+ *   fetch's error until the client's back-off allows the next fetch.
  */
 export abstract class Provider {
-  /** Which client's refresh schedule to follow. */
+  /** Which client's refresh schedule and back-off to follow. */
   protected refreshSchedule: DialectName = 'kafka-java';
   protected readonly clock: Clock;
+  protected readonly fetchTimeoutMs?: number;
+  #life?: native.TokenLifecycle;
   #cached?: Token;
-  #refreshAtMs = 0;
-  #flight?: Promise<Token>;
-  #retry?: native.RetrySchedule;
-  /** How many times the provider fetched a fresh token. */
+  #failure?: unknown;
+  readonly #waiters = new Set<() => void>();
+  /** How many fetches returned a token. */
   fetches = 0;
 
   constructor(options: ProviderOptions = {}) {
     this.clock = options.clock ?? Date.now;
+    this.fetchTimeoutMs = options.fetchTimeoutMs;
   }
 
   /** Fetches a fresh token (subclasses). */
   protected abstract fetch(nowMs: number): Promise<Token>;
 
-  /** The current token, fetched when the cache says it is time. */
-  token(): Promise<Token> {
-    const now = this.clock();
-    const cached = this.#cached;
-    if (cached && now < this.#refreshAtMs) return Promise.resolve(cached);
-    if (this.#flight) return cached && cached.expiresAtMs > now ? Promise.resolve(cached) : this.#flight;
-    const flight = this.#refresh(now, cached);
-    this.#flight = flight;
-    // Cleared once settled (also when `fetch` failed synchronously, before this assignment ran).
-    const clear = () => {
-      if (this.#flight === flight) this.#flight = undefined;
-    };
-    flight.then(clear, clear);
-    return flight;
+  /** The lifecycle machine for this provider's policy (providers with a Kafka configuration override). */
+  protected lifecycle(): native.TokenLifecycle {
+    return lifecycle.TokenLifecycle.create(this.refreshSchedule as native.Dialect, this.lifecycleSettings());
   }
 
-  async #refresh(now: number, cached: Token | undefined): Promise<Token> {
-    try {
-      const fresh = await this.fetch(now);
-      const decision =
-        this.refreshSchedule === 'librdkafka'
-          ? tokens.refreshAtLibrdkafka(BigInt(now), BigInt(fresh.expiresAtMs))
-          : tokens.refreshAtJava(
-              BigInt(now),
-              BigInt(fresh.expiresAtMs),
-              fresh.issuedAtMs === undefined ? undefined : BigInt(fresh.issuedAtMs),
-              tokens.defaultRefreshConfig(),
-              Math.random(),
-            );
-      this.fetches += 1;
-      this.#cached = fresh;
-      this.#refreshAtMs = Number(decision.atMs);
-      this.#retry = undefined;
-      return fresh;
-    } catch (err) {
-      if (!(err instanceof OAuthBearerError) || !cached || cached.expiresAtMs <= now) throw err;
-      this.#retry ??= tokenEndpoint.RetrySchedule.start({ tag: 'librdkafka' }, 0, BigInt(now));
-      const delay = this.#retry.nextDelayMs(BigInt(now), {}, Math.random());
-      this.#refreshAtMs = now + Number(delay ?? 10_000n);
-      return cached;
+  protected lifecycleSettings(): native.LifecycleSettings {
+    return { fetchTimeoutMs: this.fetchTimeoutMs === undefined ? undefined : BigInt(this.fetchTimeoutMs) };
+  }
+
+  /** The current token, fetched when the lifecycle says it is time. */
+  async token(): Promise<Token> {
+    this.#life ??= this.lifecycle();
+    for (;;) {
+      const now = this.clock();
+      const decision = this.#life.want(BigInt(now));
+      switch (decision.tag) {
+        case 'serve':
+          return this.#cached!;
+        case 'fetch': {
+          const start = decision.val as native.FetchStart;
+          this.#start(start.fetch, now);
+          if (start.serve !== undefined) return this.#cached!;
+          break;
+        }
+        case 'wait':
+          await this.#wait(Number((decision.val as native.WaitFor).waitMs));
+          break;
+        default: {
+          const failure = decision.val as native.LifecycleFailure;
+          if (failure.tag === 'error') {
+            const e = failure.val as native.ErrorRecord;
+            throw makeError(e.code, e.message);
+          }
+          throw this.#failure;
+        }
+      }
     }
+  }
+
+  /** Runs fetch `id`; its outcome goes to the machine and wakes the waiters. */
+  #start(id: bigint, startedMs: number): void {
+    let fetched: Promise<Token>;
+    try {
+      fetched = Promise.resolve(this.fetch(startedMs));
+    } catch (err) {
+      fetched = Promise.reject(err);
+    }
+    fetched.then(
+      (token) => {
+        this.fetches += 1;
+        const issued = token.issuedAtMs === undefined ? undefined : BigInt(token.issuedAtMs);
+        const arrival = this.#life!.fetchSucceeded(id, BigInt(token.expiresAtMs), issued, BigInt(this.clock()), Math.random());
+        if (arrival === 'cached') this.#cached = token;
+        this.#wake();
+      },
+      (err: unknown) => {
+        const retryAfter = (err as { retryAfter?: string }).retryAfter;
+        if (this.#life!.fetchFailed(id, retryable(err), retryAfter, BigInt(this.clock()), Math.random())) {
+          this.#failure = err;
+        }
+        this.#wake();
+      },
+    );
+  }
+
+  /** Until a fetch reports back or `ms` pass. */
+  #wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#waiters.add(done);
+    });
+  }
+
+  #wake(): void {
+    for (const done of [...this.#waiters]) done();
   }
 }
 
@@ -208,6 +267,12 @@ export class AssertionProvider extends Provider {
       options.onReloadError ?? ((err) => process.emitWarning(err.message, { type: 'OAuthBearerWarning', code: err.code }));
   }
 
+  protected override lifecycle(): native.TokenLifecycle {
+    // The client's own settings: refresh window, back-off, connect + read timeouts.
+    const [d, m] = [this.dialect as native.Dialect, this.mode as native.Mode];
+    return lifecycle.TokenLifecycle.fromProperties(this.#properties, d, m, this.lifecycleSettings());
+  }
+
   protected async fetch(nowMs: number): Promise<Token> {
     const extensions = Object.fromEntries(this.config.extensions);
     if (this.config.grant.tag === 'token-file') {
@@ -236,7 +301,7 @@ export class AssertionProvider extends Provider {
         if (!(err instanceof TokenEndpointError)) throw err;
         const failure = { status: err.status, retryAfter: err.status ? answer?.retryAfter ?? undefined : undefined };
         const delay = schedule.nextDelayMs(BigInt(this.clock()), failure, Math.random());
-        if (delay === null) throw err;
+        if (delay === null) throw Object.assign(err, { retryAfter: failure.retryAfter }); // for the lifecycle's back-off
         await this.#sleep(Number(delay));
       }
     }

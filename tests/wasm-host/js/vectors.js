@@ -250,7 +250,39 @@ function parseKey(api, i) {
   }));
 }
 
+function lifecycle(api, i) {
+  const p = i.policy;
+  const settings = {
+    fetchTimeoutMs: big(p.fetch_timeout_ms),
+    retryBackoffMs: p.retry_backoff_ms?.map(BigInt),
+    maxAbandoned: opt(p.max_abandoned),
+  };
+  const life = api.lifecycle.TokenLifecycle.create(p.client ?? 'kafka-java', settings);
+  return withResource(life, (l) => ({
+    decisions: i.events.map((e) => {
+      const now = BigInt(e.now_ms);
+      if (e.event === 'want') {
+        const d = l.want(now);
+        if (d.tag === 'serve') return { serve: d.val };
+        if (d.tag === 'fetch') return { fetch: d.val.fetch, serve: d.val.serve };
+        if (d.tag === 'wait') return { wait: d.val.fetch, until_ms: d.val.untilMs, wait_ms: d.val.waitMs };
+        return { fail: d.val.tag === 'fetch' ? { fetch: d.val.val } : { error: d.val.val.code } };
+      }
+      if (e.event === 'succeeded') {
+        const arrival = l.fetchSucceeded(BigInt(e.fetch), BigInt(e.expires_at_ms), big(e.issued_at_ms), now, e.jitter01 ?? 0);
+        return { arrival };
+      }
+      if (e.event === 'failed') {
+        return { recorded: l.fetchFailed(BigInt(e.fetch), e.retryable, opt(e.retry_after), now, e.random01 ?? 0) };
+      }
+      const r = l.poll(now);
+      return { fetch: r.fetch, wake_at_ms: r.wakeAtMs };
+    }),
+  }));
+}
+
 const OPS = {
+  lifecycle,
   parse_key: parseKey,
   sign_assertion: signAssertion,
   config,

@@ -305,7 +305,44 @@ def google_principal(api, inp):
     return {"source": p.tag.replace("-", "_")}
 
 
+def lifecycle(api, inp):
+    p = inp["policy"]
+    backoff = tuple(p["retry_backoff_ms"]) if p.get("retry_backoff_ms") else None
+    settings = record(fetch_timeout_ms=p.get("fetch_timeout_ms"), retry_backoff_ms=backoff,
+                      max_abandoned=p.get("max_abandoned"))
+    life = api("lifecycle", "[static]token-lifecycle.create", p.get("client", "kafka-java"), settings)
+    out = []
+    try:
+        for e in inp["events"]:
+            now, kind = e["now_ms"], e["event"]
+            if kind == "want":
+                d = api("lifecycle", "[method]token-lifecycle.want", life, now)
+                v = d.payload
+                if d.tag == "serve":
+                    out.append({"serve": v})
+                elif d.tag == "fetch":
+                    out.append({"fetch": v.fetch, "serve": v.serve})
+                elif d.tag == "wait":
+                    out.append({"wait": v.fetch, "until_ms": field(v, "until_ms"), "wait_ms": field(v, "wait_ms")})
+                else:
+                    # `fetch(u64) | error(error)` is unambiguous, so wasmtime-py hands it over untagged.
+                    out.append({"fail": {"fetch": v} if isinstance(v, int) else {"error": v.code}})
+            elif kind == "succeeded":
+                out.append({"arrival": api("lifecycle", "[method]token-lifecycle.fetch-succeeded", life, e["fetch"],
+                                           e["expires_at_ms"], e.get("issued_at_ms"), now, e.get("jitter01", 0.0))})
+            elif kind == "failed":
+                out.append({"recorded": api("lifecycle", "[method]token-lifecycle.fetch-failed", life, e["fetch"],
+                                            e["retryable"], e.get("retry_after"), now, e.get("random01", 0.0))})
+            else:
+                r = api("lifecycle", "[method]token-lifecycle.poll", life, now)
+                out.append({"fetch": r.fetch, "wake_at_ms": field(r, "wake_at_ms")})
+    finally:
+        life.drop(api.store)
+    return {"decisions": out}
+
+
 OPS = {
+    "lifecycle": lifecycle,
     "parse_key": parse_key,
     "sign_assertion": sign_assertion,
     "config": config,
@@ -386,4 +423,4 @@ def test_vector(api, file, case):
 
 
 def test_every_vector_file_is_run():
-    assert len(VECTORS) >= 14 and len(CASES) > 200
+    assert len(VECTORS) >= 15 and len(CASES) > 200

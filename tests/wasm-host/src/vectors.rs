@@ -5,7 +5,9 @@
 use serde_json::{json, Map, Value};
 
 use crate::exports::kafka::oauthbearer::types::{Algorithm, Dialect, Error, Mode};
-use crate::exports::kafka::oauthbearer::{assertions, explain, issuer, keys, providers, token_endpoint, tokens};
+use crate::exports::kafka::oauthbearer::{
+    assertions, explain, issuer, keys, lifecycle, providers, token_endpoint, tokens,
+};
 use crate::Instance;
 
 type Outcome = Result<Value, Error>;
@@ -206,6 +208,7 @@ pub fn run(i: &mut Instance, op: &str, input: &Value) -> Option<Value> {
         "issuer" => issuer(i, input),
         "verify_client_assertion" => verify_client_assertion(i, input),
         "explain" => Ok(explain(i, input)),
+        "lifecycle" => lifecycle(i, input),
         other => panic!("unknown op {other}"),
     };
     Some(result.unwrap_or_else(|e| error(&e)))
@@ -571,4 +574,71 @@ fn explain(i: &mut Instance, input: &Value) -> Value {
         })
         .collect();
     json!({ "findings": findings })
+}
+
+fn lifecycle(i: &mut Instance, input: &Value) -> Outcome {
+    let f = i.api.kafka_oauthbearer_lifecycle().token_lifecycle();
+    let p = &input["policy"];
+    let settings = lifecycle::LifecycleSettings {
+        fetch_timeout_ms: p["fetch_timeout_ms"].as_u64(),
+        retry_backoff_ms: p["retry_backoff_ms"].as_array().map(|a| (a[0].as_u64().unwrap(), a[1].as_u64().unwrap())),
+        max_abandoned: p["max_abandoned"].as_u64().map(|n| u32::try_from(n).unwrap()),
+    };
+    let client = if s(p, "client") == Some("librdkafka") { Dialect::Librdkafka } else { Dialect::KafkaJava };
+    let life = f.call_create(&mut i.store, client, settings).unwrap()?;
+    let mut out = Vec::new();
+    for e in input["events"].as_array().unwrap() {
+        let now = u(e, "now_ms");
+        let fetch = e["fetch"].as_u64().unwrap_or(0);
+        out.push(match s(e, "event").unwrap() {
+            "want" => match f.call_want(&mut i.store, life, now).unwrap() {
+                lifecycle::Decision::Serve(id) => json!({ "serve": id }),
+                lifecycle::Decision::Fetch(start) => json!({ "fetch": start.fetch, "serve": start.serve }),
+                lifecycle::Decision::Wait(w) => {
+                    json!({ "wait": w.fetch, "until_ms": w.until_ms, "wait_ms": w.wait_ms })
+                }
+                lifecycle::Decision::Fail(lifecycle::Failure::Fetch(id)) => json!({ "fail": { "fetch": id } }),
+                lifecycle::Decision::Fail(lifecycle::Failure::Error(e)) => json!({ "fail": { "error": e.code } }),
+            },
+            "succeeded" => {
+                let arrival = f
+                    .call_fetch_succeeded(
+                        &mut i.store,
+                        life,
+                        fetch,
+                        u(e, "expires_at_ms"),
+                        e["issued_at_ms"].as_u64(),
+                        now,
+                        e["jitter01"].as_f64().unwrap_or(0.0),
+                    )
+                    .unwrap();
+                let name = match arrival {
+                    lifecycle::Arrival::Cached => "cached",
+                    lifecycle::Arrival::Ignored => "ignored",
+                    lifecycle::Arrival::Expired => "expired",
+                };
+                json!({ "arrival": name })
+            }
+            "failed" => {
+                let recorded = f
+                    .call_fetch_failed(
+                        &mut i.store,
+                        life,
+                        fetch,
+                        e["retryable"].as_bool().unwrap(),
+                        s(e, "retry_after"),
+                        now,
+                        e["random01"].as_f64().unwrap_or(0.0),
+                    )
+                    .unwrap();
+                json!({ "recorded": recorded })
+            }
+            _ => {
+                let p = f.call_poll(&mut i.store, life, now).unwrap();
+                json!({ "fetch": p.fetch, "wake_at_ms": p.wake_at_ms })
+            }
+        });
+    }
+    life.resource_drop(&mut i.store).unwrap();
+    Ok(json!({ "decisions": out }))
 }
