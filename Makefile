@@ -36,7 +36,7 @@ setup: python ## Install what the build and tests need (rustup target, venv with
 	cd tests/wasm-host/js && npm install --no-audit --no-fund --loglevel=error
 
 .PHONY: test
-test: setup lint rust-test vectors-check wasm wasm-test peers-test python-test node-test kafka-test ## Set up and run every test
+test: setup lint rust-test server-test vectors-check wasm wasm-test peers-test python-test node-test kafka-test ## Set up and run every test
 	@echo "make test: all suites passed"
 
 .PHONY: lint
@@ -46,11 +46,16 @@ lint: ## rustfmt --check, clippy and rustdoc (broken links) with warnings as err
 	$(CARGO) clippy -q -p oauthbearer-wasi --target wasm32-wasip2 --profile wasm -- -D warnings
 	$(CARGO) clippy -q -p oauthbearer-python -- -D warnings
 	$(CARGO) clippy -q -p oauthbearer-node -- -D warnings
+	$(CARGO) clippy -q -p oauthbearer-server --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps $(FEATURES) -p oauthbearer
 
 .PHONY: rust-test
 rust-test: ## Core unit, integration, vector and doc tests on both backends
 	$(CARGO) test $(FEATURES) -p oauthbearer
+
+.PHONY: server-test
+server-test: ## The native token endpoint server: hostile-request catalogue, slow and idle clients, provider faults
+	$(CARGO) test -q -p oauthbearer-server
 
 .PHONY: vectors
 vectors: ## Regenerate tests/vectors/ from the core

@@ -62,11 +62,91 @@ pub fn error_response_body(error: &str, description: &str) -> String {
     json!({ "error": error, "error_description": description }).to_string()
 }
 
+/// What a token endpoint serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndpointMode {
+    /// A token source's token on any path (kafka-auth-handler, Google's local server).
+    Provider,
+    /// A local issuer: `/token`, `/jwks`, `/.well-known/openid-configuration`.
+    Issuer,
+}
+
+/// Where a request goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// The token source's token (provider mode).
+    Token,
+    /// The issuer's JWKS.
+    Jwks,
+    /// The issuer's OpenID discovery document.
+    Discovery,
+    /// Client authentication, then an access token (issuer mode, `POST /token`).
+    IssueToken,
+    /// `OPTIONS`: 204 with `Allow`.
+    Options {
+        /// The methods the path takes.
+        allow: &'static str,
+    },
+    /// An RFC 6749 error answer.
+    Refuse {
+        /// 404 or 405.
+        status: u16,
+        /// The `error_description`.
+        description: &'static str,
+        /// `Allow` for a 405.
+        allow: Option<&'static str>,
+    },
+}
+
+/// Routes a request: provider mode serves the token on any path to `GET`, `HEAD` and `POST`, as
+/// kafka-auth-handler and Google's local server do; issuer mode serves its three paths.
+pub fn route(mode: EndpointMode, method: crate::http::Method, path: &str) -> Route {
+    use crate::http::Method::{Get, Head, Options, Post};
+    const ANY: &str = "GET, HEAD, POST, OPTIONS";
+    const READ: &str = "GET, HEAD, OPTIONS";
+    const TOKEN: &str = "POST, OPTIONS";
+    let (allow, route) = match mode {
+        EndpointMode::Provider => (ANY, matches!(method, Get | Head | Post).then_some(Route::Token)),
+        EndpointMode::Issuer => match path {
+            "/jwks" => (READ, matches!(method, Get | Head).then_some(Route::Jwks)),
+            "/.well-known/openid-configuration" => (READ, matches!(method, Get | Head).then_some(Route::Discovery)),
+            "/token" => (TOKEN, (method == Post).then_some(Route::IssueToken)),
+            _ => {
+                return Route::Refuse {
+                    status: 404,
+                    description: "not found: use /token, /jwks or /.well-known/openid-configuration",
+                    allow: None,
+                }
+            }
+        },
+    };
+    match (route, method) {
+        (Some(route), _) => route,
+        (None, Options) => Route::Options { allow },
+        (None, _) => Route::Refuse { status: 405, description: "method not allowed here", allow: Some(allow) },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const TOKEN: &str = "eyJ0eXAiOiAiSldUIiwgImFsZyI6ICJHT09HX09BVVRIMl9UT0tFTiJ9.eyJleHAiOiAxNzA0MDcwODAwLjAsICJpc3MiOiAiR29vZ2xlIiwgImlhdCI6IDE3MDQwNjcyMDAuMCwgInN1YiI6ICJrYWZrYS1jbGllbnRAZGVtby1wcm9qLmlhbS5nc2VydmljZWFjY291bnQuY29tIn0.eWEyOS5GQUtFLUFDQ0VTUy1UT0tFTg";
+
+    #[test]
+    fn routes() {
+        use crate::http::Method;
+        use EndpointMode::{Issuer, Provider};
+        assert_eq!(route(Provider, Method::Get, "/anything"), Route::Token);
+        assert_eq!(route(Provider, Method::Head, "/"), Route::Token);
+        assert_eq!(route(Provider, Method::Options, "*"), Route::Options { allow: "GET, HEAD, POST, OPTIONS" });
+        assert!(matches!(route(Provider, Method::Other, "/"), Route::Refuse { status: 405, allow: Some(_), .. }));
+        assert_eq!(route(Issuer, Method::Post, "/token"), Route::IssueToken);
+        assert!(matches!(route(Issuer, Method::Get, "/token"), Route::Refuse { status: 405, .. }));
+        assert_eq!(route(Issuer, Method::Head, "/jwks"), Route::Jwks);
+        assert_eq!(route(Issuer, Method::Get, "/.well-known/openid-configuration"), Route::Discovery);
+        assert!(matches!(route(Issuer, Method::Get, "/other"), Route::Refuse { status: 404, .. }));
+    }
 
     #[test]
     fn reference_bodies() {

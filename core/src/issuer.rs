@@ -421,3 +421,52 @@ pub fn authenticate_client(
         _ => refused("no client credentials (client secret or client assertion) in the request"),
     }
 }
+
+/// A local issuer with its registered clients and its `jti` replay cache: what a token endpoint in
+/// issuer mode serves, shared between threads. With no client registered the issuer is open (any
+/// well-formed `client_credentials` request passes, its client id as the subject: local tests only).
+#[derive(Debug)]
+pub struct IssuerService {
+    issuer: LocalIssuer,
+    clients: std::sync::Mutex<Vec<RegisteredClient>>,
+    replay: std::sync::Mutex<ReplayCache>,
+}
+
+impl IssuerService {
+    /// A service for `issuer` with no client registered.
+    pub fn new(issuer: LocalIssuer) -> Self {
+        Self { issuer, clients: std::sync::Mutex::default(), replay: std::sync::Mutex::default() }
+    }
+
+    /// The issuer.
+    pub fn issuer(&self) -> &LocalIssuer {
+        &self.issuer
+    }
+
+    /// Registers a client (its secret and/or the keys of its assertions).
+    pub fn register(&self, client: RegisteredClient) {
+        // A panic elsewhere while holding the lock leaves a valid Vec: keep using it.
+        self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(client);
+    }
+
+    /// Authenticates a token request (form body and `Authorization` header) at `now_ms`: returns
+    /// the client id and the requested scope. Replayed assertion `jti`s are refused.
+    pub fn authenticate(
+        &self,
+        body: &str,
+        authorization: Option<&str>,
+        now_ms: u64,
+    ) -> Result<(String, Option<String>)> {
+        let request = parse_client_credentials_request(body, authorization)?;
+        let clients = self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if clients.is_empty() {
+            return Ok((accept_any_client(&request, "kafka-client")?, request.scope));
+        }
+        let policy = AssertionPolicy::for_issuer(&self.issuer);
+        let mut replay = self.replay.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let client_id = authenticate_client(&request, &clients, &policy, now_ms, &mut |jti, exp_ms| {
+            replay.check_and_record(jti, exp_ms, now_ms)
+        })?;
+        Ok((client_id, request.scope))
+    }
+}

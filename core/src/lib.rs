@@ -50,6 +50,7 @@ pub mod endpoint;
 pub mod error;
 pub mod explain;
 pub mod google;
+pub mod http;
 pub mod issuer;
 pub mod key;
 pub mod lifecycle;

@@ -602,46 +602,38 @@ impl IssuedToken {
 /// A local OAuth issuer: signs access tokens, publishes JWKS and discovery, authenticates
 /// `client_credentials` requests by secret or KIP-1258 assertion (with a replay cache).
 #[pyclass(module = "oauthbearer._native", frozen)]
-pub struct LocalIssuer {
-    issuer: issuer::LocalIssuer,
-    clients: Mutex<Vec<issuer::RegisteredClient>>,
-    replay: Mutex<issuer::ReplayCache>,
-}
+pub struct LocalIssuer(std::sync::Arc<issuer::IssuerService>);
 
 #[pymethods]
 impl LocalIssuer {
     #[new]
     fn new(issuer_url: String, key: &SigningKey) -> Self {
-        Self {
-            issuer: issuer::LocalIssuer::new(issuer_url, key.0.clone()),
-            clients: Mutex::new(Vec::new()),
-            replay: Mutex::new(issuer::ReplayCache::new()),
-        }
+        Self(std::sync::Arc::new(issuer::IssuerService::new(issuer::LocalIssuer::new(issuer_url, key.0.clone()))))
     }
 
     #[getter]
     fn issuer(&self) -> &str {
-        self.issuer.issuer()
+        self.0.issuer().issuer()
     }
 
     #[getter]
     fn token_endpoint(&self) -> String {
-        self.issuer.token_endpoint()
+        self.0.issuer().token_endpoint()
     }
 
     #[getter]
     fn jwks_uri(&self) -> String {
-        self.issuer.jwks_uri()
+        self.0.issuer().jwks_uri()
     }
 
     /// The JWKS document, as served.
     fn jwks_json(&self) -> String {
-        self.issuer.jwks().to_string()
+        self.0.issuer().jwks().to_string()
     }
 
     /// The OpenID discovery document, as served.
     fn discovery_json(&self) -> String {
-        self.issuer.discovery().to_string()
+        self.0.issuer().discovery().to_string()
     }
 
     /// Registers a client with a secret and/or public JWKs (dicts) for its assertions.
@@ -657,8 +649,7 @@ impl LocalIssuer {
                 ))),
             })
             .collect::<Res<Vec<_>>>()?;
-        let client = issuer::RegisteredClient { client_id, secret: secret.map(Secret::new), keys };
-        self.clients.lock().map_err(errors::poisoned)?.push(client);
+        self.0.register(issuer::RegisteredClient { client_id, secret: secret.map(Secret::new), keys });
         Ok(())
     }
 
@@ -675,7 +666,7 @@ impl LocalIssuer {
         jti: Option<&str>,
     ) -> Res<IssuedToken> {
         let claims = issuer::AccessTokenClaims { subject, audience, scope, lifetime_seconds };
-        let t = py.detach(|| self.issuer.sign_access_token(&claims, now_ms, jti)).py()?;
+        let t = py.detach(|| self.0.issuer().sign_access_token(&claims, now_ms, jti)).py()?;
         Ok(IssuedToken { token: t.token.expose().to_owned(), expires_at_ms: t.expires_at_ms, expires_in: t.expires_in })
     }
 
@@ -684,22 +675,11 @@ impl LocalIssuer {
     /// registered the issuer is open: any `client_credentials` request passes (local tests only).
     #[pyo3(signature = (body, authorization, now_ms))]
     fn authenticate(&self, body: &str, authorization: Option<&str>, now_ms: u64) -> Res<(String, Option<String>)> {
-        let request = issuer::parse_client_credentials_request(body, authorization).py()?;
-        let policy = issuer::AssertionPolicy::for_issuer(&self.issuer);
-        let clients = self.clients.lock().map_err(errors::poisoned)?;
-        if clients.is_empty() {
-            return Ok((issuer::accept_any_client(&request, "kafka-client").py()?, request.scope));
-        }
-        let mut replay = self.replay.lock().map_err(errors::poisoned)?;
-        let client_id = issuer::authenticate_client(&request, &clients, &policy, now_ms, &mut |jti, exp_ms| {
-            replay.check_and_record(jti, exp_ms, now_ms)
-        })
-        .py()?;
-        Ok((client_id, request.scope))
+        self.0.authenticate(body, authorization, now_ms).py()
     }
 
     fn __repr__(&self) -> String {
-        format!("LocalIssuer(issuer={:?}, kid={:?})", self.issuer.issuer(), self.issuer.key_id())
+        format!("LocalIssuer(issuer={:?}, kid={:?})", self.0.issuer().issuer(), self.0.issuer().key_id())
     }
 }
 

@@ -1,0 +1,203 @@
+//! The local token endpoint as a native server: what kafka-auth-handler and Google's local auth
+//! server answer on `localhost:14293`, hardened for a sidecar that runs for days next to user code.
+//!
+//! * **HTTP** is framed by the core ([`oauthbearer::http`]): every malformed, oversized or
+//!   ambiguous request gets an RFC 6749 JSON error and the connection is closed; nothing is
+//!   answered with HTML or dropped silently where HTTP allows an answer.
+//! * **Slow and idle clients** are dropped: a request must arrive whole within
+//!   [`Config::request_timeout`] of its first byte (else 408), and a connection may wait
+//!   [`Config::idle_timeout`] for its next request. At most [`Config::max_connections`] are open;
+//!   past that a new connection is answered 503 and closed at once.
+//! * **Tokens** come from the core's lifecycle machine ([`oauthbearer::lifecycle`]): one fetch in
+//!   flight, on a thread of its own (the host's [`TokenSource`] may block, or take a GIL), Kafka's
+//!   refresh schedule in the background, the cached token while a refresh fails or hangs, a
+//!   deadline after which waiting requests get 503 `fetch_timeout`.
+//! * **Issuer mode** serves a local issuer natively (`/token`, `/jwks`, discovery).
+//! * **Shutdown** stops accepting, lets requests in flight finish (up to a drain time), and closes.
+//! * **Access log** (optional, stderr): method, path without query, status, duration — never a
+//!   header, query or body.
+#![forbid(unsafe_code)]
+
+mod connection;
+mod source;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use oauthbearer::endpoint::{EndpointMode, ResponseStyle};
+use oauthbearer::http::Limits;
+use oauthbearer::issuer::IssuerService;
+use oauthbearer::lifecycle::LifecyclePolicy;
+use tokio::sync::watch;
+
+pub use source::{FetchFailed, Fetched, TokenSource};
+
+/// How the server behaves under load and abuse.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Request size limits (8 KiB head, 64 KiB body).
+    pub limits: Limits,
+    /// A request must arrive whole within this time of its first byte (5 s, as kafka-auth-handler).
+    pub request_timeout: Duration,
+    /// A connection may wait this long for its next request (5 s, as kafka-auth-handler).
+    pub idle_timeout: Duration,
+    /// At most this many connections are open; past it a new one is answered 503 and closed.
+    pub max_connections: usize,
+    /// The JSON layout of token answers.
+    pub style: ResponseStyle,
+    /// Write an access line per request to stderr.
+    pub access_log: bool,
+    /// Threads serving connections (2: a sidecar shares its machine).
+    pub worker_threads: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            request_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(5),
+            max_connections: 4096,
+            style: ResponseStyle::default(),
+            access_log: false,
+            worker_threads: 2,
+        }
+    }
+}
+
+/// What the server answers with.
+pub enum Backend {
+    /// A token source's token on any path.
+    Provider {
+        /// The host's fetch.
+        source: Arc<dyn TokenSource>,
+        /// The lifecycle policy (refresh schedule, back-off, fetch deadline).
+        policy: LifecyclePolicy,
+    },
+    /// A local issuer.
+    Issuer {
+        /// The issuer and its clients.
+        service: Arc<IssuerService>,
+        /// The `aud` of issued tokens.
+        audience: Option<String>,
+        /// Their lifetime.
+        lifetime_seconds: u32,
+    },
+}
+
+impl Backend {
+    fn mode(&self) -> EndpointMode {
+        match self {
+            Self::Provider { .. } => EndpointMode::Provider,
+            Self::Issuer { .. } => EndpointMode::Issuer,
+        }
+    }
+}
+
+/// Counters, for tests, benchmarks and the host's health checks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Requests answered (any status).
+    pub requests: AtomicU64,
+    /// Requests refused while framing (400, 408, 413, 431, 501, 505).
+    pub refused: AtomicU64,
+    /// Connections answered 503 because [`Config::max_connections`] were open.
+    pub overloaded: AtomicU64,
+    /// Fetches that returned a token.
+    pub fetches: AtomicU64,
+    /// Fetches that failed.
+    pub fetch_failures: AtomicU64,
+    /// Connections open now.
+    pub open_connections: AtomicUsize,
+}
+
+impl Stats {
+    fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A running server. Dropping it shuts it down without draining.
+pub struct Server {
+    addr: SocketAddr,
+    stats: Arc<Stats>,
+    stop: watch::Sender<Option<Duration>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Serves on `listener` (already bound: the host picks the address) until shut down.
+    pub fn start(listener: std::net::TcpListener, backend: Backend, config: Config) -> io::Result<Self> {
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let stats = Arc::new(Stats::default());
+        let (stop, stopped) = watch::channel(None);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(config.worker_threads.max(1))
+            .thread_name("oauthbearer-server")
+            .enable_io()
+            .enable_time()
+            .build()?;
+        let shared = Arc::new(connection::Shared::new(backend, config, Arc::clone(&stats)));
+        let thread = std::thread::Builder::new().name("oauthbearer-server".into()).spawn(move || {
+            runtime.block_on(connection::serve(listener, shared, stopped));
+            // Tasks still running past the drain time (a connection stuck in a write) are dropped.
+            runtime.shutdown_timeout(Duration::from_millis(100));
+        })?;
+        Ok(Self { addr, stats, stop, thread: Some(thread) })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://host:port`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Stops accepting, lets requests in flight finish for up to `drain`, closes every connection
+    /// and returns once the server's threads are gone.
+    pub fn shutdown(mut self, drain: Duration) {
+        self.stop_and_join(drain);
+    }
+
+    fn stop_and_join(&mut self, drain: Duration) {
+        let _ = self.stop.send(Some(drain));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop_and_join(Duration::ZERO);
+    }
+}
+
+/// Epoch milliseconds now (the host's clock: the core never reads one).
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// A uniform draw in `[0, 1)` from the OS (refresh and back-off jitter); 0.5 if the OS says no.
+fn random01() -> f64 {
+    let mut bytes = [0u8; 8];
+    if getrandom::getrandom(&mut bytes).is_err() {
+        return 0.5;
+    }
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}

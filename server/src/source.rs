@@ -1,0 +1,164 @@
+//! The token cache of provider mode: the core's lifecycle machine, fetches on threads of their
+//! own, and a background refresher that polls the machine when it says to.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use oauthbearer::lifecycle::{Decision, FetchFailure, FetchId, LifecyclePolicy, TokenLifecycle};
+use oauthbearer::{Error, Secret};
+use tokio::sync::Notify;
+
+use crate::{now_ms, random01, Stats};
+
+/// A token the host fetched.
+pub struct Fetched {
+    /// The token (a secret).
+    pub token: Secret,
+    /// When it expires, epoch ms.
+    pub expires_at_ms: u64,
+    /// When it was issued, epoch ms, if known (drives Kafka's refresh window).
+    pub issued_at_ms: Option<u64>,
+}
+
+impl fmt::Debug for Fetched {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fetched").field("expires_at_ms", &self.expires_at_ms).finish_non_exhaustive()
+    }
+}
+
+/// A failed fetch, as the host saw it.
+#[derive(Debug)]
+pub struct FetchFailed {
+    /// The typed error (answered as 503 with its code while no valid token is cached).
+    pub error: Error,
+    /// Whether the source may succeed if asked again soon.
+    pub retryable: bool,
+    /// The source's `Retry-After`, if it sent one.
+    pub retry_after: Option<String>,
+}
+
+/// The host's credential fetch. Called on a thread of its own, one call at a time unless a call
+/// outlives its deadline; it may block (an HTTP request, a cloud SDK, a Python callback).
+pub trait TokenSource: Send + Sync + 'static {
+    /// Fetches a fresh token at `now_ms`.
+    fn fetch(&self, now_ms: u64) -> Result<Fetched, FetchFailed>;
+}
+
+/// A cached token.
+pub(crate) struct Cached {
+    pub(crate) token: Secret,
+    pub(crate) expires_at_ms: u64,
+}
+
+enum Step {
+    Serve(Arc<Cached>),
+    Start(FetchId, Option<Arc<Cached>>),
+    Wait(u64),
+    Fail(Error),
+}
+
+/// The cache shared by every connection.
+pub(crate) struct TokenCache {
+    source: Arc<dyn TokenSource>,
+    life: Mutex<TokenLifecycle<Arc<Cached>, Error>>,
+    /// Woken when a fetch reports back.
+    settled: Notify,
+    stats: Arc<Stats>,
+}
+
+impl TokenCache {
+    pub(crate) fn new(source: Arc<dyn TokenSource>, policy: LifecyclePolicy, stats: Arc<Stats>) -> Arc<Self> {
+        Arc::new(Self { source, life: Mutex::new(TokenLifecycle::new(policy)), settled: Notify::new(), stats })
+    }
+
+    fn machine(&self) -> std::sync::MutexGuard<'_, TokenLifecycle<Arc<Cached>, Error>> {
+        // The machine holds no invariant a panicking fetch report could break halfway.
+        self.life.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The token to serve now: the cached one, or the one a fetch brings within its deadline.
+    pub(crate) async fn token(self: &Arc<Self>) -> Result<Arc<Cached>, Error> {
+        loop {
+            // Armed before the machine is asked, so a report between the two still wakes us.
+            let settled = self.settled.notified();
+            tokio::pin!(settled);
+            settled.as_mut().enable();
+            let step = match self.machine().want(now_ms()) {
+                Decision::Serve(t) => Step::Serve(Arc::clone(t)),
+                Decision::Fetch { fetch, serve } => Step::Start(fetch, serve.cloned()),
+                Decision::Wait { wait_ms, .. } => Step::Wait(wait_ms),
+                Decision::Fail(e) => Step::Fail(e.clone()),
+            };
+            match step {
+                Step::Serve(t) => return Ok(t),
+                Step::Start(fetch, serve) => {
+                    self.start(fetch);
+                    if let Some(t) = serve {
+                        return Ok(t);
+                    }
+                }
+                Step::Wait(ms) => {
+                    let _ = tokio::time::timeout(Duration::from_millis(ms), settled).await;
+                }
+                Step::Fail(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Runs fetch `id` on a thread of its own and reports its outcome to the machine.
+    fn start(self: &Arc<Self>, id: FetchId) {
+        let cache = Arc::clone(self);
+        let spawned = std::thread::Builder::new().name("oauthbearer-fetch".into()).spawn(move || {
+            let outcome = cache.source.fetch(now_ms());
+            cache.report(id, outcome);
+        });
+        if let Err(e) = spawned {
+            let error = Error::new(
+                oauthbearer::ErrorKind::CredentialsUnavailable,
+                format!("cannot start a fetch thread: {}", e.kind()),
+            );
+            self.report(id, Err(FetchFailed { error, retryable: true, retry_after: None }));
+        }
+    }
+
+    fn report(&self, id: FetchId, outcome: Result<Fetched, FetchFailed>) {
+        {
+            let mut life = self.machine();
+            match outcome {
+                Ok(f) => {
+                    Stats::bump(&self.stats.fetches);
+                    let cached = Arc::new(Cached { token: f.token, expires_at_ms: f.expires_at_ms });
+                    life.fetch_succeeded(id, cached, f.expires_at_ms, f.issued_at_ms, now_ms(), random01());
+                }
+                Err(f) => {
+                    Stats::bump(&self.stats.fetch_failures);
+                    let failure =
+                        FetchFailure { error: f.error, retryable: f.retryable, retry_after: f.retry_after.as_deref() };
+                    life.fetch_failed(id, failure, now_ms(), random01());
+                }
+            }
+        }
+        self.settled.notify_waiters();
+    }
+
+    /// Refreshes in the background: fetches at start and whenever the machine says the token is
+    /// due, sleeping until it says to look again (or a fetch reports back).
+    pub(crate) async fn refresh_in_background(self: Arc<Self>) {
+        loop {
+            let settled = self.settled.notified();
+            tokio::pin!(settled);
+            settled.as_mut().enable();
+            let now = now_ms();
+            let poll = self.machine().poll(now);
+            if let Some(fetch) = poll.fetch {
+                self.start(fetch);
+            }
+            // With nothing to wake for, a fetch report (or a request's fetch) is the next event.
+            let sleep = poll
+                .wake_at_ms
+                .map_or(Duration::from_secs(3600), |at| Duration::from_millis(at.saturating_sub(now).max(1)));
+            let _ = tokio::time::timeout(sleep, settled).await;
+        }
+    }
+}
