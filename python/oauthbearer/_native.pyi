@@ -1,6 +1,6 @@
 """Type stubs for the Rust extension module (checked against the built module by mypy.stubtest)."""
 
-from typing import Any, Literal, Mapping, Optional, Sequence, final
+from typing import Any, Callable, Literal, Mapping, Optional, Sequence, final
 
 
 __version__: str
@@ -141,6 +141,30 @@ class TokenLifecycle:
         self, fetch: int, retryable: bool, retry_after: Optional[str], now_ms: int, random01: float = 0.0
     ) -> bool: ...
     def poll(self, now_ms: int) -> tuple[Optional[int], Optional[int]]: ...
+
+@final
+class Listener:
+    def __new__(cls, host: str = "127.0.0.1", port: int = 14293) -> Listener: ...
+    @property
+    def url(self) -> str: ...
+
+@final
+class NativeServer:
+    @staticmethod
+    def provider(
+        fetch: Callable[[int], Any], listener: Listener, style: str = "rfc6749", client: str = "kafka-java",
+        fetch_timeout_ms: Optional[int] = None, properties: Optional[Mapping[str, str]] = None,
+        dialect: str = "kafka-java", mode: str = "strict", access_log: bool = False,
+    ) -> NativeServer: ...
+    @staticmethod
+    def issuer(
+        issuer: LocalIssuer, listener: Listener, style: str = "rfc6749", audience: Optional[str] = None,
+        lifetime_seconds: int = 3600, access_log: bool = False, observer: Optional[Callable[[str], Any]] = None,
+    ) -> NativeServer: ...
+    @property
+    def url(self) -> str: ...
+    def stats(self) -> dict[str, int]: ...
+    def shutdown(self, drain_ms: int = 5000) -> None: ...
 
 @final
 class ProviderToken:

@@ -44,7 +44,7 @@ def provider_from_environment() -> Provider:
 
 def start(provider: Optional[Provider] = None, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
           style: str = "standard") -> Optional[Server]:
-    """Starts the endpoint in a daemon thread, once per process. Returns the server, or None when
+    """Starts the native endpoint, once per process. Returns the server, or None when
     another process already serves the port."""
     global _server
     with _lock:
@@ -56,8 +56,7 @@ def start(provider: Optional[Provider] = None, host: str = "127.0.0.1", port: in
             if err.errno == errno.EADDRINUSE:
                 return None
             raise
-        threading.Thread(target=server.serve_forever, name="oauthbearer-endpoint", daemon=True).start()
-        _server = server
+        _server = server  # it serves on its own native threads
         return server
 
 

@@ -75,7 +75,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         provider = _provider(args)
         make = lambda _url: Endpoint(provider=provider, style=style)  # noqa: E731
     serve(make, args.host, args.port,
-          ready=lambda url: print(f"oauthbearer: serving {args.provider} tokens on {url}", flush=True))
+          ready=lambda url: print(f"oauthbearer: serving {args.provider} tokens on {url}", flush=True),
+          access_log=args.access_log)
     return 0
 
 
@@ -183,6 +184,8 @@ def parser() -> argparse.ArgumentParser:
     _provider_options(p)
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)))
+    p.add_argument("--no-access-log", dest="access_log", action="store_false",
+                   help="no access line per request on stderr (method, path, status, time)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("token", help="run a provider once and print the token response JSON")

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from . import _native
 from ._native import CredentialsError, OAuthBearerError, TokenEndpointError
@@ -82,8 +82,12 @@ class Provider:
         """Fetches a fresh token (subclasses). Runs on a thread of its own."""
         raise NotImplementedError
 
+    def lifecycle_settings(self) -> dict[str, Any]:
+        """The lifecycle policy's settings, as ``_native.TokenLifecycle.for_properties`` or the
+        native server take them (subclasses with a Kafka configuration add its properties)."""
+        return {"client": self.refresh_schedule, "fetch_timeout_ms": self._fetch_timeout_ms}
+
     def _lifecycle(self) -> _native.TokenLifecycle:
-        """The machine for this provider's policy (subclasses with a Kafka configuration override)."""
         return _native.TokenLifecycle(self.refresh_schedule, self._fetch_timeout_ms)
 
     def token(self) -> Token:
@@ -170,8 +174,12 @@ class AssertionProvider(Provider):
         timeout_ms = self.config.get("read_timeout_ms") or self.config.get("connect_timeout_ms") or 10_000
         self._timeout = timeout_ms / 1000
 
-    def _lifecycle(self) -> _native.TokenLifecycle:
+    def lifecycle_settings(self) -> dict[str, Any]:
         # The client's own settings: refresh window, back-off, connect + read timeouts.
+        return {"properties": self.properties, "dialect": self.dialect, "mode": self.mode,
+                "fetch_timeout_ms": self._fetch_timeout_ms}
+
+    def _lifecycle(self) -> _native.TokenLifecycle:
         return _native.TokenLifecycle.for_properties(self.properties, self.dialect, self.mode, self._fetch_timeout_ms)
 
     def fetch(self, now_ms: int) -> Token:

@@ -7,6 +7,7 @@
 #![allow(unreachable_pub, missing_docs, clippy::useless_conversion, clippy::too_many_arguments)]
 
 mod errors;
+mod server;
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -25,17 +26,17 @@ use serde_json::Value;
 
 use errors::{IntoPy, Res};
 
-type Properties = BTreeMap<String, String>;
+pub(crate) type Properties = BTreeMap<String, String>;
 
 fn props(p: &Properties) -> impl Iterator<Item = (&str, &str)> {
     p.iter().map(|(k, v)| (k.as_str(), v.as_str()))
 }
 
-fn parse<T: std::str::FromStr<Err = oauthbearer::Error>>(text: &str) -> Res<T> {
+pub(crate) fn parse<T: std::str::FromStr<Err = oauthbearer::Error>>(text: &str) -> Res<T> {
     text.parse::<T>().py()
 }
 
-fn config(properties: &Properties, dialect: &str, mode: &str) -> Res<Config> {
+pub(crate) fn config(properties: &Properties, dialect: &str, mode: &str) -> Res<Config> {
     Config::from_properties_with(props(properties), parse::<Dialect>(dialect)?, parse::<Mode>(mode)?).py()
 }
 
@@ -602,7 +603,7 @@ impl IssuedToken {
 /// A local OAuth issuer: signs access tokens, publishes JWKS and discovery, authenticates
 /// `client_credentials` requests by secret or KIP-1258 assertion (with a replay cache).
 #[pyclass(module = "oauthbearer._native", frozen)]
-pub struct LocalIssuer(std::sync::Arc<issuer::IssuerService>);
+pub struct LocalIssuer(pub(crate) std::sync::Arc<issuer::IssuerService>);
 
 #[pymethods]
 impl LocalIssuer {
@@ -852,6 +853,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<LocalIssuer>()?;
     m.add_class::<LifecycleDecision>()?;
     m.add_class::<TokenLifecycle>()?;
+    m.add_class::<server::NativeServer>()?;
+    m.add_class::<server::Listener>()?;
     m.add_function(wrap_pyfunction!(parse_config, m)?)?;
     m.add_function(wrap_pyfunction!(token_request, m)?)?;
     m.add_function(wrap_pyfunction!(parse_token_response, m)?)?;

@@ -17,17 +17,13 @@ NOW_MS = 1_767_225_600_000
 
 
 @contextlib.contextmanager
-def running(endpoint):
-    """A server for `endpoint` (an Endpoint or a function of the URL) on a free port."""
-    server = make_server(endpoint, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+def running(endpoint, **options):
+    """A native server for `endpoint` (an Endpoint or a function of the URL) on a free port."""
+    server = make_server(endpoint, "127.0.0.1", 0, **options)
     try:
         yield server
     finally:
         server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 @pytest.fixture

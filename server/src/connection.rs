@@ -316,6 +316,9 @@ impl Shared {
             Route::Jwks => Answer::json(200, issuer.jwks().to_string()),
             Route::Discovery => Answer::json(200, issuer.discovery().to_string()),
             _ => {
+                if let Some(observe) = &self.config.observer {
+                    observe(body);
+                }
                 let now = now_ms();
                 let body = String::from_utf8_lossy(body);
                 let authorization = head.authorization.as_ref().map(|a| a.expose());

@@ -36,8 +36,11 @@ use tokio::sync::watch;
 
 pub use source::{FetchFailed, Fetched, TokenSource};
 
+/// Told of each issuer-mode `/token` request body.
+pub type Observer = Arc<dyn Fn(&[u8]) + Send + Sync>;
+
 /// How the server behaves under load and abuse.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Config {
     /// Request size limits (8 KiB head, 64 KiB body).
     pub limits: Limits,
@@ -53,6 +56,23 @@ pub struct Config {
     pub access_log: bool,
     /// Threads serving connections (2: a sidecar shares its machine).
     pub worker_threads: usize,
+    /// Told of every issuer-mode `/token` body (tests compare what clients send). Never logged.
+    pub observer: Option<Observer>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("limits", &self.limits)
+            .field("request_timeout", &self.request_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("style", &self.style)
+            .field("access_log", &self.access_log)
+            .field("worker_threads", &self.worker_threads)
+            .field("observer", &self.observer.is_some())
+            .finish()
+    }
 }
 
 impl Default for Config {
@@ -65,6 +85,7 @@ impl Default for Config {
             style: ResponseStyle::default(),
             access_log: false,
             worker_threads: 2,
+            observer: None,
         }
     }
 }
@@ -121,6 +142,17 @@ impl Stats {
     }
 }
 
+/// Binds a listening socket on `addr` with `SO_REUSEADDR` (a restarted sidecar must not wait out
+/// the old one's TIME_WAIT) and a backlog of 4096 (a burst of clients starting at once must not
+/// overflow it: a dropped SYN is retried after 1 s).
+pub fn bind(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+    let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(4096)?;
+    Ok(socket.into())
+}
+
 /// A running server. Dropping it shuts it down without draining.
 pub struct Server {
     addr: SocketAddr,
@@ -161,9 +193,9 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
-    /// The counters.
-    pub fn stats(&self) -> &Stats {
-        &self.stats
+    /// The counters (they outlive the server, for a last look after shutdown).
+    pub fn stats(&self) -> Arc<Stats> {
+        Arc::clone(&self.stats)
     }
 
     /// Stops accepting, lets requests in flight finish for up to `drain`, closes every connection

@@ -11,7 +11,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,21 +63,12 @@ def issuer():
             local.register_client(client_id, None, [_native.SigningKey.parse(key.read_bytes()).public_jwk()])
         return Endpoint(issuer=local, audience=AUDIENCE)
 
-    server = make_server(endpoint, "127.0.0.1", 0)
-    state = Issuer(server.url, server.endpoint)
-    handle = server.endpoint.handle
-
-    def recording(method, path, body, authorization):  # noqa: ANN001, ANN202
-        if path.startswith("/token"):
-            state.bodies.append(body)
-        return handle(method, path, body, authorization)
-
-    server.endpoint.handle = recording  # type: ignore[method-assign]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    bodies: list[str] = []
+    # The observer sees every /token form body (to compare the Java client's assertions with ours).
+    server = make_server(endpoint, "127.0.0.1", 0, observer=bodies.append)
+    state = Issuer(server.url, server.endpoint, bodies)
     yield state
     server.shutdown()
-    server.server_close()
 
 
 @dataclass

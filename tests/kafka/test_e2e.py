@@ -18,6 +18,7 @@ from confluent_kafka.admin import AdminClient
 
 from conftest import ASSERTION_CLIENTS, AUDIENCE, ROOT, SECRET_CLIENT, run_java, secret_client_conf
 from oauthbearer import LocalIssuerProvider, _native
+from oauthbearer.providers import Provider, Token
 from oauthbearer.adapters import confluent_oauth_cb
 from oauthbearer.server import Endpoint, make_server
 
@@ -95,8 +96,6 @@ def test_beam_helper_config_runs_the_java_client(broker, issuer, topic):
 
     provider = LocalIssuerProvider(issuer.endpoint.issuer, "beam-worker", audience=AUDIENCE)
     server = make_server(Endpoint(provider=provider), "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
     try:
         props = kafka_config(broker.bootstrap, kafka_clients_version="4.3.1", token_url=f"{server.url}/token",
                              security_protocol="SASL_PLAINTEXT")
@@ -104,7 +103,6 @@ def test_beam_helper_config_runs_the_java_client(broker, issuer, topic):
         assert "consumed" in result, f"{result}; broker log: {broker.log}"
     finally:
         server.shutdown()
-        server.server_close()
 
 
 def _decode(jws: str) -> tuple[dict, dict]:
@@ -217,13 +215,11 @@ def test_google_tokens_pass_the_java_clients_validator(broker, issuer, style):
     google = _native.google_token("ya29.fake-access-token", now + 3_600_000,
                                   "kafka@my-project.iam.gserviceaccount.com", now, style)
 
-    class Fixed(Endpoint):
-        def handle(self, method, path, body, authorization):  # noqa: ANN001, ANN201
-            return 200, _native.token_response_body(google.value, google.expires_at_ms, now, "rfc6749")
+    class Fixed(Provider):
+        def fetch(self, now_ms):  # noqa: ANN001, ANN201
+            return Token(google.value, google.expires_at_ms, google.principal, {}, now)
 
-    server = make_server(Fixed(issuer=issuer.endpoint.issuer), "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    server = make_server(Endpoint(provider=Fixed()), "127.0.0.1", 0)
     try:
         props = {**java_base(broker), "sasl.oauthbearer.token.endpoint.url": f"{server.url}/token",
                  "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
@@ -232,4 +228,3 @@ def test_google_tokens_pass_the_java_clients_validator(broker, issuer, style):
         assert result.get("login") == "ok", result
     finally:
         server.shutdown()
-        server.server_close()

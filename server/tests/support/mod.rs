@@ -22,7 +22,7 @@ pub fn config() -> Config {
 }
 
 pub fn listener() -> TcpListener {
-    TcpListener::bind("127.0.0.1:0").unwrap()
+    oauthbearer_server::bind("127.0.0.1:0".parse().unwrap()).unwrap()
 }
 
 pub fn issuer() -> Arc<IssuerService> {
