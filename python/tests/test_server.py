@@ -230,26 +230,38 @@ def test_a_hanging_python_fetch_gets_503_fetch_timeout_at_the_deadline_then_reco
 
 
 def test_serving_never_takes_the_gil():
-    """While this process's main thread holds the GIL in one long C call, another process's
-    requests are all answered: the native server needs no Python to serve a cached token."""
+    """While this process's main thread holds the GIL — blocked in read(2) called through
+    ctypes.PyDLL, which keeps the GIL — another process's 200 requests are all answered, and only
+    then does that process write the byte that ends the read: the native server needs no Python to
+    serve a cached token. (If it did, the client would time out and report the failure instead.)"""
+    import ctypes
+
+    keep_gil = ctypes.PyDLL(None)  # PyDLL: the call holds the GIL throughout
+    done_r, done_w = os.pipe()
     with running(Endpoint(provider=Static())) as server:
         assert request(server.url)[0].status == 200  # the token is cached
+        host, port = server.server_address
         client = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-            import http.client, sys
-            conn = http.client.HTTPConnection("{server.server_address[0]}", {server.server_address[1]}, timeout=5)
+            import http.client, os, sys
+            conn = http.client.HTTPConnection("{host}", {port}, timeout=5)
             def get():
                 conn.request("GET", "/"); r = conn.getresponse(); r.read(); return r.status
             get(); print("ready", flush=True); sys.stdin.readline()
-            print(sum(get() == 200 for _ in range(200)), flush=True)
-        """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            try:
+                ok = sum(get() == 200 for _ in range(200))
+            except OSError:
+                ok = -1
+            os.write({done_w}, b"%d\\n" % ok)
+        """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, pass_fds=(done_w,))
         try:
             assert client.stdout.readline().strip() == "ready"
             client.stdin.write("go\n")
             client.stdin.flush()
-            before = server.stats()["requests"]
-            sum(range(300_000_000))  # one C call: the GIL is held throughout (seconds)
-            during = server.stats()["requests"] - before
-            assert client.wait(30) == 0 and client.stdout.readline().strip() == "200"
+            report = ctypes.create_string_buffer(32)
+            n = keep_gil.read(done_r, report, 31)  # blocks, GIL held, until the client reports
+            assert client.wait(30) == 0
         finally:
             client.kill()
-        assert during == 200, f"{during} of 200 requests answered while the GIL was held"
+            os.close(done_r)
+            os.close(done_w)
+    assert report.raw[:n].strip() == b"200", f"answered while the GIL was held: {report.raw[:n]!r}"
