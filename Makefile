@@ -84,7 +84,8 @@ peers-test: ## PyJWT, the AWS MSK signer and json.dumps check our assertions, to
 	SIGN_SAMPLES=target/debug/examples/sign_samples RUN_OPS=target/debug/examples/run_ops $(PY) -m pytest -q tests/peers
 
 .PHONY: python-test
-python-test: python ## The Python front: native module, providers, endpoint, CLI, adapters, stubs
+python-test: python ## The Python front: native module, providers, endpoint (with a load client from a second process), CLI, adapters, stubs
+	$(CARGO) build -q -p oauthbearer-server --example load
 	$(PY) -m pytest -q -p no:cacheprovider python/tests
 
 .PHONY: node

@@ -48,7 +48,7 @@ def _issuer(url: str, key_file: Optional[str], clients: Sequence[str], client_jw
 def _provider(args: argparse.Namespace) -> Provider:
     kind = args.provider
     if kind == "gcp":
-        return GoogleProvider(style=getattr(args, "gcp_style", "google-java"))
+        return GoogleProvider(style=args.gcp_style)
     if kind == "aws":
         return MskProvider(args.region or os.environ.get("REGION"))
     if kind == "assertion":
@@ -162,8 +162,14 @@ def _provider_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dialect", choices=["kafka", "librdkafka"], default="kafka")
     p.add_argument("--region", help="AWS region (default $REGION, $AWS_REGION)")
     p.add_argument("--token-file", help="pre-issued token file (file provider)")
+    # As a drop-in for kafka-auth-handler: with PROVIDER set, its answer layout and its Google token bytes.
+    drop_in = env_provider in ("gcp", "aws")
     p.add_argument("--response-style", choices=["standard", "google-python", "kafka-auth-handler"],
-                   default="standard")
+                   default="kafka-auth-handler" if drop_in else "standard",
+                   help="answer JSON layout (default: kafka-auth-handler's when $PROVIDER is set, else standard)")
+    p.add_argument("--gcp-style", choices=["google-java", "google-python", "kafka-auth-handler"],
+                   default="kafka-auth-handler" if drop_in else "google-java",
+                   help="Google token layout (default: kafka-auth-handler's when $PROVIDER is set, else google-java)")
     p.add_argument("--key", help="local issuer signing key (default: a fresh ES256 key)")
     p.add_argument("--client", action="append", default=[], metavar="ID:SECRET",
                    help="register a client with a secret (local issuer; none = accept any client)")

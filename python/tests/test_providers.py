@@ -504,3 +504,43 @@ def test_assertion_provider_trusts_a_private_ca_only_when_given(tmp_path):
         assert err.value.code == "token_endpoint_unreachable"
     finally:
         idp.close()
+
+
+def test_serve_with_provider_set_is_a_kafka_auth_handler_drop_in(tmp_path):
+    """`PROVIDER=gcp oauthbearer serve` on the metadata server answers kafka-auth-handler's layout
+    (sorted keys, integer expires_in) around kafka-auth-handler's Google token bytes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+    from http.server import ThreadingHTTPServer
+
+    metadata = ThreadingHTTPServer(("127.0.0.1", 0), _Metadata.handler())
+    threading.Thread(target=metadata.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    host = f"127.0.0.1:{metadata.server_address[1]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "GCE_", "CLOUDSDK_"))}
+    env.update(GCE_METADATA_HOST=host, GCE_METADATA_IP=host, HOME=str(tmp_path), PROVIDER="gcp")
+    proc = subprocess.Popen([sys.executable, "-m", "oauthbearer", "serve", "--port", "0", "--no-access-log"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().rsplit(" ", 1)[1].strip()
+        with urllib.request.urlopen(f"{url}/", timeout=30) as answer:
+            body = answer.read().decode()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+        metadata.shutdown()
+        metadata.server_close()
+    answer = json.loads(body)
+    assert list(answer) == ["access_token", "expires_in", "token_type"], body
+    assert body == json.dumps(answer, separators=(",", ":")), "compact, as Go's json.Marshal"
+    token = answer["access_token"]
+    claims = _native.check_access_token(token)
+    assert claims.principal == "workload@demo.iam.gserviceaccount.com"
+    # The token is kafka-auth-handler's bytes for this access token, expiry and principal.
+    want = _native.google_token("ya29.metadata-token", claims.expires_at_ms, claims.principal,
+                                claims.issued_at_ms, "kafka-auth-handler")
+    assert token == want.value
