@@ -1,7 +1,9 @@
-"""Local token endpoint under load from a second process (wrk, one thread, on loopback): ours
-(`oauthbearer serve --provider aws`) next to the kafka-auth-handler stand-in, both in AWS mode with the
-same static credentials in their environment. Requests/s and p50/p99 at 1, 16 and 64 connections on
-a warm endpoint, credential fetches per 1000 requests, RSS before and after.
+"""Local token endpoint under load from a second process (wrk, one thread, on loopback), every server
+in AWS mode with the same static credentials in its environment and `AWS_CA_BUNDLE` unset: ours
+(`oauthbearer serve --provider aws`, the native server), the previous Python `http.server` endpoint,
+the kafka-auth-handler stand-in (also with `AWS_CA_BUNDLE` set, reported apart), and a bare hyper server
+answering a fixed body of our answer's size (the limit). Requests/s, p50/p99 and server CPU per request
+at 1, 16 and 64 connections on a warm endpoint; credential fetches; RSS before and after.
 Prints JSON. Usage: endpoint.py SECONDS-PER-RUN"""
 
 import json
@@ -16,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+ENV = {**{k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}, "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AWS_REGION": "eu-west-1",
        "REGION": "eu-west-1", "AWS_EC2_METADATA_DISABLED": "true"}
 CONNECTIONS = (1, 16, 64)
@@ -50,6 +52,12 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def to_ms(value: str) -> float:
     """wrk's latency text (`76.00us`, `9.95ms`, `1.10s`, `1.02m`) in milliseconds."""
     match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value)
@@ -70,14 +78,21 @@ def wrk(url: str, connections: int, seconds: float) -> dict:
             "requests": requests, "non_2xx": int(errors.group(1)) if errors else 0}
 
 
-def measure(name: str, command: list[str], port: int, seconds: float) -> dict:
+def measure(name: str, command: list[str], port: int, seconds: float, env: dict = ENV) -> dict:
     log = open(ROOT / "target" / "bench-run" / f"{name}.log", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, env={**ENV, "PORT": str(port)}, stdout=subprocess.PIPE, stderr=log, text=True)
+    process = subprocess.Popen(command, env={**env, "PORT": str(port)}, stdout=subprocess.PIPE, stderr=log, text=True)
     url = f"http://127.0.0.1:{port}/token"
     try:
         wait_ready(url, process)
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            body_bytes = len(answer.read())
         before = rss_kib(process.pid)
-        runs = {str(c): wrk(url, c, seconds) for c in CONNECTIONS}
+        runs = {}
+        for c in CONNECTIONS:
+            cpu = cpu_seconds(process.pid)
+            run = wrk(url, c, seconds)
+            run["cpu_us_per_request"] = (cpu_seconds(process.pid) - cpu) * 1e6 / max(run["requests"], 1)
+            runs[str(c)] = run
         after = rss_kib(process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -85,21 +100,32 @@ def measure(name: str, command: list[str], port: int, seconds: float) -> dict:
         log.close()
     lines = [line for line in out.splitlines() if line.startswith("{")]
     fetches = json.loads(lines[-1])["fetches"] if lines else None
-    total = sum(r["requests"] for r in runs.values()) + 1  # + the readiness probe
-    return {"runs": runs, "rss_before_kib": before, "rss_after_kib": after, "fetches": fetches,
+    total = sum(r["requests"] for r in runs.values()) + 2  # + the readiness probe and the size probe
+    return {"runs": runs, "rss_before_kib": before, "rss_after_kib": after, "fetches": fetches, "body_bytes": body_bytes,
             "fetches_per_1000": None if fetches is None else fetches * 1000 / total, "requests": total}
 
 
 def main() -> None:
     seconds = int(float(sys.argv[1])) if len(sys.argv) > 1 else 5
-    python = ROOT / ".venv" / "bin" / "python"
+    python = str(ROOT / ".venv" / "bin" / "python")
+    serve = [python, str(ROOT / "bench" / "endpoint_server.py")]
+    aws = ["--provider", "aws", "--region", "eu-west-1", "--no-access-log", "--port"]
     port = free_port()
-    ours = measure("oauthbearer-serve", [str(python), str(ROOT / "bench" / "endpoint_server.py"), "--provider", "aws",
-                                         "--region", "eu-west-1", "--port", str(port)], port, seconds)
+    ours = measure("oauthbearer-serve", [*serve, *aws, str(port)], port, seconds)
     port = free_port()
-    theirs = measure("kah-standin", [str(ROOT / "target" / "bench" / "kah-standin")], port, seconds)
+    previous = measure("previous-http-server", [*serve, "--previous", *aws, str(port)], port, seconds)
+    standin = str(ROOT / "target" / "bench" / "kah-standin")
+    port = free_port()
+    kah = measure("kah-standin", [standin], port, seconds)
+    port = free_port()
+    bundle = "/etc/ssl/certs/ca-certificates.crt"
+    kah_bundle = measure("kah-standin-ca-bundle", [standin], port, seconds, {**ENV, "AWS_CA_BUNDLE": bundle})
+    port = free_port()
+    bare = measure("bare-hyper", [str(ROOT / "target" / "release" / "bare-hyper"), str(port), str(ours["body_bytes"])],
+                   port, seconds)
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.splitlines()[0]
-    json.dump({"ours": ours, "kah": theirs, "seconds": seconds, "wrk": wrk_version}, sys.stdout)
+    json.dump({"ours": ours, "previous": previous, "kah": kah, "kah_ca_bundle": kah_bundle, "bare": bare,
+               "seconds": seconds, "wrk": wrk_version}, sys.stdout)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""`oauthbearer serve` exactly as the CLI runs it, counting the provider's fetches for the load
-benchmark; on SIGTERM the server stops cleanly and the count is printed as JSON.
-Usage: endpoint_server.py SERVE-ARGS..."""
+"""The local endpoint as `oauthbearer serve` runs it (AWS mode), counting the provider's fetches
+for the load benchmark; on SIGTERM it stops cleanly and prints the count as JSON.
+Usage: endpoint_server.py [--previous] SERVE-ARGS...   (--previous: the old http.server endpoint)"""
 
 import json
 import sys
@@ -18,6 +18,18 @@ def counting(self, now_ms):  # noqa: ANN001, ANN201
 
 
 providers.MskProvider.fetch = counting  # type: ignore[method-assign]
-code = cli.main(["serve", *sys.argv[1:]])
+args = sys.argv[1:]
+if args and args[0] == "--previous":
+    import previous_server
+
+    old = previous_server.load()
+    # The CLI as before, on the previous server; its access log is off (logging is not set up).
+    cli.serve = lambda endpoint, host, port, ready=None, access_log=False: old.serve(endpoint, host, port, ready=ready)
+    cli.Endpoint = old.Endpoint
+    cli.logging.basicConfig = lambda **_kw: None  # type: ignore[assignment]
+    args = [a for a in args[1:] if a != "--no-access-log"]
+    code = cli.main(["serve", *args])
+else:
+    code = cli.main(["serve", *args])
 print(json.dumps({"fetches": fetches}), flush=True)
 sys.exit(code)

@@ -35,9 +35,13 @@ echo "== oauthbearer from Python next to aws-msk-iam-sasl-signer-python and PyJW
 echo "== oauthbearer from Node next to aws-msk-iam-sasl-signer-js and jose" >&2
 node bench/node_peers.mjs "$SECONDS_PER" >"$OUT/node_peers.json"
 
-echo "== the local token endpoint under load (wrk), next to the kafka-auth-handler stand-in" >&2
+echo "== the local token endpoint under load (wrk): native, previous http.server, kafka-auth-handler stand-in, bare hyper" >&2
 (cd bench/kah-standin && go build -o ../../target/bench/kah-standin .)
+cargo build -q --release -p bare-hyper -p oauthbearer-server --example load
 "$PY" bench/endpoint.py 5 >"$OUT/endpoint.json"
+
+echo "== a CPU-bound Python thread beside the endpoint serving 5k requests/s (the Beam-worker figure)" >&2
+(cd bench && "../$PY" gil.py 5) >"$OUT/gil.json"
 
 "$PY" bench/report.py "$OUT" >BENCHMARKS.md
 echo "wrote BENCHMARKS.md" >&2

@@ -1,6 +1,7 @@
-//! A bounded load client for the endpoint tests (not a benchmark): `load ADDR CONNECTIONS REQUESTS`
-//! sends REQUESTS keep-alive `GET /token` requests over CONNECTIONS connections from this process
-//! and prints `{"requests":…,"ok":…,"errors":…,"seconds":…}`. An error is a failed connect, read or
+//! A bounded load client for the endpoint tests and the GIL benchmark: `load ADDR CONNECTIONS
+//! REQUESTS [RATE]` sends REQUESTS keep-alive `GET /token` requests over CONNECTIONS connections
+//! from this process — with RATE, at most RATE requests/s in all, evenly paced per connection — and
+//! prints `{"requests":…,"ok":…,"errors":…,"seconds":…}`. An error is a failed connect, read or
 //! write, or an answer other than 200 with a JSON body.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -47,10 +48,15 @@ fn connect(addr: &str) -> std::io::Result<BufReader<TcpStream>> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (addr, connections, requests) = match args.as_slice() {
-        [_, addr, c, r] => (addr.clone(), c.parse::<u64>().unwrap(), r.parse::<u64>().unwrap()),
-        _ => panic!("usage: load ADDR CONNECTIONS REQUESTS"),
+    let (addr, connections, requests, rate) = match args.as_slice() {
+        [_, addr, c, r] => (addr.clone(), c.parse::<u64>().unwrap(), r.parse::<u64>().unwrap(), None),
+        [_, addr, c, r, rate] => {
+            (addr.clone(), c.parse::<u64>().unwrap(), r.parse::<u64>().unwrap(), Some(rate.parse::<f64>().unwrap()))
+        }
+        _ => panic!("usage: load ADDR CONNECTIONS REQUESTS [RATE]"),
     };
+    // Each connection sends at RATE / CONNECTIONS per second: its n-th request not before n × interval.
+    let interval = rate.map(|r| Duration::from_secs_f64(connections as f64 / r));
     let (sent, ok, errors) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let started = Instant::now();
     let threads: Vec<_> = (0..connections)
@@ -58,7 +64,12 @@ fn main() {
             let (addr, sent, ok, errors) = (addr.clone(), sent.clone(), ok.clone(), errors.clone());
             std::thread::spawn(move || {
                 let mut conn = connect(&addr).ok();
+                let mut next = Instant::now();
                 while sent.fetch_add(1, Ordering::Relaxed) < requests {
+                    if let Some(every) = interval {
+                        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+                        next += every;
+                    }
                     let outcome = match conn.as_mut() {
                         Some(c) => exchange(c),
                         None => Err(std::io::ErrorKind::NotConnected.into()),

@@ -16,6 +16,13 @@
 //! * **Shutdown** stops accepting, lets requests in flight finish (up to a drain time), and closes.
 //! * **Access log** (optional, stderr): method, path without query, status, duration — never a
 //!   header, query or body.
+//!
+//! Why not hyper: hyper 1 answers framing errors itself, with an empty body — an invalid
+//! `Content-Length` or a line of binary garbage gets `400 Bad Request` and `content-length: 0`
+//! (seen with `bench/bare-hyper`), and a 20 KB header passes (its limit is a read buffer, ~400 KB).
+//! The contract here is an RFC 6749 JSON error for every refusal with limits of our choosing, so the
+//! framing is the core's ([`oauthbearer::http`], on `httparse`, the parser hyper itself uses) and
+//! this crate is the tokio I/O around it. `bench/bare-hyper` stays the benchmark's speed limit.
 #![forbid(unsafe_code)]
 
 mod connection;
