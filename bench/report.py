@@ -228,6 +228,10 @@ def main() -> None:
                      f"{g['served_per_s']:.0f} |")
     lines += [
         "",
+        "A loss below zero is the machine's noise (the loop alone and under load differ by more between rounds than "
+        "the native server takes from it); the previous server held the GIL for every request and could not keep "
+        "up with the asked rate.",
+        "",
         "## Import / start cost",
         "",
         "Median of 15 fresh processes, minus a bare interpreter (`python -c pass`, `node -e ''`).",

@@ -129,7 +129,7 @@ impl Backend {
 /// Counters, for tests, benchmarks and the host's health checks.
 #[derive(Debug, Default)]
 pub struct Stats {
-    /// Requests answered (any status).
+    /// Requests answered (refusals while framing are counted in `refused` instead).
     pub requests: AtomicU64,
     /// Requests refused while framing (400, 408, 413, 431, 501, 505).
     pub refused: AtomicU64,
