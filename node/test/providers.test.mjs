@@ -319,3 +319,27 @@ test('a hung refresh keeps serving the cached token; its late answer is used', a
   await new Promise((resolve) => setImmediate(resolve)); // the late answer's settlement reaches the provider
   assert.equal((await provider.token()).value, 'v2');
 });
+
+test('a fetch that returns an unusable token fails the callers at once, without an unhandled rejection', async () => {
+  class Broken extends ob.Provider {
+    constructor(expiry) {
+      super({ fetchTimeoutMs: 5_000 });
+      this.expiry = expiry;
+    }
+
+    async fetch() {
+      return new ob.Token('v', this.expiry, 'p');
+    }
+  }
+  const started = performance.now();
+  for (const expiry of [Number.NaN, -1, 1.5]) {
+    await assert.rejects(new Broken(expiry).token(), (e) => e instanceof ob.TokenError && e.code === 'invalid_token');
+  }
+  assert.ok(performance.now() - started < 1_000, 'not left waiting for the deadline');
+  class Empty extends ob.Provider {
+    async fetch() {
+      return undefined;
+    }
+  }
+  await assert.rejects(new Empty().token(), (e) => e instanceof ob.CredentialsError && e.code === 'credentials_unavailable');
+});

@@ -65,6 +65,13 @@ export interface ProviderOptions {
   fetchTimeoutMs?: number;
 }
 
+/** A token's expiry and issue time as the machine takes them, or undefined if they are not epoch ms. */
+function epochTimes(token: Token): [bigint, bigint | undefined] | undefined {
+  const ok = (v: number) => Number.isSafeInteger(v) && v >= 0;
+  if (!ok(token.expiresAtMs) || (token.issuedAtMs !== undefined && !ok(token.issuedAtMs))) return undefined;
+  return [BigInt(token.expiresAtMs), token.issuedAtMs === undefined ? undefined : BigInt(token.issuedAtMs)];
+}
+
 /** The fetch's own word on retrying: a token endpoint's refusal says; other package errors retry. */
 function retryable(err: unknown): boolean {
   if (err instanceof TokenEndpointError && err.tokenEndpoint) return err.tokenEndpoint.retryable;
@@ -151,21 +158,35 @@ export abstract class Provider {
       fetched = Promise.reject(err);
     }
     fetched.then(
-      (token) => {
-        this.fetches += 1;
-        const issued = token.issuedAtMs === undefined ? undefined : BigInt(token.issuedAtMs);
-        const arrival = this.#life!.fetchSucceeded(id, BigInt(token.expiresAtMs), issued, BigInt(this.clock()), Math.random());
-        if (arrival === 'cached') this.#cached = token;
-        this.#wake();
-      },
-      (err: unknown) => {
-        const retryAfter = (err as { retryAfter?: string }).retryAfter;
-        if (this.#life!.fetchFailed(id, retryable(err), retryAfter, BigInt(this.clock()), Math.random())) {
-          this.#failure = err;
-        }
-        this.#wake();
-      },
+      (token) => this.#settle(id, token, undefined),
+      (err: unknown) => this.#settle(id, undefined, err),
     );
+  }
+
+  /** Reports fetch `id` to the machine and wakes the waiters; never throws (no unhandled rejection). */
+  #settle(id: bigint, token: Token | undefined, err: unknown): void {
+    const life = this.#life!;
+    try {
+      const times = token ? epochTimes(token) : undefined;
+      if (token && times) {
+        const arrival = life.fetchSucceeded(id, times[0], times[1], BigInt(this.clock()), Math.random());
+        this.fetches += 1;
+        if (arrival === 'cached') this.#cached = token;
+        return;
+      }
+      if (token) {
+        // A token the machine cannot take fails the fetch.
+        err = makeError('invalid_token', 'the fetched token\'s expiresAtMs and issuedAtMs must be non-negative integers (epoch ms)');
+      }
+      err ??= makeError('credentials_unavailable', 'the fetch returned no token and no error');
+      const retryAfter = (err as { retryAfter?: string }).retryAfter;
+      if (life.fetchFailed(id, retryable(err), retryAfter, BigInt(this.clock()), Math.random())) this.#failure = err;
+    } catch {
+      // Only a clock that is not integer epoch ms gets here (token() throws on it itself); the
+      // fetch deadline then releases any waiters.
+    } finally {
+      this.#wake();
+    }
   }
 
   /** Until a fetch reports back or `ms` pass. */

@@ -117,6 +117,18 @@ class Provider:
     def _run_fetch(self, fetch: int, started_ms: int) -> None:
         try:
             token = self.fetch(started_ms)
+            with self._cond:
+                assert self._life is not None
+                try:
+                    arrival = self._life.fetch_succeeded(fetch, token.expires_at_ms, token.issued_at_ms,
+                                                         self.now_ms(), random.random())
+                except (OverflowError, TypeError):  # a token the machine cannot take fails the fetch
+                    raise _error(_native.TokenError, "invalid_token", "the fetched token's expires_at_ms and "
+                                 "issued_at_ms must be non-negative integers (epoch milliseconds)") from None
+                self.fetches += 1
+                if arrival == "cached":
+                    self._cached = token
+                self._cond.notify_all()
         except BaseException as err:  # every failure must reach the waiters, whatever its type
             retryable = bool(getattr(err, "retryable", isinstance(err, OAuthBearerError)))
             with self._cond:
@@ -125,15 +137,6 @@ class Provider:
                                            random.random()):
                     self._failure = err
                 self._cond.notify_all()
-            return
-        with self._cond:
-            assert self._life is not None
-            self.fetches += 1
-            arrival = self._life.fetch_succeeded(fetch, token.expires_at_ms, token.issued_at_ms, self.now_ms(),
-                                                 random.random())
-            if arrival == "cached":
-                self._cached = token
-            self._cond.notify_all()
 
 
 def _accepted(value: str, dialect: str, now_ms: int, extensions: Mapping[str, str]) -> Token:

@@ -544,3 +544,15 @@ def test_serve_with_provider_set_is_a_kafka_auth_handler_drop_in(tmp_path):
     want = _native.google_token("ya29.metadata-token", claims.expires_at_ms, claims.principal,
                                 claims.issued_at_ms, "kafka-auth-handler")
     assert token == want.value
+
+
+def test_a_fetch_that_returns_an_unusable_token_fails_the_callers_at_once():
+    class Broken(Provider):
+        def fetch(self, now_ms):
+            return Token("v", -1, "p", {}, now_ms)
+
+    started = time.monotonic()
+    with pytest.raises(oauthbearer.TokenError) as err:
+        Broken(fetch_timeout_ms=5_000).token()
+    assert err.value.code == "invalid_token"
+    assert time.monotonic() - started < 1, "not left waiting for the deadline"
