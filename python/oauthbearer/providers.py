@@ -71,7 +71,7 @@ class Provider:
         self._cond = threading.Condition()
         self._life: Optional[_native.TokenLifecycle] = None
         self._cached: Optional[Token] = None
-        self._failure: Optional[BaseException] = None
+        self._failure: Optional[tuple[BaseException, Any]] = None
         #: How many fetches returned a token (for tests and the endpoint's stats).
         self.fetches = 0
 
@@ -109,10 +109,14 @@ class Provider:
                         return self._cached
                 elif decision.kind == "wait":
                     self._cond.wait((decision.wait_ms or 0) / 1000)
+                elif decision.error is not None:
+                    raise decision.error
                 else:
-                    failure = decision.error if decision.error is not None else self._failure
-                    assert failure is not None
-                    raise failure
+                    assert self._failure is not None
+                    failure, traceback = self._failure
+                    # Raised again and again while it lasts: reset to the fetch's own traceback each
+                    # time, or every raise would add its frames to it (for days).
+                    raise failure.with_traceback(traceback)
 
     def _run_fetch(self, fetch: int, started_ms: int) -> None:
         try:
@@ -135,7 +139,7 @@ class Provider:
                 assert self._life is not None
                 if self._life.fetch_failed(fetch, retryable, getattr(err, "retry_after", None), self.now_ms(),
                                            random.random()):
-                    self._failure = err
+                    self._failure = (err, err.__traceback__)
                 self._cond.notify_all()
 
 

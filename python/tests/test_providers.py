@@ -556,3 +556,23 @@ def test_a_fetch_that_returns_an_unusable_token_fails_the_callers_at_once():
         Broken(fetch_timeout_ms=5_000).token()
     assert err.value.code == "invalid_token"
     assert time.monotonic() - started < 1, "not left waiting for the deadline"
+
+
+def test_a_lasting_failure_raised_again_does_not_grow_its_traceback():
+    now = [NOW_MS / 1000]
+
+    class Failing(Provider):
+        def fetch(self, now_ms):
+            raise ValueError("down")
+
+    provider = Failing(clock=lambda: now[0])
+    depths = []
+    for _ in range(50):
+        try:
+            provider.token()
+        except ValueError as err:
+            depth, tb = 0, err.__traceback__
+            while tb is not None:
+                depth, tb = depth + 1, tb.tb_next
+            depths.append(depth)
+    assert len(set(depths[1:])) == 1, depths
