@@ -221,8 +221,8 @@ impl NativeServer {
         &self.url
     }
 
-    /// The counters: requests, refused, overloaded, fetches, fetch_failures, open_connections
-    /// (still readable after `shutdown()`).
+    /// The counters: requests, refused, overloaded, fetches, fetch_failures, open_connections,
+    /// in_progress (still readable after `shutdown()`).
     fn stats<'py>(&self, py: Python<'py>) -> Res<Bound<'py, PyDict>> {
         use std::sync::atomic::Ordering::Relaxed;
         let d = PyDict::new(py);
@@ -233,6 +233,7 @@ impl NativeServer {
         d.set_item("fetches", s.fetches.load(Relaxed))?;
         d.set_item("fetch_failures", s.fetch_failures.load(Relaxed))?;
         d.set_item("open_connections", s.open_connections.load(Relaxed))?;
+        d.set_item("in_progress", s.in_progress.load(Relaxed))?;
         Ok(d)
     }
 

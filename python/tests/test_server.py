@@ -221,7 +221,8 @@ def test_a_hanging_python_fetch_gets_503_fetch_timeout_at_the_deadline_then_reco
             assert response.status == 503
             assert json.loads(data)["error_description"].startswith("fetch_timeout: ")
         assert waited < 0.3 + 2, f"{waited:.2f} s for a 0.3 s deadline"
-        assert provider.calls == 1, "one fetch for every request"
+        # The one fetch all 16 waited for, and perhaps its retry after the 100 ms back-off.
+        assert provider.calls <= 2, provider.calls
         provider.release.set()  # the hung fetch answers late: its token is used
         deadline = time.monotonic() + 10
         while request(server.url)[0].status != 200:

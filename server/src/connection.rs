@@ -165,7 +165,10 @@ impl Connection {
                 Err(Some(refusal)) => return self.refuse(refusal).await,
                 Err(None) => return,
             };
+            let stats = &self.shared.stats;
+            stats.in_progress.fetch_add(1, Ordering::Relaxed);
             let answer = self.shared.answer(&head, &body).await;
+            stats.in_progress.fetch_sub(1, Ordering::Relaxed);
             let stopping = self.stop.borrow().is_some();
             let keep_alive = head.keep_alive && !stopping;
             let head_only = head.method == Method::Head;

@@ -141,6 +141,8 @@ pub struct Stats {
     pub fetch_failures: AtomicU64,
     /// Connections open now.
     pub open_connections: AtomicUsize,
+    /// Requests read whole and not answered yet (waiting for a token, say).
+    pub in_progress: AtomicUsize,
 }
 
 impl Stats {

@@ -41,7 +41,11 @@ fn a_failing_source_gets_503_with_its_code_then_recovers() {
 #[test]
 fn a_hanging_source_answers_503_fetch_timeout_at_the_deadline_and_recovers() {
     let source = Steered::new(Behaviour::Hang, 3600);
-    let server = provider_server(source.clone(), 300, config());
+    // A long back-off: no retry starts while the test counts fetches (recovery is the late answer).
+    let mut policy = oauthbearer::lifecycle::LifecyclePolicy::for_client(oauthbearer::Dialect::KafkaJava);
+    policy.fetch_timeout_ms = 300;
+    policy.backoff = oauthbearer::lifecycle::Backoff::Exponential { initial_ms: 60_000, max_ms: 60_000 };
+    let server = provider_server_with(source.clone(), policy, config());
     let addr = server.local_addr();
     let started = Instant::now();
     let handles: Vec<_> = (0..20).map(|_| std::thread::spawn(move || exchange(addr, GET))).collect();
@@ -83,9 +87,9 @@ fn a_slow_source_within_its_deadline_is_waited_for_by_everyone_once() {
 
 #[test]
 fn while_the_source_fails_the_valid_cached_token_is_served() {
-    // A 3 s token (2-3 s left: `exp` is whole seconds): refreshed at 80-85 % of what is left; every
+    // A 5 s token (4-5 s left: `exp` is whole seconds): refreshed at 80-85 % of what is left; every
     // refresh then fails.
-    let source = Steered::new(Behaviour::Work, 3);
+    let source = Steered::new(Behaviour::Work, 5);
     let server = provider_server(source.clone(), 2_000, config());
     let addr = server.local_addr();
     let first = exchange(addr, GET).json()["access_token"].as_str().unwrap().to_owned();
@@ -97,7 +101,7 @@ fn while_the_source_fails_the_valid_cached_token_is_served() {
         assert_eq!(reply.json()["access_token"].as_str().unwrap(), first);
     }
     // Past expiry nothing valid is left: 503 with the source's code (within the back-off).
-    let reply = until(addr, Duration::from_secs(5), |r| r.status == 503);
+    let reply = until(addr, Duration::from_secs(8), |r| r.status == 503);
     assert_eq!(reply.status, 503);
     assert!(source.calls() >= 2, "the refresh was tried");
 }
@@ -109,7 +113,8 @@ fn shutdown_drains_requests_in_flight() {
     let addr = server.local_addr();
     let mut in_flight = connect(addr);
     in_flight.write_all(GET).unwrap();
-    while source.calls() == 0 {
+    // The request is read and waits for the (hanging) fetch: it is in flight, not an idle connection.
+    while server.stats().in_progress.load(Ordering::Relaxed) == 0 {
         std::thread::yield_now();
     }
     let idle = connect(addr);

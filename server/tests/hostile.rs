@@ -199,6 +199,10 @@ fn a_thousand_idle_connections_do_not_keep_a_fresh_client_waiting() {
     for s in idle.iter().step_by(2) {
         (&*s).write_all(b"GET / HTTP/1.1\r\nHost:").unwrap();
     }
+    // All accepted (not waiting in the listen queue ahead of the fresh client).
+    while server.stats().open_connections.load(std::sync::atomic::Ordering::Relaxed) < 1000 {
+        std::thread::yield_now();
+    }
     let mut fresh = connect(addr);
     let started = Instant::now();
     fresh.write_all(GET).unwrap();

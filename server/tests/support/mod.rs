@@ -97,6 +97,10 @@ impl TokenSource for Steered {
 pub fn provider_server(source: Arc<Steered>, fetch_timeout_ms: u64, config: Config) -> Server {
     let mut policy = LifecyclePolicy::for_client(Dialect::KafkaJava);
     policy.fetch_timeout_ms = fetch_timeout_ms;
+    provider_server_with(source, policy, config)
+}
+
+pub fn provider_server_with(source: Arc<Steered>, policy: LifecyclePolicy, config: Config) -> Server {
     Server::start(listener(), Backend::Provider { source, policy }, config).unwrap()
 }
 
