@@ -184,7 +184,8 @@ def main() -> None:
         "**Ours**: `oauthbearer serve --provider aws --no-access-log`, the native server (`server/`). **Previous**: the "
         "Python `http.server` endpoint it replaced (taken from git history by `bench/previous_server.py`; its access "
         "log off). **Stand-in**: `bench/kah-standin/`, kafka-auth-handler's AWS request path rebuilt (its module is "
-        "not served here; 0.95–1.19× the real handler's speed with byte-identical bodies when measured by hand), "
+        "not served here; issue 14 records it at 0.95–1.19× the real handler's speed with byte-identical bodies, "
+        "measured by hand before this run), "
         "which runs the AWS credential chain and signer on every request. **Bare hyper**: `bench/bare-hyper`, a "
         f"hyper 1 server answering a fixed body of our answer's size ({ours['body_bytes']} bytes) — the limit. CPU is "
         "the server process's user + system time per request.",
