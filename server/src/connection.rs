@@ -27,7 +27,6 @@ enum Answerer {
 
 /// What every connection shares.
 pub(crate) struct Shared {
-    mode: EndpointMode,
     answerer: Answerer,
     config: Config,
     stats: Arc<Stats>,
@@ -35,7 +34,6 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(backend: Backend, config: Config, stats: Arc<Stats>) -> Self {
-        let mode = backend.mode();
         let answerer = match backend {
             Backend::Provider { source, policy } => {
                 Answerer::Provider(TokenCache::new(source, policy, Arc::clone(&stats)))
@@ -44,7 +42,7 @@ impl Shared {
                 Answerer::Issuer { service, audience, lifetime_seconds }
             }
         };
-        Self { mode, answerer, config, stats }
+        Self { answerer, config, stats }
     }
 }
 
@@ -288,61 +286,57 @@ fn timed_out() -> Refusal {
 
 impl Shared {
     async fn answer(&self, head: &RequestHead, body: &[u8]) -> Answer {
-        match route(self.mode, head.method, &head.path) {
-            Route::Token => self.token().await,
-            Route::Jwks | Route::Discovery | Route::IssueToken => self.issuer(head, body),
-            Route::Options { allow } => Answer { status: 204, body: Vec::new(), allow: Some(allow) },
-            Route::Refuse { status, description, allow } => {
+        let mode = match self.answerer {
+            Answerer::Provider(_) => EndpointMode::Provider,
+            Answerer::Issuer { .. } => EndpointMode::Issuer,
+        };
+        match (route(mode, head.method, &head.path), &self.answerer) {
+            (Route::Options { allow }, _) => Answer { status: 204, body: Vec::new(), allow: Some(allow) },
+            (Route::Refuse { status, description, allow }, _) => {
                 Answer { allow, ..Answer::error(status, "invalid_request", description) }
             }
+            (Route::Token, Answerer::Provider(cache)) => match cache.token().await {
+                Ok(t) => Answer::json(
+                    200,
+                    token_response_body(t.token.expose(), t.expires_at_ms, now_ms(), self.config.style),
+                ),
+                Err(e) => Answer::error(503, "temporarily_unavailable", &format!("{}: {}", e.code(), e.message())),
+            },
+            (Route::Jwks, Answerer::Issuer { service, .. }) => Answer::json(200, service.issuer().jwks().to_string()),
+            (Route::Discovery, Answerer::Issuer { service, .. }) => {
+                Answer::json(200, service.issuer().discovery().to_string())
+            }
+            (Route::IssueToken, Answerer::Issuer { service, audience, lifetime_seconds }) => {
+                self.issue(service, audience, *lifetime_seconds, head, body)
+            }
+            // `route` gives each mode only its own routes.
+            _ => Answer::error(404, "invalid_request", "not found"),
         }
     }
 
-    async fn token(&self) -> Answer {
-        let Answerer::Provider(cache) = &self.answerer else {
-            return Answer::error(404, "invalid_request", "not found");
-        };
-        match cache.token().await {
-            Ok(t) => {
-                Answer::json(200, token_response_body(t.token.expose(), t.expires_at_ms, now_ms(), self.config.style))
-            }
-            Err(e) => Answer::error(503, "temporarily_unavailable", &format!("{}: {}", e.code(), e.message())),
+    /// `POST /token` in issuer mode: client authentication, then an access token.
+    fn issue(
+        &self,
+        service: &IssuerService,
+        audience: &Option<String>,
+        lifetime_seconds: u32,
+        head: &RequestHead,
+        body: &[u8],
+    ) -> Answer {
+        if let Some(observe) = &self.config.observer {
+            observe(body);
         }
-    }
-
-    fn issuer(&self, head: &RequestHead, body: &[u8]) -> Answer {
-        let Answerer::Issuer { service, audience, lifetime_seconds } = &self.answerer else {
-            return Answer::error(404, "invalid_request", "not found");
+        let now = now_ms();
+        let body = String::from_utf8_lossy(body);
+        let authorization = head.authorization.as_ref().map(|a| a.expose());
+        let (client_id, scope) = match service.authenticate(&body, authorization, now) {
+            Ok(client) => client,
+            Err(e) => return Answer::error(401, "invalid_client", e.message()),
         };
-        let issuer = service.issuer();
-        match route(self.mode, head.method, &head.path) {
-            Route::Jwks => Answer::json(200, issuer.jwks().to_string()),
-            Route::Discovery => Answer::json(200, issuer.discovery().to_string()),
-            _ => {
-                if let Some(observe) = &self.config.observer {
-                    observe(body);
-                }
-                let now = now_ms();
-                let body = String::from_utf8_lossy(body);
-                let authorization = head.authorization.as_ref().map(|a| a.expose());
-                let (client_id, scope) = match service.authenticate(&body, authorization, now) {
-                    Ok(client) => client,
-                    Err(e) => return Answer::error(401, "invalid_client", e.message()),
-                };
-                let claims = AccessTokenClaims {
-                    subject: client_id,
-                    audience: audience.clone(),
-                    scope,
-                    lifetime_seconds: *lifetime_seconds,
-                };
-                match issuer.sign_access_token(&claims, now, None) {
-                    Ok(t) => Answer::json(
-                        200,
-                        token_response_body(t.token.expose(), t.expires_at_ms, now, self.config.style),
-                    ),
-                    Err(e) => Answer::error(500, "server_error", &format!("{}: {}", e.code(), e.message())),
-                }
-            }
+        let claims = AccessTokenClaims { subject: client_id, audience: audience.clone(), scope, lifetime_seconds };
+        match service.issuer().sign_access_token(&claims, now, None) {
+            Ok(t) => Answer::json(200, token_response_body(t.token.expose(), t.expires_at_ms, now, self.config.style)),
+            Err(e) => Answer::error(500, "server_error", &format!("{}: {}", e.code(), e.message())),
         }
     }
 

@@ -35,7 +35,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use oauthbearer::endpoint::{EndpointMode, ResponseStyle};
+use oauthbearer::endpoint::ResponseStyle;
 use oauthbearer::http::Limits;
 use oauthbearer::issuer::IssuerService;
 use oauthbearer::lifecycle::LifecyclePolicy;
@@ -115,15 +115,6 @@ pub enum Backend {
         /// Their lifetime.
         lifetime_seconds: u32,
     },
-}
-
-impl Backend {
-    fn mode(&self) -> EndpointMode {
-        match self {
-            Self::Provider { .. } => EndpointMode::Provider,
-            Self::Issuer { .. } => EndpointMode::Issuer,
-        }
-    }
 }
 
 /// Counters, for tests, benchmarks and the host's health checks.
