@@ -394,10 +394,7 @@ impl<T, E: From<Error>> TokenLifecycle<T, E> {
 
     fn decide(&mut self, now_ms: u64) -> Want {
         self.expire_deadline(now_ms);
-        let (valid, due) = match &self.cached {
-            Some(c) if c.expires_at_ms > now_ms => (true, now_ms >= c.refresh_at_ms),
-            _ => (false, true),
-        };
+        let (valid, due) = self.cache_state(now_ms);
         if !due {
             return Want::Serve;
         }
@@ -419,7 +416,7 @@ impl<T, E: From<Error>> TokenLifecycle<T, E> {
     /// the background (a timer, Envoy's `on_tick`); hosts that fetch on demand only call [`Self::want`].
     pub fn poll(&mut self, now_ms: u64) -> Poll {
         self.expire_deadline(now_ms);
-        let due = self.cached.as_ref().is_none_or(|c| c.expires_at_ms <= now_ms || now_ms >= c.refresh_at_ms);
+        let (_, due) = self.cache_state(now_ms);
         let fetch = if due && self.in_flight.is_none() { self.try_start(now_ms) } else { None };
         let wake_at_ms = if let Some(f) = self.in_flight {
             Some(f.deadline_ms)
@@ -510,6 +507,15 @@ impl<T, E: From<Error>> TokenLifecycle<T, E> {
         self.failures = self.failures.saturating_add(1);
         // At least 1 ms, so callers woken by the failure get it instead of starting the next fetch.
         self.next_attempt_ms = now_ms.saturating_add(delay_ms.max(1));
+    }
+
+    /// Whether the cached token is valid at `now_ms`, and whether a fetch is due (nothing valid,
+    /// or the refresh time has come).
+    fn cache_state(&self, now_ms: u64) -> (bool, bool) {
+        match &self.cached {
+            Some(c) if c.expires_at_ms > now_ms => (true, now_ms >= c.refresh_at_ms),
+            _ => (false, true),
+        }
     }
 
     fn expire_deadline(&mut self, now_ms: u64) {
