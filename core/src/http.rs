@@ -69,6 +69,17 @@ pub enum Method {
 }
 
 impl Method {
+    /// The method named `name` (case-sensitive, as RFC 9110 §9.1 says).
+    pub fn parse(name: &str) -> Self {
+        match name {
+            "GET" => Self::Get,
+            "POST" => Self::Post,
+            "HEAD" => Self::Head,
+            "OPTIONS" => Self::Options,
+            _ => Self::Other,
+        }
+    }
+
     /// The method's name for the access log (`OTHER` for the rest: the log never quotes input).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -165,13 +176,7 @@ fn validate(request: &httparse::Request<'_, '_>) -> Result<RequestHead, Refusal>
         Some(0) => false,
         _ => return Err(refuse(505, "only HTTP/1.0 and HTTP/1.1 are served")),
     };
-    let method = match request.method.unwrap_or_default() {
-        "GET" => Method::Get,
-        "POST" => Method::Post,
-        "HEAD" => Method::Head,
-        "OPTIONS" => Method::Options,
-        _ => Method::Other,
-    };
+    let method = Method::parse(request.method.unwrap_or_default());
     let target = request.path.unwrap_or_default();
     let path = if target.starts_with('/') {
         target.split(['?', '#']).next().unwrap_or_default()

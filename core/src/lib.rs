@@ -62,6 +62,7 @@ pub mod response;
 pub mod retry;
 pub mod sasl;
 pub mod secret;
+pub mod sidecar;
 pub mod template;
 pub mod token;
 pub mod x509;

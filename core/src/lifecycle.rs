@@ -373,6 +373,19 @@ impl<T, E: From<Error>> TokenLifecycle<T, E> {
         self.in_flight.map(|f| f.id)
     }
 
+    /// The cached token if it is valid at `now_ms`, without starting anything. For hosts where
+    /// only a timer starts fetches (Envoy's `on_tick`): a caller serves this token whenever
+    /// [`Self::want`] would, and otherwise waits for the timer.
+    pub fn cached(&self, now_ms: u64) -> Option<&T> {
+        self.cached.as_ref().filter(|c| c.expires_at_ms > now_ms).map(|c| &c.value)
+    }
+
+    /// Whether a fetch is wanted at `now_ms` (nothing valid is cached, or the refresh time has
+    /// come), whether or not one may start yet.
+    pub fn due(&self, now_ms: u64) -> bool {
+        self.cache_state(now_ms).1
+    }
+
     /// A token is wanted at `now_ms`: what the caller must do.
     pub fn want(&mut self, now_ms: u64) -> Decision<'_, T, E> {
         let want = self.decide(now_ms);
@@ -600,6 +613,8 @@ impl HandleLifecycle {
         self.fetch_failed(fetch, failure, now_ms, random01)
     }
 }
+
+pub mod shared;
 
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,7 @@
 stopped around each test (readiness is the bound socket, no sleeps)."""
 
 import contextlib
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -13,6 +14,7 @@ from oauthbearer.server import make_server
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = ROOT / "tests" / "keys"
 VECTORS = ROOT / "tests" / "vectors"
+sys.path.insert(0, str(ROOT / "tests" / "support"))  # test support shared with the Envoy plugin's tests
 NOW_MS = 1_767_225_600_000
 
 
