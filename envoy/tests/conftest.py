@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KEYS = ROOT / "tests" / "keys"
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 
-from authlib_idp import Client, Idp  # noqa: E402
+from authlib_idp import Client, Idp  # noqa: E402, F401 (re-exported to the tests)
 from envoy_harness import PLUGIN  # noqa: E402
 
 from oauthbearer import _native  # noqa: E402

@@ -226,3 +226,20 @@ def test_endpoint_mode_answers_token_requests_itself(idp):
         conn.close()
         assert get(port, "/elsewhere")[0] == 404, "other paths go on to the route"
         assert idp.requests == 1
+
+
+def test_a_hanging_idp_gives_a_503_at_the_fetch_deadline(idp, echo):
+    """The IdP answers after 3 s; with `fetch_timeout_ms` 400 the waiting request is released with a
+    JSON 503 near the deadline, and nothing reaches the upstream without a token."""
+    idp.delay = 3
+    config = assertion_config(idp, "app-es256", private_key=(KEYS / "ec-p256.pkcs8.pem").read_text(),
+                              fetch_timeout_ms=400)
+    with Envoy(injector(idp, echo, config)) as envoy:
+        started = time.monotonic()
+        status, _, body = get(envoy.port("main"))
+        elapsed = time.monotonic() - started
+        assert status == 503, body
+        # Envoy answers a timed-out callout with its own 504 ("upstream request timeout").
+        assert json.loads(body)["code"] in {"fetch_timeout", "token_endpoint_unreachable", "token_response_error"}, body
+        assert elapsed < 2.5, f"released after {elapsed:.2f} s, not at the 0.4 s deadline"
+    assert echo.seen == []

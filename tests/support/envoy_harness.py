@@ -89,10 +89,11 @@ def bootstrap(listeners: list[dict], clusters: list[dict]) -> dict:
 class Envoy:
     """A running Envoy. `port(name)` is a listener's bound port; `log()` its log so far."""
 
-    def __init__(self, config: dict, *, env: dict | None = None, concurrency: int = 2, log_level: str = "info"):
+    def __init__(self, config: dict | str, *, env: dict | None = None, concurrency: int = 2, log_level: str = "info"):
+        """`config`: a bootstrap as a dict (written as JSON) or as YAML text."""
         self.work = Path(tempfile.mkdtemp(prefix="oauthbearer-envoy-"))
-        self.config_path = self.work / "envoy.json"
-        self.config_path.write_text(json.dumps(config))
+        self.config_path = self.work / ("envoy.yaml" if isinstance(config, str) else "envoy.json")
+        self.config_path.write_text(config if isinstance(config, str) else json.dumps(config))
         self.admin_path = self.work / "admin.txt"
         self.log_path = self.work / "envoy.log"
         command = [envoy_binary(), "-c", str(self.config_path), "--concurrency", str(concurrency),
