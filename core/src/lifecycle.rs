@@ -47,6 +47,7 @@ use std::fmt;
 use crate::config::{Config, Dialect};
 use crate::error::{fail, Error, ErrorKind, Result};
 use crate::retry::retry_after_ms;
+use crate::secret::Secret;
 use crate::token::{refresh_at_java, refresh_at_librdkafka, RefreshConfig};
 
 /// Names one fetch the machine asked the host to start.
@@ -277,6 +278,56 @@ impl Arrival {
             Self::Expired => "expired",
         }
     }
+}
+
+/// A token a host's fetch produced: the token, its expiry and issue time. `Debug` leaves out the
+/// token. It serializes with the token (for [`shared`] state, which never leaves the host's memory).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Fetched {
+    /// The token (a secret).
+    pub token: Secret,
+    /// When it expires, epoch ms.
+    pub expires_at_ms: u64,
+    /// When it was issued, epoch ms, if known (drives Kafka's refresh window).
+    pub issued_at_ms: Option<u64>,
+}
+
+impl fmt::Debug for Fetched {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fetched").field("expires_at_ms", &self.expires_at_ms).finish_non_exhaustive()
+    }
+}
+
+/// The stored form of a [`Fetched`]: the token and its expiry.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredToken {
+    token: String,
+    expires_at_ms: u64,
+}
+
+impl serde::Serialize for Fetched {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        StoredToken { token: self.token.expose().to_owned(), expires_at_ms: self.expires_at_ms }.serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Fetched {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let stored = StoredToken::deserialize(d)?;
+        Ok(Self { token: Secret::new(stored.token), expires_at_ms: stored.expires_at_ms, issued_at_ms: None })
+    }
+}
+
+/// A host's failed fetch with its own error: the typed error, whether asking again soon may help,
+/// and the source's `Retry-After`.
+#[derive(Clone, Debug)]
+pub struct FetchFailed {
+    /// The error (handed to callers while no valid token is cached).
+    pub error: Error,
+    /// Whether the source may succeed if asked again soon (no answer, a 5xx, a 429).
+    pub retryable: bool,
+    /// The source's `Retry-After`, if it sent one.
+    pub retry_after: Option<String>,
 }
 
 /// A failed fetch, as the host saw it.

@@ -17,18 +17,17 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::Deserialize;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use crate::assertion::AssertionSigner;
 use crate::config::{AssertionSource, Config, Dialect, GrantPath};
-use sha2::{Digest, Sha256};
-
 use crate::endpoint::{EndpointMode, ResponseStyle, Route};
 use crate::error::{fail, Error, ErrorKind, Result};
 use crate::google::{google_token, validate_principal, GoogleTokenStyle};
 use crate::http::Method;
-use crate::lifecycle::{LifecyclePolicy, LifecycleSettings};
+use crate::lifecycle::{FetchFailed, Fetched, LifecyclePolicy, LifecycleSettings};
 use crate::response::parse_token_response;
 use crate::secret::Secret;
 use crate::token::{check_access_token, check_not_expired, TokenCheck};
@@ -211,55 +210,7 @@ impl SidecarConfig {
     }
 }
 
-/// A token the source produced: the token, its expiry and issue time.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SourcedToken {
-    /// The token (for `Authorization: Bearer`, or the endpoint's `access_token`).
-    pub token: Secret,
-    /// Its expiry, epoch ms.
-    pub expires_at_ms: u64,
-    /// When it was issued, epoch ms, if known (drives Kafka's refresh window).
-    pub issued_at_ms: Option<u64>,
-}
-
-impl fmt::Debug for SourcedToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SourcedToken").field("expires_at_ms", &self.expires_at_ms).finish_non_exhaustive()
-    }
-}
-
-/// The stored form of a token (in the state the proxy's workers share): the token and its expiry.
-#[derive(Serialize, Deserialize)]
-struct StoredToken {
-    token: String,
-    expires_at_ms: u64,
-}
-
-impl Serialize for SourcedToken {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        StoredToken { token: self.token.expose().to_owned(), expires_at_ms: self.expires_at_ms }.serialize(s)
-    }
-}
-
-impl<'de> Deserialize<'de> for SourcedToken {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let stored = StoredToken::deserialize(d)?;
-        Ok(Self { token: Secret::new(stored.token), expires_at_ms: stored.expires_at_ms, issued_at_ms: None })
-    }
-}
-
-/// A failed fetch: the typed error, whether asking again soon may help, and the `Retry-After`.
-#[derive(Clone, Debug)]
-pub struct SourceFailure {
-    /// The error (served with its code while no valid token is cached).
-    pub error: Error,
-    /// Whether the source may succeed if asked again soon (no answer, a 5xx, a 429).
-    pub retryable: bool,
-    /// The upstream's `Retry-After`, if it sent one.
-    pub retry_after: Option<String>,
-}
-
-impl SourceFailure {
+impl FetchFailed {
     fn of(error: Error, retry_after: Option<&str>) -> Self {
         let retryable = match error.token_endpoint_failure() {
             Some(failure) => failure.retryable,
@@ -326,9 +277,9 @@ pub enum Outcome {
     /// Send this call next.
     Next(Exchange, Call),
     /// The fetch produced this token.
-    Token(SourcedToken),
+    Token(Fetched),
     /// The fetch failed.
-    Failed(SourceFailure),
+    Failed(FetchFailed),
 }
 
 enum Source {
@@ -487,15 +438,15 @@ impl Sidecar {
     }
 
     /// The first call of a fetch at `now_ms` (an assertion is signed here).
-    pub fn begin(&self, now_ms: u64) -> std::result::Result<(Exchange, Call), SourceFailure> {
+    pub fn begin(&self, now_ms: u64) -> std::result::Result<(Exchange, Call), FetchFailed> {
         match &self.source {
             Source::Oauth { config, signer, target } => {
                 let assertion = match signer {
-                    Some(s) => Some(s.sign(now_ms, None).map_err(|e| SourceFailure::of(e, None))?),
+                    Some(s) => Some(s.sign(now_ms, None).map_err(|e| FetchFailed::of(e, None))?),
                     None => None,
                 };
                 let request = crate::request::from_config(config, assertion.as_ref().map(|a| a.expose()))
-                    .map_err(|e| SourceFailure::of(e, None))?;
+                    .map_err(|e| FetchFailed::of(e, None))?;
                 let call = Call {
                     method: request.method,
                     authority: target.0.clone(),
@@ -520,9 +471,9 @@ impl Sidecar {
                 ErrorKind::TokenEndpointUnreachable,
                 format!("no answer from cluster {} (timeout, reset or no healthy upstream)", self.config.cluster),
             );
-            return Outcome::Failed(SourceFailure::of(error, None));
+            return Outcome::Failed(FetchFailed::of(error, None));
         };
-        let fail = |e: Error| Outcome::Failed(SourceFailure::of(e, answer.retry_after));
+        let fail = |e: Error| Outcome::Failed(FetchFailed::of(e, answer.retry_after));
         let body = String::from_utf8_lossy(&answer.body[..answer.body.len().min(MAX_ANSWER_BYTES)]);
         match (&self.source, exchange) {
             (Source::Oauth { config, .. }, _) => {
@@ -570,7 +521,7 @@ impl Sidecar {
                     now_ms,
                     *style,
                 ) {
-                    Ok(t) => Outcome::Token(SourcedToken {
+                    Ok(t) => Outcome::Token(Fetched {
                         token: t.token,
                         expires_at_ms: t.expires_at_ms,
                         issued_at_ms: Some(now_ms),
@@ -589,7 +540,7 @@ impl Sidecar {
     }
 
     /// The endpoint mode's answer body for `token` at `now_ms`.
-    pub fn token_body(&self, token: &SourcedToken, now_ms: u64) -> String {
+    pub fn token_body(&self, token: &Fetched, now_ms: u64) -> String {
         crate::endpoint::token_response_body(
             token.token.expose(),
             token.expires_at_ms,
@@ -623,7 +574,7 @@ impl Sidecar {
     }
 
     /// The `Authorization` value for `token` in inject mode.
-    pub fn authorization(token: &SourcedToken) -> String {
+    pub fn authorization(token: &Fetched) -> String {
         format!("Bearer {}", token.token.expose())
     }
 }
@@ -648,13 +599,13 @@ fn metadata_error(status: u16, what: &str) -> Error {
 }
 
 /// A token as the client checks it: a JWT with a principal and an unexpired `exp`.
-fn accepted(token: Secret, dialect: Dialect, sub: &str, scope: &str, now_ms: u64) -> Result<SourcedToken> {
+fn accepted(token: Secret, dialect: Dialect, sub: &str, scope: &str, now_ms: u64) -> Result<Fetched> {
     let check = TokenCheck { sub_claim: sub.to_owned(), scope_claim: scope.to_owned(), ..TokenCheck::new(dialect) };
     let accepted = check_access_token(token.expose(), &check)?;
     check_not_expired(&accepted, now_ms, 0)?;
     let expires_at_ms = u64::try_from(accepted.expires_at_ms).unwrap_or(0);
     let issued_at_ms = accepted.issued_at_ms.and_then(|v| u64::try_from(v).ok());
-    Ok(SourcedToken { token, expires_at_ms, issued_at_ms })
+    Ok(Fetched { token, expires_at_ms, issued_at_ms })
 }
 
 #[cfg(test)]

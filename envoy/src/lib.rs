@@ -17,8 +17,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use oauthbearer::endpoint::Route;
 use oauthbearer::lifecycle::shared::{CasStore, SharedLifecycle};
-use oauthbearer::lifecycle::{Decision, FetchFailure, FetchId};
-use oauthbearer::sidecar::{Answer, Call, Exchange, Outcome, Sidecar, SidecarConfig, SidecarMode, SourcedToken};
+use oauthbearer::lifecycle::{Decision, FetchFailure, FetchId, Fetched};
+use oauthbearer::sidecar::{Answer, Call, Exchange, Outcome, Sidecar, SidecarConfig, SidecarMode};
 use oauthbearer::{Error, ErrorKind};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -107,7 +107,7 @@ fn bump(metric: Option<u32>) {
 struct Vm {
     sidecar: Sidecar,
     key: String,
-    life: SharedLifecycle<SourcedToken>,
+    life: SharedLifecycle<Fetched>,
     root_id: u32,
     /// Paused request contexts.
     waiters: Vec<u32>,
@@ -117,7 +117,7 @@ struct Vm {
     nudged: bool,
     metrics: Option<Metrics>,
     /// The last token injected and its `Authorization` value.
-    authorization: Option<(SourcedToken, String)>,
+    authorization: Option<(Fetched, String)>,
     /// The VM id queues are named under, and this worker's index among the VMs sharing the state.
     vm_id: String,
     index: Option<u32>,
@@ -127,7 +127,7 @@ type SharedVm = Rc<RefCell<Vm>>;
 
 /// The token a request gets now: `Ok(Some)` to use, `Ok(None)` to wait, `Err` to answer 503.
 enum Now {
-    Token(SourcedToken),
+    Token(Fetched),
     Wait,
     Unavailable(Error),
 }
@@ -137,7 +137,7 @@ impl Vm {
     /// state used as it stands.
     fn update<R>(
         &mut self,
-        event: impl FnMut(&mut oauthbearer::lifecycle::TokenLifecycle<SourcedToken, Error>) -> R,
+        event: impl FnMut(&mut oauthbearer::lifecycle::TokenLifecycle<Fetched, Error>) -> R,
     ) -> Option<R> {
         let key = self.key.clone();
         match self.life.update(&mut SharedData(&key), event) {
@@ -162,7 +162,7 @@ impl Vm {
 
     /// Request `current`'s view: the local copy's valid token, else the shared state's; never
     /// starts a fetch, but asks the root for one when the token is due.
-    fn token_for_request(&mut self, now: u64, current: u32) -> Option<SourcedToken> {
+    fn token_for_request(&mut self, now: u64, current: u32) -> Option<Fetched> {
         let token = match self.life.local().cached(now) {
             Some(t) => Some(t.clone()),
             None => self.update(|life| life.cached(now).cloned()).flatten(),

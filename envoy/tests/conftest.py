@@ -3,10 +3,8 @@ reached it, and Envoy itself (tests/support/envoy_harness.py), all on 127.0.0.1.
 
 from __future__ import annotations
 
-import http.server
 import json
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from authlib_idp import Client, Idp  # noqa: E402, F401 (re-exported to the tests)
 from envoy_harness import PLUGIN  # noqa: E402
+from loopback import Loopback, Quiet, answer  # noqa: E402
 
 from oauthbearer import _native  # noqa: E402
 
@@ -41,37 +40,22 @@ def idp():
     server.close()
 
 
-class Echo:
+class Echo(Loopback):
     """An upstream that answers 200 with the request's Authorization header as JSON, and records it."""
 
     def __init__(self) -> None:
         self.seen: list[str | None] = []
         echo = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(Quiet):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self):  # noqa: N802
                 authorization = self.headers.get("Authorization")
                 echo.seen.append(authorization)
-                data = json.dumps({"authorization": authorization}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                answer(self, 200, json.dumps({"authorization": authorization}))
 
-            def log_message(self, *args):  # noqa: ANN002
-                pass
-
-        self.http = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.http.daemon_threads = True
-        self.port = self.http.server_address[1]
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.http.shutdown()
-        self.http.server_close()
+        super().__init__(Handler)
 
 
 @pytest.fixture

@@ -1,42 +1,15 @@
 //! The token cache of provider mode: the core's lifecycle machine, fetches on threads of their
 //! own, and a background refresher that polls the machine when it says to.
 
-use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use oauthbearer::lifecycle::{Decision, FetchFailure, FetchId, LifecyclePolicy, TokenLifecycle};
+pub use oauthbearer::lifecycle::{FetchFailed, Fetched};
 use oauthbearer::{Error, Secret};
 use tokio::sync::Notify;
 
 use crate::{now_ms, random01, Stats};
-
-/// A token the host fetched.
-pub struct Fetched {
-    /// The token (a secret).
-    pub token: Secret,
-    /// When it expires, epoch ms.
-    pub expires_at_ms: u64,
-    /// When it was issued, epoch ms, if known (drives Kafka's refresh window).
-    pub issued_at_ms: Option<u64>,
-}
-
-impl fmt::Debug for Fetched {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Fetched").field("expires_at_ms", &self.expires_at_ms).finish_non_exhaustive()
-    }
-}
-
-/// A failed fetch, as the host saw it.
-#[derive(Debug)]
-pub struct FetchFailed {
-    /// The typed error (answered as 503 with its code while no valid token is cached).
-    pub error: Error,
-    /// Whether the source may succeed if asked again soon.
-    pub retryable: bool,
-    /// The source's `Retry-After`, if it sent one.
-    pub retry_after: Option<String>,
-}
 
 /// The host's credential fetch. Called on a thread of its own, one call at a time unless a call
 /// outlives its deadline; it may block (an HTTP request, a cloud SDK, a Python callback).

@@ -6,10 +6,8 @@ client's token check in each of the three styles."""
 from __future__ import annotations
 
 import base64
-import http.server
 import json
 import sys
-import threading
 import urllib.request
 
 import pytest
@@ -19,6 +17,7 @@ from test_e2e import java_base, safe
 
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 from envoy_harness import PLUGIN, Envoy, bootstrap, cluster, listener, plugin_filter  # noqa: E402
+from loopback import Loopback, Quiet, answer  # noqa: E402
 
 DUMMY_CLIENT = ('org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required '
                 'clientId="unused" clientSecret="unused";')
@@ -64,7 +63,7 @@ def test_java_client_through_the_broker_with_tokens_from_the_envoy_sidecar(broke
     assert [f["client_assertion_type"] for f in forms] == ["urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"]
 
 
-class Metadata:
+class Metadata(Loopback):
     """A fake GCE metadata server: the service account's email and access token, only to requests
     with `Metadata-Flavor: Google` (as the real one)."""
 
@@ -72,38 +71,22 @@ class Metadata:
         self.paths: list[str] = []
         metadata = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(Quiet):
             def do_GET(self):  # noqa: N802
                 metadata.paths.append(self.path)
                 base = "/computeMetadata/v1/instance/service-accounts/default"
+                flavor = [("Metadata-Flavor", "Google")]
                 if self.headers.get("Metadata-Flavor") != "Google":
-                    status, body, kind = 403, "Missing Metadata-Flavor", "text/html"
+                    answer(self, 403, "Missing Metadata-Flavor", "text/html", flavor)
                 elif self.path == f"{base}/email":
-                    status, body, kind = 200, EMAIL, "application/text"
+                    answer(self, 200, EMAIL, "application/text", flavor)
                 elif self.path == f"{base}/token":
-                    status, kind = 200, "application/json"
-                    body = json.dumps({"access_token": "ya29.fake-metadata-token", "expires_in": 3599,
-                                       "token_type": "Bearer"})
+                    token = {"access_token": "ya29.fake-metadata-token", "expires_in": 3599, "token_type": "Bearer"}
+                    answer(self, 200, json.dumps(token), "application/json", flavor)
                 else:
-                    status, body, kind = 404, "not found", "text/html"
-                data = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Metadata-Flavor", "Google")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                    answer(self, 404, "not found", "text/html", flavor)
 
-            def log_message(self, *args):  # noqa: ANN002
-                pass
-
-        self.http = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.http.server_address[1]
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.http.shutdown()
-        self.http.server_close()
+        super().__init__(Handler)
 
 
 @pytest.mark.parametrize("style", ["google-java", "google-python", "kafka-auth-handler"])

@@ -11,7 +11,6 @@ Used by the Python front's tests and the Envoy plugin's tests. Switches for faul
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import threading
@@ -24,6 +23,7 @@ from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 
+from loopback import Loopback, Quiet, answer
 from oauthbearer import _native
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -108,31 +108,19 @@ class Idp(AuthorizationServer):
         self.register_grant(ClientCredentials)
         idp = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(Quiet):
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 with idp.lock:
                     idp.requests += 1
                 status, body, headers = idp.answer(body, self.headers)  # case-insensitive, as Envoy lowercases
-                data = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for name, value in headers:
-                    if name.lower() != "content-type":
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                answer(self, status, body, headers=headers)
 
-            def log_message(self, *args):  # noqa: ANN002
-                pass
-
-        self.http = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.http.server_address[1]
+        self.server = Loopback(Handler)
+        self.port = self.server.port
         self.token_url = f"http://127.0.0.1:{self.port}/token"
         self.register_client_auth_method("private_key_jwt", PrivateKeyJwt([self.token_url, *audiences]))
         self.audiences = [self.token_url, *audiences]
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
 
     def sign(self, subject: str) -> str:
         now = int(time.time() * 1000)
@@ -182,5 +170,4 @@ class Idp(AuthorizationServer):
         pass
 
     def close(self) -> None:
-        self.http.shutdown()
-        self.http.server_close()
+        self.server.close()

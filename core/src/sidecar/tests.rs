@@ -217,10 +217,7 @@ fn the_unavailable_body_and_endpoint_paths() {
     let config = br#"{"source":"google-metadata","cluster":"m","mode":"endpoint","token_path":"/token","principal":"a@b.iam.gserviceaccount.com"}"#;
     let sidecar = Sidecar::new(SidecarConfig::from_json(config).unwrap(), &no_env).unwrap();
     assert!(sidecar.serves_path("/token") && sidecar.serves_path("/token?x") && !sidecar.serves_path("/other"));
-    let stored = SourcedToken { token: Secret::new("a.b.c"), expires_at_ms: NOW + 3_600_000, issued_at_ms: None };
+    let stored = Fetched { token: Secret::new("a.b.c"), expires_at_ms: NOW + 3_600_000, issued_at_ms: None };
     assert_eq!(sidecar.token_body(&stored, NOW), r#"{"access_token":"a.b.c","token_type":"Bearer","expires_in":3600}"#);
-    assert_eq!(
-        format!("{stored:?}"),
-        format!("SourcedToken {{ expires_at_ms: {} , .. }}", NOW + 3_600_000).replace(" ,", ",")
-    );
+    assert_eq!(format!("{stored:?}"), format!("Fetched {{ expires_at_ms: {}, .. }}", NOW + 3_600_000));
 }
