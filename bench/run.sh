@@ -2,7 +2,7 @@
 # Benchmarks, every peer in the same run on the same machine: the core (criterion, both backends)
 # next to `openssl speed` on one core; the Python and Node modules next to PyJWT, jose and the AWS MSK
 # signers; the WASI component under wasmtime and jco; the local endpoint under wrk next to the
-# kafka-auth-handler stand-in; the Envoy plugin next to Envoy's pass-through and credential_injector;
+# kafka-auth-handler stand-in; the Envoy plugin next to Envoy's pass-through, a no-op wasm filter and credential_injector;
 # import cost. Rewrites BENCHMARKS.md.
 # Usage: bench/run.sh [seconds-per-measurement]   (default 3)
 set -euo pipefail
@@ -41,8 +41,8 @@ echo "== the local token endpoint under load (wrk): native, previous http.server
 cargo build -q --release -p bare-hyper -p oauthbearer-server --example load
 "$PY" bench/endpoint.py 5 >"$OUT/endpoint.json"
 
-echo "== the Envoy plugin in a real Envoy: pass-through, plugin, credential_injector (wrk)" >&2
-cargo build -q -p oauthbearer-envoy --target wasm32-wasip1 --profile wasm
+echo "== the Envoy plugin in a real Envoy: pass-through, no-op wasm filter, plugin, credential_injector (wrk)" >&2
+cargo build -q -p oauthbearer-envoy -p noop-filter --target wasm32-wasip1 --profile wasm
 "$PY" bench/envoy.py 5 >"$OUT/envoy.json"
 
 echo "== a CPU-bound Python thread beside the endpoint serving 5k requests/s (the Beam-worker figure)" >&2

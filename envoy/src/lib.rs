@@ -125,7 +125,7 @@ struct Vm {
 
 type SharedVm = Rc<RefCell<Vm>>;
 
-/// The token a request gets now: `Ok(Some)` to use, `Ok(None)` to wait, `Err` to answer 503.
+/// What a request gets now: the token, a wait for the fetch in flight, or the error to answer 503 with.
 enum Now {
     Token(Fetched),
     Wait,
