@@ -48,11 +48,20 @@ lint: ## rustfmt --check, clippy and rustdoc (broken links) with warnings as err
 	$(CARGO) clippy -q -p oauthbearer-node -- -D warnings
 	$(CARGO) clippy -q -p oauthbearer-server --all-targets -- -D warnings
 	$(CARGO) clippy -q -p oauthbearer-envoy -- -D warnings
+	$(CARGO) clippy -q -p oauthbearer-fuzz --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps $(FEATURES) -p oauthbearer
 
 .PHONY: rust-test
-rust-test: ## Core unit, integration, vector and doc tests on both backends
+rust-test: ## Core unit, integration, vector and doc tests on both backends; every fuzz corpus file and crash reproducer replayed
 	$(CARGO) test $(FEATURES) -p oauthbearer
+	$(CARGO) test -q -p oauthbearer-fuzz --lib
+
+.PHONY: fuzz
+fuzz: ## cargo fuzz (nightly, libFuzzer) on every core parser: RUNS executions each (default 10M), corpus minimized (FUZZING.md)
+	rustup toolchain install nightly --profile minimal
+	cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+	python3 fuzz/seed.py
+	bash fuzz/run.sh $(or $(RUNS),10000000) $(or $(MAX_SECONDS),1800)
 
 .PHONY: server-test
 server-test: ## The native token endpoint server: hostile-request catalogue, slow and idle clients, provider faults

@@ -8,6 +8,9 @@
 #[path = "../tests/support/vectors.rs"]
 mod vectors;
 
+#[path = "gen_vectors/bad_inputs.rs"]
+mod bad_inputs;
+
 use base64::Engine;
 use serde_json::{json, Value};
 
@@ -1271,6 +1274,11 @@ fn main() {
     write("tokens.json", "Access-token checks as Kafka Java and librdkafka do them, refresh schedules, endpoint bodies.", token_cases()),
     write("issuer.json", "Local issuer: JWKS, discovery, access tokens; client authentication by assertion or secret.", issuer_cases()),
     write("explain.json", "Configuration traps found by explain: severity and code.", explain_cases()),
+    write(
+        "bad_inputs.json",
+        "Bad inputs every front refuses with the same stable code; `secrets` lists what each case planted, which no error message, repr, Debug output or log line may hold.",
+        bad_inputs::cases(),
+    ),
     write(
         "lifecycle.json",
         "The token lifecycle machine: an event sequence and the decision or outcome of each event.",

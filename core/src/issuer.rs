@@ -377,7 +377,16 @@ pub fn parse_client_credentials_request(body: &str, authorization: Option<&str>)
             _ => {}
         }
     }
-    if let Some(basic) = authorization.and_then(|h| h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic "))) {
+    let basic = authorization.and_then(|h| h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic ")));
+    let methods = [basic.is_some(), req.client_secret.is_some(), req.client_assertion.is_some()];
+    if methods.iter().filter(|used| **used).count() > 1 {
+        // RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in each request."
+        return fail(
+            ErrorKind::ClientAuthenticationFailed,
+            "the request authenticates the client more than once (Basic header, client_secret, client_assertion); use one",
+        );
+    }
+    if let Some(basic) = basic {
         let bad = || Error::new(ErrorKind::ClientAuthenticationFailed, "malformed Basic authorization header");
         let decoded = b64std_decode(basic.trim()).map_err(|_| bad())?;
         let text = String::from_utf8(decoded).map_err(|_| bad())?;

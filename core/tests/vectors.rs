@@ -117,3 +117,25 @@ fn every_error_code_appears_in_the_vectors_or_tests() {
         );
     }
 }
+
+/// The bad-input catalogue: every case fails with its code, and neither the message nor the Debug
+/// output holds a secret the case planted (or any `PLANTED` marker).
+#[test]
+fn bad_inputs_fail_with_their_codes_and_show_no_planted_secret() {
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(support::vectors_dir().join("bad_inputs.json")).unwrap()).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(cases.len() >= 150, "the catalogue holds {} cases", cases.len());
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let err = support::run_result(case["op"].as_str().unwrap(), &case["input"])
+            .err()
+            .unwrap_or_else(|| panic!("{name}: accepted"));
+        assert_eq!(err.code(), case["output"]["error"].as_str().unwrap(), "{name}");
+        let shown = format!("{} | {err:?} | {err}", err.message());
+        assert!(!shown.contains("PLANTED"), "{name}: {shown}");
+        for secret in case["secrets"].as_array().unwrap() {
+            assert!(!shown.contains(secret.as_str().unwrap()), "{name} shows {secret}: {shown}");
+        }
+    }
+}

@@ -31,8 +31,17 @@ fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
     v.get(k).and_then(Value::as_str)
 }
 
+/// The output of a failed case: the code, and a token endpoint's parsed refusal when there is one.
 fn error(e: &Error) -> Value {
-    json!({ "error": e.code() })
+    let mut out = json!({ "error": e.code() });
+    if let Some(f) = e.token_endpoint_failure() {
+        out["status"] = f.status.into();
+        out["error_code"] = f.error.clone().into();
+        out["error_description"] = f.error_description.clone().into();
+        out["retryable"] = f.retryable.into();
+        out["kafka_message"] = f.kafka_message.clone().into();
+    }
+    out
 }
 
 fn key_type(t: KeyType) -> &'static str {
@@ -75,7 +84,12 @@ fn config(input: &Value) -> Result<Config, Error> {
 }
 
 pub fn run(op: &str, input: &Value) -> Value {
-    let result = match op {
+    run_result(op, input).unwrap_or_else(|e| error(&e))
+}
+
+/// [`run`] with the error itself (its message and Debug are checked for planted secrets).
+pub fn run_result(op: &str, input: &Value) -> Result<Value, Error> {
+    match op {
         "parse_key" => parse_key(input),
         "sign_assertion" => sign_assertion(input),
         "config" => config_case(input),
@@ -112,9 +126,25 @@ pub fn run(op: &str, input: &Value) -> Value {
         "verify_client_assertion" => verify_client_assertion(input),
         "explain" => Ok(explain(input)),
         "lifecycle" => lifecycle(input),
+        "sidecar_config" => sidecar_config(input),
         other => panic!("unknown op {other}"),
-    };
-    result.unwrap_or_else(|e| error(&e))
+    }
+}
+
+/// The Envoy plugin's configuration (`config`, JSON text) with its environment (`env`).
+fn sidecar_config(input: &Value) -> Result<Value, Error> {
+    use oauthbearer::sidecar::{Sidecar, SidecarConfig, SidecarMode, SourceKind};
+    let env: Map<String, Value> = input["env"].as_object().cloned().unwrap_or_default();
+    let lookup = |name: &str| env.get(name).and_then(Value::as_str).map(str::to_owned);
+    let config = SidecarConfig::from_json(s(input, "config").unwrap().as_bytes())?;
+    let sidecar = Sidecar::new(config, &lookup)?;
+    let c = sidecar.config();
+    Ok(json!({
+        "mode": if c.mode == SidecarMode::Inject { "inject" } else { "endpoint" },
+        "source": if c.source == SourceKind::Oauth { "oauth" } else { "google-metadata" },
+        "cluster": c.cluster,
+        "fetch_timeout_ms": sidecar.policy().fetch_timeout_ms,
+    }))
 }
 
 fn google_token(input: &Value) -> Result<Value, Error> {
@@ -444,17 +474,7 @@ fn token_response(input: &Value) -> Result<Value, Error> {
             "scope": r.scope,
             "refresh_token": r.refresh_token.as_ref().map(Secret::expose),
         })),
-        Err(e) => {
-            let mut out = error(&e);
-            if let Some(f) = e.token_endpoint_failure() {
-                out["status"] = f.status.into();
-                out["error_code"] = f.error.clone().into();
-                out["error_description"] = f.error_description.clone().into();
-                out["retryable"] = f.retryable.into();
-                out["kafka_message"] = f.kafka_message.clone().into();
-            }
-            Ok(out)
-        }
+        Err(e) => Err(e),
     }
 }
 

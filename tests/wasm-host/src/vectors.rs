@@ -20,7 +20,17 @@ fn u(v: &Value, k: &str) -> u64 {
     v[k].as_u64().unwrap()
 }
 
+std::thread_local! {
+    static LAST_SHOWN: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// What the last guest error showed (its message and Debug), for the planted-secret checks; cleared.
+pub fn take_last_error_shown() -> String {
+    LAST_SHOWN.with(|s| std::mem::take(&mut *s.borrow_mut()))
+}
+
 fn error(e: &Error) -> Value {
+    LAST_SHOWN.with(|s| *s.borrow_mut() = format!("{} | {e:?}", e.message));
     json!({ "error": e.code })
 }
 
