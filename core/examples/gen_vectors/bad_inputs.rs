@@ -34,6 +34,16 @@ fn bad(name: &str, op: &str, input: Value, secrets: &[&str]) -> Value {
     json!({ "name": name, "op": op, "input": input, "output": output, "secrets": secrets })
 }
 
+/// A test key re-encoded with its PBES2 KDF cost changed (a hostile key file).
+fn with_kdf_cost(key: &str, change: impl FnOnce(&mut pkcs5::pbes2::Kdf<'_>)) -> String {
+    use pkcs8::der::{Decode, Encode};
+    let (_, der) = pem_rfc7468::decode_vec(&std::fs::read(vectors::keys_dir().join(key)).unwrap()).unwrap();
+    let mut info = pkcs8::EncryptedPrivateKeyInfo::from_der(&der).unwrap();
+    let pkcs5::EncryptionScheme::Pbes2(params) = &mut info.encryption_algorithm else { panic!("not PBES2") };
+    change(&mut params.kdf);
+    pem_rfc7468::encode_string("ENCRYPTED PRIVATE KEY", pem_rfc7468::LineEnding::LF, &info.to_der().unwrap()).unwrap()
+}
+
 fn keys() -> Vec<Value> {
     let k = |name: &str, text: &str, passphrase: Option<&str>, secrets: &[&str]| {
         let mut input = json!({ "key_text": text });
@@ -116,6 +126,26 @@ fn keys() -> Vec<Value> {
         f("legacy encrypted PKCS#1, wrong passphrase", "rsa2048.pkcs1-legacy-encrypted.pem", Some(PASSPHRASE)),
         f("a passphrase for a plain key", "ec-p256.pkcs8.pem", Some(PASSPHRASE)),
         f("RSA 1024 is too weak", "rsa1024.pkcs8.pem", None),
+        k(
+            "scrypt asking for terabytes (N = 2^32)",
+            &with_kdf_cost("rsa2048.pbes2-scrypt.pem", |kdf| {
+                if let pkcs5::pbes2::Kdf::Scrypt(p) = kdf {
+                    p.cost_parameter = 1 << 32;
+                }
+            }),
+            Some(PASSPHRASE),
+            &[PASSPHRASE],
+        ),
+        k(
+            "PBKDF2 asking for 100 M iterations",
+            &with_kdf_cost("rsa2048.pbes2-pbkdf2-aes256.pem", |kdf| {
+                if let pkcs5::pbes2::Kdf::Pbkdf2(p) = kdf {
+                    p.iteration_count = 100_000_000;
+                }
+            }),
+            Some(PASSPHRASE),
+            &[PASSPHRASE],
+        ),
         f("secp256k1 is not supported", "ec-secp256k1.pkcs8.pem", None),
     ]
 }

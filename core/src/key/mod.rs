@@ -414,6 +414,52 @@ struct RawEncryptedPrivateKeyInfo<'a> {
     data: OctetStringRef<'a>,
 }
 
+/// The most PBKDF2 iterations a key file may ask for (10 M, a few seconds of CPU): `pkcs5` allows
+/// 100 M, a minute or more, and the key file decides. OpenSSL writes 2048, Python's `cryptography`
+/// and Java's keytool use at most a few hundred thousand.
+pub const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+
+/// The most memory an scrypt-encrypted key may make the parser use (1 GiB, `N·r·p·128` bytes): the
+/// file sets `N`, `r` and `p`, and `scrypt` allocates `N·r·128` bytes without a bound (a 2^32 `N`
+/// asks for terabytes). OpenSSL writes `N` = 16384, `r` = 8 (16 MiB); the "sensitive" profile of
+/// the scrypt paper (`N` = 2^20, `r` = 8) is exactly 1 GiB.
+pub const MAX_SCRYPT_BYTES: u64 = 1 << 30;
+
+/// Refuses key-derivation costs a key file could use to hang or exhaust the host before the
+/// passphrase is even tried (`unsupported_key`, naming the cost and the limit).
+fn check_kdf_cost(scheme: &pkcs5::EncryptionScheme<'_>) -> Result<()> {
+    let pkcs5::EncryptionScheme::Pbes2(params) = scheme else { return Ok(()) };
+    match &params.kdf {
+        pkcs5::pbes2::Kdf::Pbkdf2(p) if p.iteration_count > MAX_PBKDF2_ITERATIONS => fail(
+            ErrorKind::UnsupportedKey,
+            format!(
+                "the key asks for {} PBKDF2 iterations; at most {MAX_PBKDF2_ITERATIONS} are allowed (re-encrypt it with fewer)",
+                p.iteration_count
+            ),
+        ),
+        pkcs5::pbes2::Kdf::Scrypt(p) => {
+            let bytes = u128::from(p.cost_parameter)
+                * u128::from(p.block_size)
+                * u128::from(p.parallelization.max(1))
+                * 128;
+            if bytes > u128::from(MAX_SCRYPT_BYTES) {
+                return fail(
+                    ErrorKind::UnsupportedKey,
+                    format!(
+                        "the key's scrypt cost (N={}, r={}, p={}) needs more than {} MiB; re-encrypt it with a smaller N",
+                        p.cost_parameter,
+                        p.block_size,
+                        p.parallelization,
+                        MAX_SCRYPT_BYTES >> 20
+                    ),
+                );
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
 fn decrypt_pkcs8(der: &[u8], info: &RawEncryptedPrivateKeyInfo<'_>, pass: &Secret) -> Result<Zeroizing<Vec<u8>>> {
     let password = pass.expose().as_bytes();
     if info.algorithm.oid == OID_PBES2 {
@@ -425,6 +471,7 @@ fn decrypt_pkcs8(der: &[u8], info: &RawEncryptedPrivateKeyInfo<'_>, pass: &Secre
                  AES-128/192/256-CBC, DES-EDE3-CBC)",
             )
         })?;
+        check_kdf_cost(&parsed.encryption_algorithm)?;
         return parsed.decrypt(password).map(|doc| Zeroizing::new(doc.as_bytes().to_vec())).map_err(|e| match e {
             pkcs8::Error::EncryptedPrivateKey(pkcs5::Error::UnsupportedAlgorithm { .. }) => {
                 Error::new(ErrorKind::UnsupportedKey, "the key's PBES2 cipher is not supported")
