@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use crate::config::names::{checked_prefixes, ASSERTION_CLAIM_EXP_SECONDS, known_names, DIALECT_EQUIVALENTS, MECHANISM_PREFIX, SCOPE, SUB_CLAIM_NAME};
 use crate::config::{Config, Dialect, Mode, Props};
 use crate::token::{check_access_token, TokenCheck};
 
@@ -191,6 +192,20 @@ where
         }
         Dialect::Librdkafka => {
             let oidc = get("sasl.oauthbearer.method").is_some_and(|m| m.eq_ignore_ascii_case("oidc"));
+            if let Some(token) = context.token.filter(|_| oidc) {
+                let check = TokenCheck {
+                    sub_claim: get(SUB_CLAIM_NAME).unwrap_or("sub").to_owned(),
+                    ..TokenCheck::new(Dialect::Librdkafka)
+                };
+                if let Err(e) = check_access_token(token, &check) {
+                    out.push(finding(
+                        Severity::Error,
+                        "token_refused_by_librdkafka",
+                        format!("librdkafka's OIDC method refuses this token: {}", e.message()),
+                        "librdkafka needs a JWT access token with exp and sub; configure the IdP to add them, name                          another principal claim with sasl.oauthbearer.sub.claim.name (librdkafka 2.14+), or set                          tokens from the application with an oauthbearer_token_refresh_cb",
+                    ));
+                }
+            }
             let unsecure = get("enable.sasl.oauthbearer.unsecure.jwt").is_some_and(|v| v == "true");
             if oauthbearer && !oidc {
                 out.push(finding(
@@ -226,16 +241,20 @@ where
     }
     if let (Some(max), Some(exp)) = (
         context.idp_max_assertion_lifetime_seconds,
-        get("sasl.oauthbearer.assertion.exp.seconds").and_then(|s| s.parse::<u32>().ok()).or(Some(300)),
+        get(ASSERTION_CLAIM_EXP_SECONDS).and_then(|s| s.parse::<u32>().ok()).or(Some(300)),
     ) {
         if exp > max {
             out.push(finding(
                 Severity::Error,
                 "assertion_lifetime_too_long",
                 format!("assertions live {exp} s but the IdP accepts at most {max} s"),
-                format!("set sasl.oauthbearer.assertion.exp.seconds={max} or less"),
+                format!("set {ASSERTION_CLAIM_EXP_SECONDS}={max} or less"),
             ));
         }
+    }
+    out.extend(unknown_names(&props, dialect));
+    if let Some(finding) = eventhubs_scope(&lookup, oauthbearer) {
+        out.push(finding);
     }
     // Everything the configuration parser refuses (strict mode) is a finding too.
     if oauthbearer || props.iter().any(|(k, _)| k.starts_with("sasl.oauthbearer.")) {
@@ -245,6 +264,97 @@ where
     }
     out.sort_by_key(|f| f.severity);
     out
+}
+
+/// Names under the dialect's OAuth prefixes that the client does not know: Kafka's Java client
+/// ignores them with one log line and librdkafka refuses them, neither saying what was meant. Each
+/// finding names the other client's equivalent, or the nearest known name.
+fn unknown_names(props: &[(&str, &str)], dialect: Dialect) -> Vec<Finding> {
+    let known = known_names(dialect);
+    let other = match dialect {
+        Dialect::KafkaJava => Dialect::Librdkafka,
+        Dialect::Librdkafka => Dialect::KafkaJava,
+    };
+    let (severity, consequence) = match dialect {
+        Dialect::KafkaJava => (Severity::Warning, "Kafka's Java client ignores it"),
+        Dialect::Librdkafka => (Severity::Error, "librdkafka refuses it (\"No such configuration property\")"),
+    };
+    let mut out = Vec::new();
+    for (raw, _) in props {
+        // Kafka's Java lookup also reads `oauthbearer.<name>`: judge the name behind the prefix.
+        let name = match dialect {
+            Dialect::KafkaJava => raw.strip_prefix(MECHANISM_PREFIX).filter(|n| n.starts_with("sasl.")).unwrap_or(raw),
+            Dialect::Librdkafka => raw,
+        };
+        if known.contains(&name) || !checked_prefixes(dialect).iter().any(|p| name.starts_with(p)) {
+            continue;
+        }
+        let equivalent = DIALECT_EQUIVALENTS.iter().find_map(|(java, rdkafka)| match dialect {
+            Dialect::KafkaJava if *rdkafka == name => Some(*java),
+            Dialect::Librdkafka if *java == name => Some(*rdkafka),
+            _ => None,
+        });
+        let (message, fix) = if known_names(other).contains(&name) {
+            (
+                format!("{raw} is a {} property; {consequence}", client_name(other)),
+                equivalent.map_or_else(
+                    || format!("remove it: {} has no such setting", client_name(dialect)),
+                    |e| format!("use {e}"),
+                ),
+            )
+        } else {
+            match nearest_name(name, known) {
+                Some(near) => (format!("{raw} is not a {} property; {consequence}", client_name(dialect)), format!("did you mean {near}?")),
+                None => (
+                    format!("{raw} is not a {} property; {consequence}", client_name(dialect)),
+                    "remove it, or check the name against the client's configuration reference".to_owned(),
+                ),
+            }
+        };
+        out.push(finding(severity, "unknown_property", message, fix));
+    }
+    out
+}
+
+fn client_name(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::KafkaJava => "Kafka Java",
+        Dialect::Librdkafka => "librdkafka",
+    }
+}
+
+/// The known name closest to `name` by Levenshtein distance (case-insensitive), when it is close
+/// enough to be a misspelling: at most a fifth of the name's length, and at least 2 edits allowed
+/// (`…assertion.jti.include` is 6 edits from `…assertion.claim.jti.include`).
+fn nearest_name(name: &str, known: &[&'static str]) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    let limit = (lower.len() / 5).max(2);
+    known
+        .iter()
+        .map(|k| (strsim::levenshtein(&lower, k), *k))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Event Hubs' Kafka endpoint takes only tokens for its namespace: a scope that is not
+/// `https://<namespace>.servicebus.windows.net/.default` gets a token the broker refuses.
+fn eventhubs_scope(lookup: &Props<'_>, oauthbearer: bool) -> Option<Finding> {
+    let bootstrap = lookup.value("bootstrap.servers")?;
+    let expected = crate::azure::eventhubs_scope(bootstrap).ok()?;
+    match lookup.value(SCOPE) {
+        Some(scope) => crate::azure::check_eventhubs_scope(scope, bootstrap).err().map(|e| {
+            finding(Severity::Error, "eventhubs_scope_mismatch", e.message(), format!("set {SCOPE}={expected}"))
+        }),
+        None if oauthbearer && lookup.value(crate::config::names::TOKEN_ENDPOINT_URL).is_some() => Some(finding(
+            Severity::Error,
+            "eventhubs_scope_mismatch",
+            "no scope is set for an Event Hubs namespace; Entra ID refuses a client credentials request without one \
+             (AADSTS900144)",
+            format!("set {SCOPE}={expected}"),
+        )),
+        None => None,
+    }
 }
 
 /// Findings as JSON (`[{"severity","code","message","fix"}]`) for the CLI and the bindings.
@@ -306,6 +416,88 @@ mod tests {
             },
         );
         assert!(c.contains(&"pbes2_key_old_jdk".to_owned()), "{c:?}");
+    }
+
+    fn fixes(props: &[(&str, &str)], dialect: Dialect) -> Vec<(String, String)> {
+        explain(props.iter().copied(), dialect, &ExplainContext::default())
+            .into_iter()
+            .map(|f| (f.code, f.fix))
+            .collect()
+    }
+
+    #[test]
+    fn misspelled_names_get_the_nearest_known_name() {
+        for (dialect, wrong, meant) in [
+            (Dialect::KafkaJava, "sasl.oauthbearer.assertion.jti.include", "sasl.oauthbearer.assertion.claim.jti.include"),
+            (Dialect::Librdkafka, "sasl.oauthbearer.assertion.jti.include", "sasl.oauthbearer.assertion.claim.jti.include"),
+            (Dialect::KafkaJava, "sasl.oauthbearer.token.endpoint.uri", "sasl.oauthbearer.token.endpoint.url"),
+            (Dialect::KafkaJava, "oauthbearer.sasl.oauthbearer.assertion.claim.exp.second", "sasl.oauthbearer.assertion.claim.exp.seconds"),
+            (Dialect::KafkaJava, "sasl.login.refresh.window.factr", "sasl.login.refresh.window.factor"),
+            (Dialect::KafkaJava, "sasl.oauthbearer.Scope", "sasl.oauthbearer.scope"),
+            (Dialect::Librdkafka, "sasl.oauthbearer.metadata.authentication", "sasl.oauthbearer.metadata.authentication.type"),
+            (Dialect::Librdkafka, "enable.sasl.oauthbearer.unsecured.jwt", "enable.sasl.oauthbearer.unsecure.jwt"),
+        ] {
+            let found = fixes(&[(wrong, "x")], dialect);
+            assert!(found.contains(&("unknown_property".into(), format!("did you mean {meant}?"))), "{wrong}: {found:?}");
+        }
+        // The other client's names say so, with the equivalent where there is one.
+        let found = fixes(&[("sasl.oauthbearer.assertion.jwt.template.file", "/t.json")], Dialect::KafkaJava);
+        assert!(found.contains(&("unknown_property".into(), "use sasl.oauthbearer.assertion.template.file".into())), "{found:?}");
+        let found = fixes(&[("sasl.oauthbearer.expected.issuer", "x")], Dialect::Librdkafka);
+        assert!(found.iter().any(|(c, f)| c == "unknown_property" && f.starts_with("remove it")), "{found:?}");
+        // Known names, and names outside the OAuth prefixes, are not findings; nor is a far-off name guessed at.
+        let every_known: Vec<(&str, &str)> = crate::config::names::JAVA_NAMES.iter().map(|n| (*n, "x")).collect();
+        assert!(!codes(&every_known, Dialect::KafkaJava, &ExplainContext::default()).contains(&"unknown_property".into()));
+        let every_known: Vec<(&str, &str)> = crate::config::names::LIBRDKAFKA_NAMES.iter().map(|n| (*n, "x")).collect();
+        assert!(!codes(&every_known, Dialect::Librdkafka, &ExplainContext::default()).contains(&"unknown_property".into()));
+        assert!(fixes(&[("bootstrap.servers", "b:9092"), ("sasl.kerberos.service.name", "k")], Dialect::KafkaJava).is_empty());
+        let found = fixes(&[("sasl.oauthbearer.something.else.entirely", "x")], Dialect::KafkaJava);
+        assert!(found.iter().any(|(c, f)| c == "unknown_property" && f.starts_with("remove it, or check")), "{found:?}");
+    }
+
+    #[test]
+    fn eventhubs_scope_must_name_the_namespace() {
+        let base = [
+            ("bootstrap.servers", "contoso.servicebus.windows.net:9093"),
+            ("sasl.mechanism", "OAUTHBEARER"),
+            ("sasl.oauthbearer.token.endpoint.url", "https://login.microsoftonline.com/t/oauth2/v2.0/token"),
+        ];
+        for dialect in [Dialect::KafkaJava, Dialect::Librdkafka] {
+            for scope in [None, Some("https://eventhubs.azure.net/.default"), Some("https://contoso.servicebus.windows.net")] {
+                let mut props = base.to_vec();
+                props.extend(scope.map(|s| ("sasl.oauthbearer.scope", s)));
+                let found = fixes(&props, dialect);
+                assert!(
+                    found.contains(&(
+                        "eventhubs_scope_mismatch".into(),
+                        "set sasl.oauthbearer.scope=https://contoso.servicebus.windows.net/.default".into()
+                    )),
+                    "{scope:?}: {found:?}"
+                );
+            }
+            let mut props = base.to_vec();
+            props.push(("sasl.oauthbearer.scope", "https://contoso.servicebus.windows.net/.default"));
+            assert!(!codes(&props, dialect, &ExplainContext::default()).contains(&"eventhubs_scope_mismatch".into()));
+        }
+    }
+
+    #[test]
+    fn librdkafka_oidc_needs_sub_and_exp() {
+        use crate::encoding::b64url as b64url_encode;
+        let token = |claims: &str| format!("{}.{}.c2ln", b64url_encode(br#"{"alg":"RS256"}"#), b64url_encode(claims.as_bytes()));
+        let oidc = [("sasl.mechanism", "OAUTHBEARER"), ("sasl.oauthbearer.method", "oidc")];
+        let no_sub = token(r#"{"exp":4102444800}"#);
+        let c = codes(&oidc, Dialect::Librdkafka, &ExplainContext { token: Some(&no_sub), ..Default::default() });
+        assert!(c.contains(&"token_refused_by_librdkafka".into()), "{c:?}");
+        let with_sub = token(r#"{"exp":4102444800,"sub":"svc"}"#);
+        let c = codes(&oidc, Dialect::Librdkafka, &ExplainContext { token: Some(&with_sub), ..Default::default() });
+        assert!(!c.contains(&"token_refused_by_librdkafka".into()), "{c:?}");
+        // librdkafka 2.14+ reads the principal from the claim named by sasl.oauthbearer.sub.claim.name.
+        let appid = token(r#"{"exp":4102444800,"appid":"svc"}"#);
+        let mut props = oidc.to_vec();
+        props.push(("sasl.oauthbearer.sub.claim.name", "appid"));
+        let c = codes(&props, Dialect::Librdkafka, &ExplainContext { token: Some(&appid), ..Default::default() });
+        assert!(!c.contains(&"token_refused_by_librdkafka".into()), "{c:?}");
     }
 
     #[test]

@@ -43,6 +43,7 @@
 
 pub mod algorithm;
 pub mod assertion;
+pub mod azure;
 pub mod broker;
 pub mod config;
 pub mod encoding;

@@ -108,8 +108,14 @@ fn provider_and_issuer_paths_never_show_secrets() {
     let adc = format!(r#"{{"type":"service_account","private_key":"{MARK}"}}"#);
     assert_clean_error(google::principal_from_credentials(Some(adc.as_bytes()), None), "adc");
     let body = format!("grant_type=client_credentials&client_id=c&client_secret={MARK}&client_assertion={MARK}");
-    let req = issuer::parse_client_credentials_request(&body, None).unwrap();
-    assert!(!leaks(&format!("{req:?}")));
+    assert_clean_error(issuer::parse_client_credentials_request(&body, None), "two client authentications");
+    for body in [
+        format!("grant_type=client_credentials&client_id=c&client_secret={MARK}"),
+        format!("grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion={MARK}"),
+    ] {
+        let req = issuer::parse_client_credentials_request(&body, None).unwrap();
+        assert!(!leaks(&format!("{req:?}")));
+    }
     let clients =
         [issuer::RegisteredClient { client_id: "c".into(), secret: Some(Secret::new("other")), keys: vec![] }];
     assert_clean_error(issuer::verify_client_secret("c", MARK, &clients), "secret");

@@ -86,3 +86,103 @@ pub const ASSERTION_PRIVATE_KEY_PEM: &str = "sasl.oauthbearer.assertion.private.
 pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// The client assertion type URN (RFC 7523 §2.2).
 pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Every name Kafka's Java client 4.3 knows under `sasl.oauthbearer.` and `sasl.login.` (the
+/// broker-only validator names included, since one properties file often serves both), from
+/// `SaslConfigs`. Anything else under those prefixes is ignored by Kafka with only a log line.
+pub const JAVA_NAMES: &[&str] = &[
+    "sasl.login.callback.handler.class",
+    "sasl.login.class",
+    LOGIN_CONNECT_TIMEOUT_MS,
+    LOGIN_READ_TIMEOUT_MS,
+    LOGIN_RETRY_BACKOFF_MS,
+    LOGIN_RETRY_BACKOFF_MAX_MS,
+    LOGIN_REFRESH_WINDOW_FACTOR,
+    LOGIN_REFRESH_WINDOW_JITTER,
+    LOGIN_REFRESH_MIN_PERIOD_SECONDS,
+    LOGIN_REFRESH_BUFFER_SECONDS,
+    JWT_RETRIEVER_CLASS,
+    "sasl.oauthbearer.jwt.validator.class",
+    TOKEN_ENDPOINT_URL,
+    SCOPE,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    HEADER_URLENCODE,
+    ASSERTION_ALGORITHM,
+    ASSERTION_CLAIM_AUD,
+    ASSERTION_CLAIM_EXP_SECONDS,
+    ASSERTION_CLAIM_ISS,
+    ASSERTION_CLAIM_JTI_INCLUDE,
+    ASSERTION_CLAIM_NBF_SECONDS,
+    ASSERTION_CLAIM_SUB,
+    ASSERTION_FILE,
+    ASSERTION_PRIVATE_KEY_FILE,
+    ASSERTION_PRIVATE_KEY_PASSPHRASE,
+    ASSERTION_TEMPLATE_FILE,
+    SCOPE_CLAIM_NAME,
+    SUB_CLAIM_NAME,
+    "sasl.oauthbearer.jwks.endpoint.url",
+    "sasl.oauthbearer.jwks.endpoint.refresh.ms",
+    "sasl.oauthbearer.jwks.endpoint.retry.backoff.ms",
+    "sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms",
+    "sasl.oauthbearer.clock.skew.seconds",
+    "sasl.oauthbearer.expected.audience",
+    "sasl.oauthbearer.expected.issuer",
+    "sasl.oauthbearer.allow.unverified.audience",
+    "sasl.oauthbearer.allow.unverified.issuer",
+];
+
+/// Every name librdkafka 2.15 knows under `sasl.oauthbearer.` and `enable.sasl.oauthbearer.`
+/// (`CONFIGURATION.md`), aliases included. librdkafka refuses any other name ("No such
+/// configuration property") without suggesting one.
+pub const LIBRDKAFKA_NAMES: &[&str] = &[
+    RDKAFKA_METHOD,
+    RDKAFKA_GRANT_TYPE,
+    RDKAFKA_CLIENT_ID,
+    CLIENT_ID,
+    RDKAFKA_CLIENT_SECRET,
+    CLIENT_SECRET,
+    SCOPE,
+    RDKAFKA_EXTENSIONS,
+    TOKEN_ENDPOINT_URL,
+    SUB_CLAIM_NAME,
+    ASSERTION_ALGORITHM,
+    ASSERTION_PRIVATE_KEY_FILE,
+    ASSERTION_PRIVATE_KEY_PEM,
+    ASSERTION_PRIVATE_KEY_PASSPHRASE,
+    ASSERTION_FILE,
+    ASSERTION_CLAIM_AUD,
+    ASSERTION_CLAIM_ISS,
+    ASSERTION_CLAIM_SUB,
+    ASSERTION_CLAIM_EXP_SECONDS,
+    ASSERTION_CLAIM_NBF_SECONDS,
+    ASSERTION_CLAIM_JTI_INCLUDE,
+    RDKAFKA_ASSERTION_TEMPLATE_FILE,
+    "sasl.oauthbearer.metadata.authentication.type",
+    "sasl.oauthbearer.config",
+    "enable.sasl.oauthbearer.unsecure.jwt",
+];
+
+/// The same setting under the other client's name, where there is one: (Java, librdkafka).
+pub const DIALECT_EQUIVALENTS: &[(&str, &str)] = &[
+    (ASSERTION_TEMPLATE_FILE, RDKAFKA_ASSERTION_TEMPLATE_FILE),
+    (CLIENT_ID, RDKAFKA_CLIENT_ID),
+    (CLIENT_SECRET, RDKAFKA_CLIENT_SECRET),
+];
+
+/// The names `dialect` knows (see [`JAVA_NAMES`] and [`LIBRDKAFKA_NAMES`]).
+pub fn known_names(dialect: super::Dialect) -> &'static [&'static str] {
+    match dialect {
+        super::Dialect::KafkaJava => JAVA_NAMES,
+        super::Dialect::Librdkafka => LIBRDKAFKA_NAMES,
+    }
+}
+
+/// The prefixes under which `dialect`'s names are all known (a name there that is not in
+/// [`known_names`] is a misspelling or the other client's name).
+pub fn checked_prefixes(dialect: super::Dialect) -> &'static [&'static str] {
+    match dialect {
+        super::Dialect::KafkaJava => &["sasl.oauthbearer.", "sasl.login."],
+        super::Dialect::Librdkafka => &["sasl.oauthbearer.", "enable.sasl.oauthbearer."],
+    }
+}

@@ -1,0 +1,117 @@
+//! Azure Event Hubs' Kafka endpoint with Entra ID: the namespace a bootstrap server names, and the
+//! one scope its tokens must be requested for.
+//!
+//! Event Hubs takes a plain Entra ID access token whose audience is the namespace,
+//! `https://<namespace>.servicebus.windows.net`, so the token request's scope must be
+//! `https://<namespace>.servicebus.windows.net/.default` (Azure/azure-sdk-for-java#29695). A wrong
+//! scope is the most common Event Hubs mistake: `https://eventhubs.azure.net/.default` (what
+//! non-Kafka Event Hubs clients use), the scope without `/.default`, or with the `:9093` port.
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// The DNS suffixes of Event Hubs namespaces: the public cloud, Azure China and Azure US
+/// Government.
+pub const EVENTHUBS_SUFFIXES: &[&str] =
+    &[".servicebus.windows.net", ".servicebus.chinacloudapi.cn", ".servicebus.usgovcloudapi.net"];
+
+/// The Event Hubs namespace host (`<namespace>.servicebus.windows.net`, lower case) named by the
+/// first entry of `bootstrap_servers` (`host:port[,host:port…]`), or `None` when it is not an
+/// Event Hubs namespace.
+pub fn eventhubs_namespace_host(bootstrap_servers: &str) -> Option<String> {
+    let first = bootstrap_servers.split(',').next()?.trim();
+    // A scheme some clients accept (`SASL_SSL://host:9093`) is not part of the host.
+    let without_scheme = first.rsplit_once("://").map_or(first, |(_, rest)| rest);
+    let host = without_scheme.split(':').next()?.trim_end_matches('.').to_ascii_lowercase();
+    let suffix = EVENTHUBS_SUFFIXES.iter().find(|s| host.ends_with(*s))?;
+    let namespace = &host[..host.len() - suffix.len()];
+    is_namespace_name(namespace).then_some(host)
+}
+
+/// Event Hubs namespace names: 6 to 50 letters, digits and hyphens, starting with a letter and
+/// ending with a letter or digit (Azure's naming rules for `Microsoft.EventHub/namespaces`).
+fn is_namespace_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    (6..=50).contains(&bytes.len())
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+}
+
+/// The scope a token for the namespace of `bootstrap_servers` must be requested with:
+/// `https://<namespace host>/.default`.
+///
+/// # Errors
+/// `invalid_config` when `bootstrap_servers` does not name an Event Hubs namespace.
+pub fn eventhubs_scope(bootstrap_servers: &str) -> Result<String> {
+    match eventhubs_namespace_host(bootstrap_servers) {
+        Some(host) => Ok(format!("https://{host}/.default")),
+        None => Err(Error::new(
+            ErrorKind::InvalidConfig,
+            format!(
+                "bootstrap server {:?} is not an Event Hubs namespace (<namespace>.servicebus.windows.net:9093)",
+                bootstrap_servers.split(',').next().unwrap_or_default().trim()
+            ),
+        )),
+    }
+}
+
+/// Checks that `scope` is the one Event Hubs accepts for the namespace of `bootstrap_servers`.
+///
+/// # Errors
+/// `invalid_config` naming the scope to use instead, or when `bootstrap_servers` is not an Event
+/// Hubs namespace.
+pub fn check_eventhubs_scope(scope: &str, bootstrap_servers: &str) -> Result<()> {
+    let expected = eventhubs_scope(bootstrap_servers)?;
+    if scope.trim().eq_ignore_ascii_case(&expected) {
+        return Ok(());
+    }
+    let why = if scope.contains("eventhubs.azure.net") {
+        " (that is the scope of Event Hubs' AMQP and HTTP clients; its Kafka endpoint wants the namespace)"
+    } else if !scope.trim_end_matches('/').ends_with("/.default") {
+        " (Entra's client credentials and managed identity scopes end with /.default)"
+    } else {
+        ""
+    };
+    Err(Error::new(
+        ErrorKind::InvalidConfig,
+        format!("scope {scope:?} is not the Event Hubs namespace's; use {expected}{why}"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespace_and_scope_from_bootstrap_servers() {
+        assert_eq!(
+            eventhubs_scope("MyNamespace1.servicebus.windows.net:9093").unwrap(),
+            "https://mynamespace1.servicebus.windows.net/.default"
+        );
+        assert_eq!(
+            eventhubs_scope(" SASL_SSL://contoso-kafka.servicebus.chinacloudapi.cn:9093 , other:9093").unwrap(),
+            "https://contoso-kafka.servicebus.chinacloudapi.cn/.default"
+        );
+        for not_eventhubs in ["broker:9092", "abc.servicebus.windows.net:9093", "-bad-name.servicebus.windows.net", "", "x.windows.net"] {
+            let error = eventhubs_scope(not_eventhubs).unwrap_err();
+            assert_eq!(error.code(), "invalid_config", "{not_eventhubs}");
+        }
+    }
+
+    #[test]
+    fn scope_mistakes_are_named() {
+        let bootstrap = "contoso.servicebus.windows.net:9093";
+        check_eventhubs_scope("https://contoso.servicebus.windows.net/.default", bootstrap).unwrap();
+        check_eventhubs_scope("https://CONTOSO.servicebus.windows.net/.default ", bootstrap).unwrap();
+        for (wrong, hint) in [
+            ("https://eventhubs.azure.net/.default", "AMQP"),
+            ("https://contoso.servicebus.windows.net", "/.default"),
+            ("https://contoso.servicebus.windows.net:9093/.default", "use https://contoso.servicebus.windows.net/.default"),
+            ("https://other1.servicebus.windows.net/.default", "use https://contoso.servicebus.windows.net/.default"),
+        ] {
+            let error = check_eventhubs_scope(wrong, bootstrap).unwrap_err();
+            assert_eq!(error.code(), "invalid_config");
+            assert!(error.message().contains(hint), "{wrong}: {}", error.message());
+        }
+    }
+}
