@@ -92,7 +92,9 @@ mod tests {
             eventhubs_scope(" SASL_SSL://contoso-kafka.servicebus.chinacloudapi.cn:9093 , other:9093").unwrap(),
             "https://contoso-kafka.servicebus.chinacloudapi.cn/.default"
         );
-        for not_eventhubs in ["broker:9092", "abc.servicebus.windows.net:9093", "-bad-name.servicebus.windows.net", "", "x.windows.net"] {
+        for not_eventhubs in
+            ["broker:9092", "abc.servicebus.windows.net:9093", "-bad-name.servicebus.windows.net", "", "x.windows.net"]
+        {
             let error = eventhubs_scope(not_eventhubs).unwrap_err();
             assert_eq!(error.code(), "invalid_config", "{not_eventhubs}");
         }
@@ -106,7 +108,10 @@ mod tests {
         for (wrong, hint) in [
             ("https://eventhubs.azure.net/.default", "AMQP"),
             ("https://contoso.servicebus.windows.net", "/.default"),
-            ("https://contoso.servicebus.windows.net:9093/.default", "use https://contoso.servicebus.windows.net/.default"),
+            (
+                "https://contoso.servicebus.windows.net:9093/.default",
+                "use https://contoso.servicebus.windows.net/.default",
+            ),
             ("https://other1.servicebus.windows.net/.default", "use https://contoso.servicebus.windows.net/.default"),
         ] {
             let error = check_eventhubs_scope(wrong, bootstrap).unwrap_err();

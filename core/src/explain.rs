@@ -4,7 +4,10 @@
 
 use serde_json::Value;
 
-use crate::config::names::{checked_prefixes, ASSERTION_CLAIM_EXP_SECONDS, known_names, DIALECT_EQUIVALENTS, MECHANISM_PREFIX, SCOPE, SUB_CLAIM_NAME};
+use crate::config::names::{
+    checked_prefixes, known_names, ASSERTION_CLAIM_EXP_SECONDS, DIALECT_EQUIVALENTS, MECHANISM_PREFIX, SCOPE,
+    SUB_CLAIM_NAME,
+};
 use crate::config::{Config, Dialect, Mode, Props};
 use crate::token::{check_access_token, TokenCheck};
 
@@ -304,7 +307,10 @@ fn unknown_names(props: &[(&str, &str)], dialect: Dialect) -> Vec<Finding> {
             )
         } else {
             match nearest_name(name, known) {
-                Some(near) => (format!("{raw} is not a {} property; {consequence}", client_name(dialect)), format!("did you mean {near}?")),
+                Some(near) => (
+                    format!("{raw} is not a {} property; {consequence}", client_name(dialect)),
+                    format!("did you mean {near}?"),
+                ),
                 None => (
                     format!("{raw} is not a {} property; {consequence}", client_name(dialect)),
                     "remove it, or check the name against the client's configuration reference".to_owned(),
@@ -428,31 +434,61 @@ mod tests {
     #[test]
     fn misspelled_names_get_the_nearest_known_name() {
         for (dialect, wrong, meant) in [
-            (Dialect::KafkaJava, "sasl.oauthbearer.assertion.jti.include", "sasl.oauthbearer.assertion.claim.jti.include"),
-            (Dialect::Librdkafka, "sasl.oauthbearer.assertion.jti.include", "sasl.oauthbearer.assertion.claim.jti.include"),
+            (
+                Dialect::KafkaJava,
+                "sasl.oauthbearer.assertion.jti.include",
+                "sasl.oauthbearer.assertion.claim.jti.include",
+            ),
+            (
+                Dialect::Librdkafka,
+                "sasl.oauthbearer.assertion.jti.include",
+                "sasl.oauthbearer.assertion.claim.jti.include",
+            ),
             (Dialect::KafkaJava, "sasl.oauthbearer.token.endpoint.uri", "sasl.oauthbearer.token.endpoint.url"),
-            (Dialect::KafkaJava, "oauthbearer.sasl.oauthbearer.assertion.claim.exp.second", "sasl.oauthbearer.assertion.claim.exp.seconds"),
+            (
+                Dialect::KafkaJava,
+                "oauthbearer.sasl.oauthbearer.assertion.claim.exp.second",
+                "sasl.oauthbearer.assertion.claim.exp.seconds",
+            ),
             (Dialect::KafkaJava, "sasl.login.refresh.window.factr", "sasl.login.refresh.window.factor"),
             (Dialect::KafkaJava, "sasl.oauthbearer.Scope", "sasl.oauthbearer.scope"),
-            (Dialect::Librdkafka, "sasl.oauthbearer.metadata.authentication", "sasl.oauthbearer.metadata.authentication.type"),
+            (
+                Dialect::Librdkafka,
+                "sasl.oauthbearer.metadata.authentication",
+                "sasl.oauthbearer.metadata.authentication.type",
+            ),
             (Dialect::Librdkafka, "enable.sasl.oauthbearer.unsecured.jwt", "enable.sasl.oauthbearer.unsecure.jwt"),
         ] {
             let found = fixes(&[(wrong, "x")], dialect);
-            assert!(found.contains(&("unknown_property".into(), format!("did you mean {meant}?"))), "{wrong}: {found:?}");
+            assert!(
+                found.contains(&("unknown_property".into(), format!("did you mean {meant}?"))),
+                "{wrong}: {found:?}"
+            );
         }
         // The other client's names say so, with the equivalent where there is one.
         let found = fixes(&[("sasl.oauthbearer.assertion.jwt.template.file", "/t.json")], Dialect::KafkaJava);
-        assert!(found.contains(&("unknown_property".into(), "use sasl.oauthbearer.assertion.template.file".into())), "{found:?}");
+        assert!(
+            found.contains(&("unknown_property".into(), "use sasl.oauthbearer.assertion.template.file".into())),
+            "{found:?}"
+        );
         let found = fixes(&[("sasl.oauthbearer.expected.issuer", "x")], Dialect::Librdkafka);
         assert!(found.iter().any(|(c, f)| c == "unknown_property" && f.starts_with("remove it")), "{found:?}");
         // Known names, and names outside the OAuth prefixes, are not findings; nor is a far-off name guessed at.
         let every_known: Vec<(&str, &str)> = crate::config::names::JAVA_NAMES.iter().map(|n| (*n, "x")).collect();
-        assert!(!codes(&every_known, Dialect::KafkaJava, &ExplainContext::default()).contains(&"unknown_property".into()));
+        assert!(
+            !codes(&every_known, Dialect::KafkaJava, &ExplainContext::default()).contains(&"unknown_property".into())
+        );
         let every_known: Vec<(&str, &str)> = crate::config::names::LIBRDKAFKA_NAMES.iter().map(|n| (*n, "x")).collect();
-        assert!(!codes(&every_known, Dialect::Librdkafka, &ExplainContext::default()).contains(&"unknown_property".into()));
-        assert!(fixes(&[("bootstrap.servers", "b:9092"), ("sasl.kerberos.service.name", "k")], Dialect::KafkaJava).is_empty());
+        assert!(
+            !codes(&every_known, Dialect::Librdkafka, &ExplainContext::default()).contains(&"unknown_property".into())
+        );
+        assert!(fixes(&[("bootstrap.servers", "b:9092"), ("sasl.kerberos.service.name", "k")], Dialect::KafkaJava)
+            .is_empty());
         let found = fixes(&[("sasl.oauthbearer.something.else.entirely", "x")], Dialect::KafkaJava);
-        assert!(found.iter().any(|(c, f)| c == "unknown_property" && f.starts_with("remove it, or check")), "{found:?}");
+        assert!(
+            found.iter().any(|(c, f)| c == "unknown_property" && f.starts_with("remove it, or check")),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -463,7 +499,9 @@ mod tests {
             ("sasl.oauthbearer.token.endpoint.url", "https://login.microsoftonline.com/t/oauth2/v2.0/token"),
         ];
         for dialect in [Dialect::KafkaJava, Dialect::Librdkafka] {
-            for scope in [None, Some("https://eventhubs.azure.net/.default"), Some("https://contoso.servicebus.windows.net")] {
+            for scope in
+                [None, Some("https://eventhubs.azure.net/.default"), Some("https://contoso.servicebus.windows.net")]
+            {
                 let mut props = base.to_vec();
                 props.extend(scope.map(|s| ("sasl.oauthbearer.scope", s)));
                 let found = fixes(&props, dialect);
@@ -484,7 +522,9 @@ mod tests {
     #[test]
     fn librdkafka_oidc_needs_sub_and_exp() {
         use crate::encoding::b64url as b64url_encode;
-        let token = |claims: &str| format!("{}.{}.c2ln", b64url_encode(br#"{"alg":"RS256"}"#), b64url_encode(claims.as_bytes()));
+        let token = |claims: &str| {
+            format!("{}.{}.c2ln", b64url_encode(br#"{"alg":"RS256"}"#), b64url_encode(claims.as_bytes()))
+        };
         let oidc = [("sasl.mechanism", "OAUTHBEARER"), ("sasl.oauthbearer.method", "oidc")];
         let no_sub = token(r#"{"exp":4102444800}"#);
         let c = codes(&oidc, Dialect::Librdkafka, &ExplainContext { token: Some(&no_sub), ..Default::default() });

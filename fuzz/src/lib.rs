@@ -339,8 +339,8 @@ pub fn sign_verify(data: &[u8]) {
             return (key.clone(), public.clone());
         }
         let key = PrivateKey::from_bytes(pem.as_bytes(), None).and_then(|k| k.signing_key(alg)).expect("test key");
-        let public =
-            oauthbearer::key::VerifyingKey::from_jwk(&key.private_key().public_jwk()).expect("our own public JWK parses");
+        let public = oauthbearer::key::VerifyingKey::from_jwk(&key.private_key().public_jwk())
+            .expect("our own public JWK parses");
         keys.push((alg, key.clone(), public.clone()));
         (key, public)
     });
