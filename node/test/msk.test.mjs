@@ -127,6 +127,48 @@ test('a role ARN is assumed through STS; the token never outlives the role crede
   }
 });
 
+function webIdentitySts() {
+  // Credentials that expire in a minute: inside the SDK's five-minute refresh window, so every
+  // call for credentials goes back to STS, as each refresh of a long-running client does.
+  return serve(async () => {
+    const expiration = new Date(Date.now() + 60_000).toISOString();
+    return {
+      headers: { 'content-type': 'text/xml' },
+      body: `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>
+        <Credentials><AccessKeyId>ASIAWEBID</AccessKeyId><SecretAccessKey>web-secret</SecretAccessKey>
+        <SessionToken>web-session</SessionToken><Expiration>${expiration}</Expiration></Credentials>
+        <SubjectFromWebIdentityToken>system:serviceaccount:kafka:app</SubjectFromWebIdentityToken>
+        <AssumedRoleUser><AssumedRoleId>AROA:x</AssumedRoleId><Arn>arn:aws:sts::123456789012:assumed-role/kafka/x</Arn></AssumedRoleUser>
+        </AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>`,
+    };
+  });
+}
+
+for (const [label, env, options, expected] of [
+  ['by default', {}, {}, 'oauthbearer'],
+  ['from AWS_ROLE_SESSION_NAME', { AWS_ROLE_SESSION_NAME: 'pod-7' }, {}, 'pod-7'],
+  ['from roleSessionName', { AWS_ROLE_SESSION_NAME: 'pod-7' }, { roleSessionName: 'mine' }, 'mine'],
+]) {
+  test(`web identity (IRSA) through the default chain: the role session name stays the same at every refresh, ${label}`, async () => {
+    const sts = await webIdentitySts();
+    const tokenFile = join(dir, 'web-identity-token');
+    writeFileSync(tokenFile, 'eyJ.projected.token');
+    Object.assign(process.env, {
+      AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/kafka', AWS_ENDPOINT_URL_STS: sts.url, ...env,
+    });
+    try {
+      const provider = new ob.MskProvider({ region: 'eu-west-1', clock: () => NOW, ...options });
+      for (let refresh = 0; refresh < 3; refresh++) await provider.credentials();
+      const names = sts.requests.map((r) => new URLSearchParams(r.body)).map((f) => [f.get('Action'), f.get('RoleSessionName')]);
+      assert.equal(names.length, 3, 'each refresh asked STS again');
+      assert.deepEqual(names, Array(3).fill(['AssumeRoleWithWebIdentity', expected]));
+    } finally {
+      for (const name of ['AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_ENDPOINT_URL_STS', ...Object.keys(env)]) delete process.env[name];
+      await sts.close();
+    }
+  });
+}
+
 test('no region, no credentials: typed errors', async () => {
   assert.throws(() => new ob.MskProvider(), (e) => e instanceof ob.CredentialsError && e.code === 'invalid_region');
   const provider = new ob.MskProvider({ region: 'eu-west-1', profile: 'nobody' });

@@ -525,6 +525,13 @@ export interface MskProviderOptions extends ProviderOptions {
   profile?: string;
   /** A role to assume through STS (`fromTemporaryCredentials`). */
   roleArn?: string;
+  /**
+   * The STS role session name, for `roleArn` and for web identity (IRSA) in the default chain.
+   * Default: `AWS_ROLE_SESSION_NAME`, else `oauthbearer`. It stays the same at every refresh: the
+   * session name is part of the principal MSK sees, and a broker refuses a re-authentication that
+   * changes it ("Cannot change principals during re-authentication"), which the AWS SDK's own
+   * default (`aws-sdk-js-session-<time>`, new at each refresh) causes.
+   */
   roleSessionName?: string;
   /** Query parameter order: `js` (default, as aws-msk-iam-sasl-signer-js), `python`, `go`. */
   order?: string;
@@ -558,14 +565,12 @@ export class MskProvider extends Provider {
     const sdk = await peer<Sdk>('@aws-sdk/credential-providers', 'MskProvider');
     const { profile, roleArn } = this.#options;
     const clientConfig = { region: this.region };
+    const roleSessionName = this.#options.roleSessionName ?? process.env.AWS_ROLE_SESSION_NAME ?? 'oauthbearer';
     this.#credentials = roleArn
-      ? sdk.fromTemporaryCredentials({
-          params: { RoleArn: roleArn, RoleSessionName: this.#options.roleSessionName ?? 'oauthbearer' },
-          clientConfig,
-        })
+      ? sdk.fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: roleSessionName }, clientConfig })
       : profile
         ? sdk.fromIni({ profile, clientConfig })
-        : sdk.fromNodeProviderChain({ clientConfig });
+        : sdk.fromNodeProviderChain({ clientConfig, roleSessionName });
     return this.#credentials;
   }
 

@@ -354,17 +354,25 @@ def _tokeninfo_email(request, access_token: str) -> str:  # noqa: ANN001
 class MskProvider(Provider):
     """AWS MSK IAM tokens from botocore's credential chain (environment, profile, web identity /
     IRSA, container and instance roles; ``role_arn`` assumes a role through STS). The token lives
-    at most 900 s and never longer than the credentials."""
+    at most 900 s and never longer than the credentials.
+
+    ``role_session_name`` (default ``AWS_ROLE_SESSION_NAME``, else ``oauthbearer``) names the STS
+    session of ``role_arn`` and of web identity (``AWS_WEB_IDENTITY_TOKEN_FILE`` with
+    ``AWS_ROLE_ARN``, which this provider then assumes itself). It is the same at every refresh: the
+    session name is part of the principal MSK sees, and a broker refuses a re-authentication that
+    changes it ("Cannot change principals during re-authentication"); botocore's own default,
+    ``botocore-session-<time>``, differs from one process to the next."""
 
     def __init__(self, region: Optional[str] = None, *, profile: Optional[str] = None,
-                 role_arn: Optional[str] = None, role_session_name: str = "oauthbearer",
+                 role_arn: Optional[str] = None, role_session_name: Optional[str] = None,
                  order: str = "python", user_agent: Optional[str] = None, session: object = None,
                  clock: Clock = time.time, fetch_timeout_ms: Optional[int] = None) -> None:
         super().__init__(clock=clock, fetch_timeout_ms=fetch_timeout_ms)
         self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ""
         if not self.region:
             raise _error(CredentialsError, "invalid_region", "no AWS region: pass region= or set AWS_REGION")
-        self.profile, self.role_arn, self.role_session_name = profile, role_arn, role_session_name
+        self.profile, self.role_arn = profile, role_arn
+        self.role_session_name = role_session_name or os.environ.get("AWS_ROLE_SESSION_NAME") or "oauthbearer"
         self.order, self.user_agent, self._session = order, user_agent, session
 
     def _botocore_session(self):  # noqa: ANN202
@@ -380,10 +388,17 @@ class MskProvider(Provider):
     def credentials(self) -> tuple[str, str, Optional[str], Optional[int]]:
         """(access key id, secret, session token, expiry ms) from the chain or STS."""
         session = self._botocore_session()
+        web_identity = self._web_identity()
         try:
-            if self.role_arn:
+            if self.role_arn or web_identity:
                 sts = session.create_client("sts", region_name=self.region)
-                c = sts.assume_role(RoleArn=self.role_arn, RoleSessionName=self.role_session_name)["Credentials"]
+                if web_identity:
+                    role_arn, token_file = web_identity
+                    with open(token_file, encoding="utf-8") as f:  # re-read: the kubelet rotates it
+                        c = sts.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName=self.role_session_name,
+                                                              WebIdentityToken=f.read().strip())["Credentials"]
+                else:
+                    c = sts.assume_role(RoleArn=self.role_arn, RoleSessionName=self.role_session_name)["Credentials"]
                 return (c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"],
                         int(c["Expiration"].timestamp() * 1000))
             creds = session.get_credentials()
@@ -399,6 +414,14 @@ class MskProvider(Provider):
         except Exception as failure:  # botocore raises many unrelated types
             raise _error(CredentialsError, "credentials_unavailable",
                          f"AWS credentials: {type(failure).__name__}") from None
+
+    def _web_identity(self) -> Optional[tuple[str, str]]:
+        """(role ARN, token file) when botocore's chain would take web identity (IRSA): no role, profile
+        or environment keys of ours first."""
+        if self.role_arn or self.profile or os.environ.get("AWS_ACCESS_KEY_ID"):
+            return None
+        role_arn, token_file = os.environ.get("AWS_ROLE_ARN"), os.environ.get("AWS_WEB_IDENTITY_TOKEN_FILE")
+        return (role_arn, token_file) if role_arn and token_file else None
 
     def fetch(self, now_ms: int) -> Token:
         key, secret, session_token, expires_at_ms = self.credentials()

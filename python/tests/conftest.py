@@ -46,14 +46,16 @@ def send_json(handler: BaseHTTPRequestHandler, status: int, body: str, headers=(
 
 
 @contextlib.contextmanager
-def scripted_server(answers):
+def scripted_server(answers, bodies=None):
     """An HTTP server on 127.0.0.1 answering each POST with the next ``(status, json_text)`` of
-    `answers` (the last one repeats); yields its base URL."""
+    `answers` (the last one repeats); yields its base URL. Request bodies go to `bodies` if given."""
     answers = list(answers)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if bodies is not None:
+                bodies.append(body.decode("utf-8", "replace"))
             status, body = answers.pop(0) if len(answers) > 1 else answers[0]
             send_json(self, status, body)
 

@@ -289,6 +289,38 @@ def test_msk_provider_assumes_a_role_and_caps_the_lifetime_by_its_expiry(monkeyp
     assert "X-Amz-Expires=600" in url_text and token.expires_at_ms == (now + 600) * 1000
 
 
+WEB_IDENTITY_ANSWER = STS_ANSWER.replace("AssumeRoleResponse", "AssumeRoleWithWebIdentityResponse").replace(
+    "AssumeRoleResult", "AssumeRoleWithWebIdentityResult")
+
+
+@pytest.mark.parametrize("env, kwargs, expected", [
+    ({}, {}, "oauthbearer"),
+    ({"AWS_ROLE_SESSION_NAME": "pod-7"}, {}, "pod-7"),
+    ({"AWS_ROLE_SESSION_NAME": "pod-7"}, {"role_session_name": "mine"}, "mine"),
+])
+def test_msk_web_identity_keeps_one_role_session_name_across_refreshes(tmp_path, monkeypatch, env, kwargs, expected):
+    """IRSA: every refresh assumes the role with the same session name, so the principal MSK sees
+    does not change at re-authentication; the rotated token file is re-read each time."""
+    from urllib.parse import parse_qs
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    token_file = tmp_path / "token"
+    monkeypatch.setenv("AWS_WEB_IDENTITY_TOKEN_FILE", str(token_file))
+    monkeypatch.setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/kafka")
+    bodies: list = []
+    with scripted_server([(200, WEB_IDENTITY_ANSWER)], bodies) as url:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", url)
+        provider = MskProvider("us-east-1", **kwargs)
+        for rotation in range(3):
+            token_file.write_text(f"projected-token-{rotation}")
+            assert provider.credentials()[0] == "ASIAEXAMPLEASSUMED"
+    forms = [parse_qs(b) for b in bodies]
+    assert [(f["Action"], f["RoleSessionName"]) for f in forms] == [(["AssumeRoleWithWebIdentity"], [expected])] * 3
+    assert [f["WebIdentityToken"][0] for f in forms] == [f"projected-token-{i}" for i in range(3)]
+
+
 def test_google_refresh_failure_is_typed_and_quotes_nothing(tmp_path, monkeypatch):
     marker = "SECRET-MARKER-g00g"
     answer = json.dumps({"error": "invalid_grant", "error_description": marker})
