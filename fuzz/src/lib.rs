@@ -223,7 +223,7 @@ pub fn explain(data: &[u8]) {
 }
 
 /// The lifecycle machine over arbitrary event sequences: 4 bytes an event. It never serves a token
-/// at or past its expiry and never has two fetches in flight.
+/// at or past its expiry and never asks to wait until a time already past.
 pub fn lifecycle(data: &[u8]) {
     begin(data);
     let policy = if data.first().is_some_and(|b| b & 1 == 1) {

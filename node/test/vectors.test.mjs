@@ -51,3 +51,9 @@ test('the bad-input catalogue runs here', () => {
   const here = catalogue.filter((c) => !(c.op in NOT_IN_THIS_API));
   assert.ok(here.length >= 150 && ran > 400, `${here.length} catalogue cases, ${ran} cases in all`);
 });
+
+test('explain names the property a misspelled one meant (Kafka ignores `…assertion.jti.include`)', () => {
+  const findings = api.explain.explain([['sasl.mechanism', 'OAUTHBEARER'], ['sasl.oauthbearer.assertion.jti.include', 'true']], 'kafka-java', {});
+  const finding = findings.find((f) => f.code === 'unknown_property');
+  assert.deepEqual([finding?.severity, finding?.fix], ['warning', 'did you mean sasl.oauthbearer.assertion.claim.jti.include?']);
+});

@@ -65,6 +65,17 @@ def test_explain_exit_codes(tmp_path):
     assert any(f["severity"] == "error" for f in json.loads(result.stdout)["findings"])
 
 
+def test_explain_names_the_property_a_misspelled_one_meant(tmp_path):
+    """The trap users hit: Kafka ignores `…assertion.jti.include` (the name is `…assertion.claim.jti.include`)."""
+    config = tmp_path / "client.properties"
+    config.write_text("sasl.mechanism=OAUTHBEARER\n"
+                      "sasl.oauthbearer.assertion.jti.include=true\n")
+    findings = json.loads(run("explain", "--config", str(config)).stdout)["findings"]
+    assert {"severity": "warning", "code": "unknown_property",
+            "message": "sasl.oauthbearer.assertion.jti.include is not a Kafka Java property; Kafka's Java client ignores it",
+            "fix": "did you mean sasl.oauthbearer.assertion.claim.jti.include?"} in findings, findings
+
+
 def test_msk_token_from_environment_credentials():
     env = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
            "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}
