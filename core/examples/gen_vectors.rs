@@ -1034,31 +1034,16 @@ fn explain_cases() -> Vec<Value> {
         e(
             "Java: clean KIP-1258 config",
             "kafka-java",
-            json!({
-                "sasl.mechanism": "OAUTHBEARER",
-                "sasl.login.callback.handler.class": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
-                "sasl.oauthbearer.token.endpoint.url": "https://idp.example/token",
-                "sasl.oauthbearer.assertion.private.key.file": "/etc/kafka/key.pem",
-                "sasl.oauthbearer.assertion.claim.iss": "c",
-                "sasl.oauthbearer.assertion.claim.sub": "c",
-                "sasl.oauthbearer.assertion.claim.aud": "https://idp.example/token",
-            }),
+            kip1258_java(&[]),
             json!({ "kafka_version": [4, 3], "private_key": "-----BEGIN PRIVATE KEY-----\n..." }),
         ),
         e(
             "Java: misspelled jti switch (Kafka ignores it, the IdP then refuses the assertion)",
             "kafka-java",
-            json!({
-                "sasl.mechanism": "OAUTHBEARER",
-                "sasl.login.callback.handler.class": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
-                "sasl.oauthbearer.token.endpoint.url": "https://idp.example/token",
-                "sasl.oauthbearer.assertion.private.key.file": "/etc/kafka/key.pem",
-                "sasl.oauthbearer.assertion.claim.iss": "c",
-                "sasl.oauthbearer.assertion.claim.sub": "c",
-                "sasl.oauthbearer.assertion.claim.aud": "https://idp.example/token",
-                "sasl.oauthbearer.assertion.jti.include": "true",
-                "sasl.oauthbearer.assertion.jwt.template.file": "/etc/kafka/template.json",
-            }),
+            kip1258_java(&[
+                ("sasl.oauthbearer.assertion.jti.include", "true"),
+                ("sasl.oauthbearer.assertion.jwt.template.file", "/etc/kafka/template.json"),
+            ]),
             json!({ "kafka_version": [4, 3] }),
         ),
         e(
@@ -1084,6 +1069,23 @@ fn explain_cases() -> Vec<Value> {
             json!({ "token": "eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjQxMDI0NDQ4MDB9.c2ln" }),
         ),
     ]
+}
+
+/// A clean KIP-1258 Kafka Java configuration, with `extra` properties added.
+fn kip1258_java(extra: &[(&str, &str)]) -> Value {
+    let mut props = json!({
+        "sasl.mechanism": "OAUTHBEARER",
+        "sasl.login.callback.handler.class": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
+        "sasl.oauthbearer.token.endpoint.url": "https://idp.example/token",
+        "sasl.oauthbearer.assertion.private.key.file": "/etc/kafka/key.pem",
+        "sasl.oauthbearer.assertion.claim.iss": "c",
+        "sasl.oauthbearer.assertion.claim.sub": "c",
+        "sasl.oauthbearer.assertion.claim.aud": "https://idp.example/token",
+    });
+    for (name, value) in extra {
+        props[*name] = json!(value);
+    }
+    props
 }
 
 const T: u64 = 1_767_225_600_000;
