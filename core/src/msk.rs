@@ -69,7 +69,8 @@ impl std::str::FromStr for QueryOrder {
 pub struct MskTokenOptions {
     /// The AWS region of the cluster, e.g. `us-east-1`.
     pub region: String,
-    /// The partition's domain: `amazonaws.com` (default), `amazonaws.com.cn`, …
+    /// The partition's domain: by default the region's ([`partition_domain`]: `amazonaws.com`,
+    /// `amazonaws.com.cn` for China, …). A domain another known partition owns is refused.
     pub domain: String,
     /// Final query order.
     pub order: QueryOrder,
@@ -83,12 +84,13 @@ pub struct MskTokenOptions {
 }
 
 impl MskTokenOptions {
-    /// Defaults for `region`: `amazonaws.com`, Python order, user agent `oauthbearer/<version>`,
-    /// 900 s, 60 s floor.
+    /// Defaults for `region`: its partition's domain, Python order, user agent
+    /// `oauthbearer/<version>`, 900 s, 60 s floor.
     pub fn new(region: impl Into<String>) -> Self {
+        let region = region.into();
         Self {
-            region: region.into(),
-            domain: "amazonaws.com".into(),
+            domain: partition_domain(&region).into(),
+            region,
             order: QueryOrder::Python,
             user_agent: Some(concat!("oauthbearer/", env!("CARGO_PKG_VERSION")).into()),
             max_expires_seconds: MAX_EXPIRES_SECONDS,
@@ -108,6 +110,26 @@ pub struct MskToken {
     pub expires_at_ms: u64,
     /// The `X-Amz-Expires` that was signed.
     pub expires_seconds: u32,
+}
+
+/// The AWS partitions by region prefix and their DNS suffixes, as botocore's `partitions.json`
+/// lists them (a test compares them with botocore's). Written out here because the only crates that
+/// carry this table are the AWS SDK's endpoint resolvers, far too heavy for a pure core.
+const PARTITIONS: &[(&str, &str)] = &[
+    ("cn-", "amazonaws.com.cn"),
+    ("eusc-", "amazonaws.eu"),
+    ("us-iso-", "c2s.ic.gov"),
+    ("us-isob-", "sc2s.sgov.gov"),
+    ("eu-isoe-", "cloud.adc-e.uk"),
+    ("us-isof-", "csp.hci.ic.gov"),
+];
+
+/// The DNS suffix of `region`'s partition: `amazonaws.com.cn` for China (`cn-north-1`), the
+/// isolated partitions' own suffixes, else `amazonaws.com` (the commercial and GovCloud
+/// partitions). The AWS signers hard-code `amazonaws.com`, so their China tokens name a host that
+/// does not exist (vectordotdev/vector#25751).
+pub fn partition_domain(region: &str) -> &'static str {
+    PARTITIONS.iter().find(|(prefix, _)| region.starts_with(prefix)).map_or("amazonaws.com", |(_, domain)| domain)
 }
 
 /// Validates an AWS region: lower-case letters and digits in dash-separated parts ending in a
@@ -155,6 +177,14 @@ pub fn msk_token(credentials: &AwsCredentials, options: &MskTokenOptions, now_ms
     if options.domain.is_empty() || !options.domain.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
     {
         return fail(ErrorKind::InvalidRegion, "the AWS partition domain must be a host name like amazonaws.com");
+    }
+    let expected = partition_domain(&options.region);
+    let known = expected != "amazonaws.com" || PARTITIONS.iter().any(|(_, d)| *d == options.domain);
+    if known && options.domain != expected {
+        return fail(
+            ErrorKind::InvalidRegion,
+            format!("region {} is in the partition whose domain is {expected}, not {}", options.region, options.domain),
+        );
     }
     if credentials.access_key_id.is_empty() || credentials.secret_access_key.is_empty() {
         return fail(ErrorKind::InvalidCredentials, "the AWS access key id and secret access key must not be empty");
@@ -315,6 +345,37 @@ mod tests {
         assert_eq!(e(Some(NOW + 59_999)), Err("credentials_expiring"));
         assert_eq!(e(Some(NOW)), Err("credentials_expiring"));
         assert_eq!(e(Some(NOW - 1)), Err("credentials_expiring"));
+    }
+
+    #[test]
+    fn partition_domains_follow_the_region() {
+        for (region, domain) in [
+            ("us-east-1", "amazonaws.com"),
+            ("us-gov-west-1", "amazonaws.com"),
+            ("cn-north-1", "amazonaws.com.cn"),
+            ("cn-northwest-1", "amazonaws.com.cn"),
+            ("us-iso-east-1", "c2s.ic.gov"),
+            ("us-isob-east-1", "sc2s.sgov.gov"),
+            ("us-isof-south-1", "csp.hci.ic.gov"),
+            ("eu-isoe-west-1", "cloud.adc-e.uk"),
+            ("eusc-de-east-1", "amazonaws.eu"),
+        ] {
+            let t = msk_token(&creds(None), &MskTokenOptions::new(region), NOW).unwrap();
+            assert!(t.signed_url.expose().starts_with(&format!("https://kafka.{region}.{domain}/?")), "{region}");
+        }
+        // A domain of another known partition is refused; an unknown one is the caller's business.
+        for (region, domain) in
+            [("cn-north-1", "amazonaws.com"), ("us-east-1", "amazonaws.com.cn"), ("cn-north-1", "example.net")]
+        {
+            let options = MskTokenOptions { domain: domain.into(), ..MskTokenOptions::new(region) };
+            assert_eq!(
+                msk_token(&creds(None), &options, NOW).unwrap_err().code(),
+                "invalid_region",
+                "{region} {domain}"
+            );
+        }
+        let options = MskTokenOptions { domain: "example.net".into(), ..MskTokenOptions::new("us-east-1") };
+        assert!(msk_token(&creds(None), &options, NOW).is_ok());
     }
 
     #[test]

@@ -195,6 +195,23 @@ def test_msk_provider_equals_the_aws_python_signer(monkeypatch):
     assert (ours.value, ours.expires_at_ms) == (theirs, expiry_ms)
 
 
+@pytest.mark.parametrize("region", ["us-east-1", "us-gov-west-1", "cn-north-1", "cn-northwest-1", "us-iso-east-1",
+                                    "us-isob-east-1", "us-isof-south-1", "eu-isoe-west-1", "eusc-de-east-1"])
+def test_msk_tokens_name_the_host_of_the_regions_partition_as_botocore_knows_it(region):
+    """China and the isolated partitions have their own domains; the AWS signers hard-code amazonaws.com."""
+    import re
+
+    from botocore.loaders import create_loader
+    partitions = create_loader().load_data("partitions")["partitions"]
+    suffix = next(p["outputs"]["dnsSuffix"] for p in partitions
+                  if region in p.get("regions", {}) or re.match(p["regionRegex"], region))
+    token = _native.msk_token("AKIAIOSFODNN7EXAMPLE", "secret", None, None, region, NOW_MS)
+    assert _native.msk_signed_url(token.value).startswith(f"https://kafka.{region}.{suffix}/?Action=")
+    with pytest.raises(oauthbearer.CredentialsError) as wrong:
+        _native.msk_token("AKIAIOSFODNN7EXAMPLE", "secret", None, None, "cn-north-1", NOW_MS, domain="amazonaws.com")
+    assert wrong.value.code == "invalid_region"
+
+
 def test_msk_provider_needs_a_region(monkeypatch):
     monkeypatch.delenv("AWS_REGION", raising=False)
     monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
