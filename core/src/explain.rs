@@ -337,6 +337,9 @@ fn nearest_name(name: &str, known: &[&'static str]) -> Option<&'static str> {
     let limit = (lower.len() / 5).max(2);
     known
         .iter()
+        // The distance is at least the difference in length: names that cannot be close are not
+        // compared, so a hostile file of long names costs no more than reading it.
+        .filter(|k| k.len().abs_diff(lower.len()) <= limit)
         .map(|k| (strsim::levenshtein(&lower, k), *k))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
