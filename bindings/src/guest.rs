@@ -337,6 +337,10 @@ impl providers::Guest for Component {
             expires_seconds: t.expires_seconds,
         })
     }
+
+    fn eventhubs_scope(bootstrap_servers: String, scope: Option<String>) -> Result<String, Error> {
+        oauthbearer::azure::eventhubs_token_scope(&bootstrap_servers, scope.as_deref()).fail()
+    }
 }
 
 impl sasl::Guest for Component {

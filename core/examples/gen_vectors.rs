@@ -727,6 +727,35 @@ fn providers() -> Vec<Value> {
         json!({ "credentials_expire_at_ms": GOOGLE_NOW + 30_000, "min_credential_lifetime_seconds": 10 }),
     ));
     out.push(msk("MSK China partition", "cn-north-1", None, json!({ "domain": "amazonaws.com.cn" })));
+    out.push(msk("MSK China partition: the domain follows the region", "cn-northwest-1", None, json!({})));
+    out.push(msk(
+        "MSK China region with the commercial domain: refused",
+        "cn-north-1",
+        None,
+        json!({ "domain": "amazonaws.com" }),
+    ));
+    out.push(msk("MSK isolated partition (us-isob)", "us-isob-east-1", None, json!({})));
+    let eventhubs = |name: &str, bootstrap: &str, scope: Option<&str>| {
+        case(name, "eventhubs_scope", json!({ "bootstrap_servers": bootstrap, "scope": scope }))
+    };
+    out.push(eventhubs("Event Hubs: scope from the namespace", "Contoso-Kafka.servicebus.windows.net:9093", None));
+    out.push(eventhubs("Event Hubs: Azure China namespace", "contoso.servicebus.chinacloudapi.cn:9093", None));
+    out.push(eventhubs(
+        "Event Hubs: the namespace's scope given",
+        "contoso.servicebus.windows.net:9093",
+        Some("https://contoso.servicebus.windows.net/.default"),
+    ));
+    out.push(eventhubs(
+        "Event Hubs: the AMQP clients' scope refused",
+        "contoso.servicebus.windows.net:9093",
+        Some("https://eventhubs.azure.net/.default"),
+    ));
+    out.push(eventhubs(
+        "Event Hubs: scope without /.default refused",
+        "contoso.servicebus.windows.net:9093",
+        Some("https://contoso.servicebus.windows.net"),
+    ));
+    out.push(eventhubs("Event Hubs: not a namespace", "broker.internal:9092", None));
     out.push(msk("MSK empty region", "", None, json!({})));
     out.push(msk("MSK malformed region", "US-East-1", None, json!({})));
     out.push(case(
@@ -1309,7 +1338,7 @@ fn main() {
     ),
     write("jaas.json", "sasl.jaas.config parsing.", jaas_cases()),
     write("templates.json", "Assertion template files per dialect.", template_cases()),
-    write("providers.json", "Google Managed Kafka tokens (three styles), Google principals, AWS MSK IAM tokens.", providers()),
+    write("providers.json", "Google Managed Kafka tokens (three styles), Google principals, AWS MSK IAM tokens, Event Hubs scopes.", providers()),
     write("sasl.json", "SASL/OAUTHBEARER client-first messages (hex), server errors, Confluent extensions.", sasl_cases()),
     write("tokens.json", "Access-token checks as Kafka Java and librdkafka do them, refresh schedules, endpoint bodies.", token_cases()),
     write("issuer.json", "Local issuer: JWKS, discovery, access tokens; client authentication by assertion or secret.", issuer_cases()),

@@ -78,6 +78,19 @@ pub fn check_eventhubs_scope(scope: &str, bootstrap_servers: &str) -> Result<()>
     ))
 }
 
+/// The scope to request tokens for the Event Hubs namespace of `bootstrap_servers` with: `scope`
+/// when one is given and right for the namespace, else the namespace's own.
+///
+/// # Errors
+/// `invalid_config` when `bootstrap_servers` is not an Event Hubs namespace or `scope` is not its
+/// scope.
+pub fn eventhubs_token_scope(bootstrap_servers: &str, scope: Option<&str>) -> Result<String> {
+    match scope.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(scope) => check_eventhubs_scope(scope, bootstrap_servers).map(|()| scope.to_owned()),
+        None => eventhubs_scope(bootstrap_servers),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +111,20 @@ mod tests {
             let error = eventhubs_scope(not_eventhubs).unwrap_err();
             assert_eq!(error.code(), "invalid_config", "{not_eventhubs}");
         }
+    }
+
+    #[test]
+    fn token_scope_is_derived_or_checked() {
+        let bootstrap = "contoso.servicebus.windows.net:9093";
+        let expected = "https://contoso.servicebus.windows.net/.default";
+        assert_eq!(eventhubs_token_scope(bootstrap, None).unwrap(), expected);
+        assert_eq!(eventhubs_token_scope(bootstrap, Some(" ")).unwrap(), expected);
+        assert_eq!(eventhubs_token_scope(bootstrap, Some(expected)).unwrap(), expected);
+        assert_eq!(
+            eventhubs_token_scope(bootstrap, Some("https://eventhubs.azure.net/.default")).unwrap_err().code(),
+            "invalid_config"
+        );
+        assert_eq!(eventhubs_token_scope("kafka:9092", None).unwrap_err().code(), "invalid_config");
     }
 
     #[test]

@@ -21,6 +21,7 @@ from ._native import (
 )
 from .providers import (
     AssertionProvider,
+    AzureProvider,
     FileProvider,
     GoogleProvider,
     LocalIssuerProvider,
@@ -31,6 +32,7 @@ from .providers import (
 
 __all__ = [
     "AssertionProvider",
+    "AzureProvider",
     "AssertionSigner",
     "ClientAuthenticationError",
     "ConfigError",

@@ -15,8 +15,8 @@ from typing import Optional, Sequence
 
 from . import _native
 from ._native import OAuthBearerError
-from .providers import (AssertionProvider, FileProvider, GoogleProvider, LocalIssuerProvider, MskProvider, Provider,
-                        load_properties)
+from .providers import (AssertionProvider, AzureProvider, FileProvider, GoogleProvider, LocalIssuerProvider,
+                        MskProvider, Provider, load_properties)
 from .server import DEFAULT_PORT, RESPONSE_STYLES, Endpoint, serve
 
 DIALECTS = {"kafka": "kafka-java", "java": "kafka-java", "kafka-java": "kafka-java", "librdkafka": "librdkafka"}
@@ -51,6 +51,8 @@ def _provider(args: argparse.Namespace) -> Provider:
         return GoogleProvider(style=args.gcp_style)
     if kind == "aws":
         return MskProvider(args.region or os.environ.get("REGION"))
+    if kind == "azure":
+        return AzureProvider(args.bootstrap_servers, scope=args.scope)
     if kind == "assertion":
         if not args.config:
             raise SystemExit("error: --provider assertion needs --config FILE.properties")
@@ -155,13 +157,15 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def _provider_options(p: argparse.ArgumentParser) -> None:
     env_provider = os.environ.get("PROVIDER")
-    p.add_argument("--provider", choices=["local", "gcp", "aws", "assertion", "file"],
-                   default=env_provider if env_provider in ("gcp", "aws") else "local",
-                   help="token source (default: $PROVIDER if gcp/aws, else the local issuer)")
+    p.add_argument("--provider", choices=["local", "gcp", "aws", "azure", "assertion", "file"],
+                   default=env_provider if env_provider in ("gcp", "aws", "azure") else "local",
+                   help="token source (default: $PROVIDER if gcp/aws/azure, else the local issuer)")
     p.add_argument("--config", help="Kafka client .properties (assertion provider)")
     p.add_argument("--dialect", choices=["kafka", "librdkafka"], default="kafka")
     p.add_argument("--region", help="AWS region (default $REGION, $AWS_REGION)")
     p.add_argument("--token-file", help="pre-issued token file (file provider)")
+    p.add_argument("--bootstrap-servers", help="Event Hubs namespace host:9093 (azure; default $BOOTSTRAP_SERVERS)")
+    p.add_argument("--scope", help="Entra scope (azure; default the namespace's, and a different one is refused)")
     # As a drop-in for kafka-auth-handler: with PROVIDER set, its answer layout and its Google token bytes.
     drop_in = env_provider in ("gcp", "aws")
     p.add_argument("--response-style", choices=["standard", "google-python", "kafka-auth-handler"],

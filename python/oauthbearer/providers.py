@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import threading
 import time
 import urllib.error
@@ -428,3 +429,43 @@ class MskProvider(Provider):
         token = _native.msk_token(key, secret, session_token, expires_at_ms, self.region, now_ms, self.order,
                                   self.user_agent)
         return Token(token.value, token.expires_at_ms, "", {}, now_ms)
+
+
+class AzureProvider(Provider):
+    """Azure Event Hubs tokens (its Kafka endpoint) from azure-identity: ``DefaultAzureCredential``
+    by default (environment client secret or certificate, workload identity, managed identity, the
+    Azure CLI …), or any credential given (``ClientSecretCredential``, ``CertificateCredential``,
+    ``ManagedIdentityCredential``, ``WorkloadIdentityCredential`` …).
+
+    The scope is the namespace's, ``https://<namespace>.servicebus.windows.net/.default``, derived
+    from ``bootstrap_servers``; a ``scope`` given is checked against it (a wrong scope is the most
+    common Event Hubs mistake: the broker refuses the token). The Entra access token goes to the
+    client as it is, checked as Kafka's clients check it; the principal is its ``sub``."""
+
+    def __init__(self, bootstrap_servers: Optional[str] = None, *, scope: Optional[str] = None,
+                 credential: object = None, clock: Clock = time.time, fetch_timeout_ms: Optional[int] = None) -> None:
+        super().__init__(clock=clock, fetch_timeout_ms=fetch_timeout_ms)
+        self.scope = _native.eventhubs_scope(bootstrap_servers or os.environ.get("BOOTSTRAP_SERVERS") or "", scope)
+        self._credential = credential
+
+    def credential(self):  # noqa: ANN201 - azure-identity types are optional
+        """The azure-identity credential tokens come from."""
+        if self._credential is None:
+            try:
+                from azure.identity import DefaultAzureCredential
+            except ImportError:
+                raise _error(CredentialsError, "credentials_unavailable",
+                             "AzureProvider needs azure-identity: pip install 'oauthbearer[azure]'") from None
+            self._credential = DefaultAzureCredential()
+        return self._credential
+
+    def fetch(self, now_ms: int) -> Token:
+        credential = self.credential()
+        try:
+            access = credential.get_token(self.scope)
+        except Exception as failure:  # azure-identity's errors quote Entra's answer; keep its AADSTS code only
+            code = re.search(r"AADSTS\d+", str(failure))
+            raise _error(CredentialsError, "credentials_unavailable",
+                         f"Azure credentials: {type(failure).__name__}" + (f" ({code.group(0)})" if code else "")) from None
+        return _accepted(access.token, "kafka-java", now_ms, {})
+

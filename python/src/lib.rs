@@ -390,6 +390,14 @@ fn validate_google_principal(principal: &str) -> Res<()> {
     google::validate_principal(principal).py()
 }
 
+/// The scope of Event Hubs tokens for the namespace of `bootstrap_servers`: `scope` checked
+/// against it, or derived (`https://<namespace>.servicebus.windows.net/.default`).
+#[pyfunction]
+#[pyo3(signature = (bootstrap_servers, scope=None))]
+fn eventhubs_scope(bootstrap_servers: &str, scope: Option<&str>) -> Res<String> {
+    oauthbearer::azure::eventhubs_token_scope(bootstrap_servers, scope).py()
+}
+
 /// An AWS MSK IAM token (base64url of the SigV4-presigned `kafka-cluster:Connect` URL).
 #[pyfunction]
 #[pyo3(signature = (access_key_id, secret_access_key, session_token, credentials_expire_at_ms, region, now_ms, order="python", user_agent=None, domain=None, min_credential_lifetime_seconds=None))]
@@ -861,6 +869,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(google_token, m)?)?;
     m.add_function(wrap_pyfunction!(google_principal, m)?)?;
     m.add_function(wrap_pyfunction!(validate_google_principal, m)?)?;
+    m.add_function(wrap_pyfunction!(eventhubs_scope, m)?)?;
     m.add_function(wrap_pyfunction!(msk_token, m)?)?;
     m.add_function(wrap_pyfunction!(msk_signed_url, m)?)?;
     m.add_function(wrap_pyfunction!(sasl_client_first_message, m)?)?;

@@ -13,7 +13,7 @@ from oauthbearer import _native
 from oauthbearer.providers import (AssertionProvider, FileProvider, GoogleProvider, LocalIssuerProvider,
                                    MskProvider, Provider, Token)
 from oauthbearer.server import Endpoint
-from conftest import KEYS, NOW_MS, running, scripted_server, send_json
+from conftest import KEYS, NOW_MS, localhost_tls, running, scripted_server, send_json
 
 
 class Counting(Provider):
@@ -528,29 +528,11 @@ def test_assertion_provider_jwt_bearer_grant_verified_by_pyjwt():
 def test_assertion_provider_trusts_a_private_ca_only_when_given(tmp_path):
     """`ca_file=` verifies an IdP whose certificate a private CA issued; without it the TLS handshake
     fails and the error is typed."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption()))
-    idp = _JwtBearerIdp(_public_pem(), tls=(str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")))
+    cert, key = localhost_tls(tmp_path)
+    idp = _JwtBearerIdp(_public_pem(), tls=(cert, key))
     try:
         props = {**_jwt_bearer_props(idp.url), "sasl.login.retry.backoff.ms": "1", "sasl.login.retry.backoff.max.ms": "1"}
-        assert AssertionProvider(props, ca_file=str(tmp_path / "cert.pem")).token().principal == "svc"
+        assert AssertionProvider(props, ca_file=cert).token().principal == "svc"
         with pytest.raises(oauthbearer.TokenEndpointError) as err:
             AssertionProvider(props, sleep=lambda _s: None).token()
         assert err.value.code == "token_endpoint_unreachable"

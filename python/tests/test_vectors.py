@@ -62,6 +62,8 @@ def run(op, inp):
         value, exp = _native.check_prebuilt(inp["contents"], inp["now_ms"], inp.get("margin_seconds", 30),
                                             inp.get("mode", "strict"))
         return {"expires_at": exp, "value": value}
+    if op == "eventhubs_scope":
+        return {"scope": _native.eventhubs_scope(inp["bootstrap_servers"], inp.get("scope"))}
     if op == "google_principal":
         kind, principal = _native.google_principal(inp.get("credentials_json"), inp.get("override"))
         return {"principal": principal} if kind == "known" else {"source": kind}

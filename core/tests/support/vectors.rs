@@ -106,6 +106,10 @@ pub fn run_result(op: &str, input: &Value) -> Result<Value, Error> {
         "google_token" => google_token(input),
         "google_principal" => google_principal(input),
         "msk_token" => msk_token(input),
+        "eventhubs_scope" => {
+            oauthbearer::azure::eventhubs_token_scope(s(input, "bootstrap_servers").unwrap(), s(input, "scope"))
+                .map(|scope| json!({ "scope": scope }))
+        }
         "sasl_client_first" => sasl_client_first(input),
         "sasl_server_error" => sasl::parse_server_error(s(input, "text").unwrap().as_bytes())
             .map(|e| json!({ "status": e.status, "scope": e.scope, "openid_configuration": e.openid_configuration })),

@@ -325,6 +325,7 @@ const OPS = {
     return p.tag === 'known' ? { principal: p.val } : { source: p.tag.replaceAll('-', '_') };
   },
   msk_token: mskToken,
+  eventhubs_scope: (api, i) => ({ scope: api.providers.eventhubsScope(i.bootstrap_servers, opt(i.scope)) }),
   sasl_client_first: (api, i) => {
     const b = api.sasl.clientFirstMessage(i.token, opt(i.authzid), i.extensions ?? []);
     return { hex: Buffer.from(b).toString('hex'), length: b.length };

@@ -312,6 +312,10 @@ def google_principal(api, inp):
     return {"source": p.tag.replace("-", "_")}
 
 
+def eventhubs_scope(api, inp):
+    return {"scope": api("providers", "eventhubs-scope", inp["bootstrap_servers"], inp.get("scope"))}
+
+
 def lifecycle(api, inp):
     p = inp["policy"]
     backoff = tuple(p["retry_backoff_ms"]) if p.get("retry_backoff_ms") else None
@@ -370,6 +374,7 @@ OPS = {
         api("providers", "google-token", i["access_token"], i["expires_at_ms"], i["principal"], i["now_ms"],
             i["style"])),
     "google_principal": google_principal,
+    "eventhubs_scope": eventhubs_scope,
     "msk_token": msk_token,
     "sasl_client_first": sasl_client_first,
     "sasl_server_error": lambda api, i: (lambda e: {"status": e.status, "scope": e.scope,

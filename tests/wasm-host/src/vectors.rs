@@ -164,6 +164,12 @@ pub fn run(i: &mut Instance, op: &str, input: &Value) -> Option<Value> {
                 })
         }
         "msk_token" => msk_token(i, input)?,
+        "eventhubs_scope" => {
+            let f = i.api.kafka_oauthbearer_providers();
+            f.call_eventhubs_scope(&mut i.store, s(input, "bootstrap_servers").unwrap(), s(input, "scope"))
+                .unwrap()
+                .map(|scope| json!({ "scope": scope }))
+        }
         "sasl_client_first" => {
             let f = i.api.kafka_oauthbearer_sasl();
             let ext = pairs(&input["extensions"]);
