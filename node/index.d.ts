@@ -183,6 +183,12 @@ export interface ErrorRecord {
 
 export declare function errorResponseBody(error: string, description: string): string
 
+/**
+ * The Entra scope of Event Hubs tokens for the namespace of `bootstrapServers`
+ * (`https://<namespace>.servicebus.windows.net/.default`), or `scope` once checked against it.
+ */
+export declare function eventhubsScope(bootstrapServers: string, scope?: string | undefined | null): string
+
 export declare function explain(properties: Pairs, d: Dialect, context: ExplainContext): Array<Finding>
 
 export interface ExplainContext {

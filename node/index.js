@@ -856,6 +856,7 @@ module.exports.Dialect = nativeBinding.Dialect
 module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.errorFamilies = nativeBinding.errorFamilies
 module.exports.errorResponseBody = nativeBinding.errorResponseBody
+module.exports.eventhubsScope = nativeBinding.eventhubsScope
 module.exports.explain = nativeBinding.explain
 module.exports.extensionsJaas = nativeBinding.extensionsJaas
 module.exports.extensionsLibrdkafka = nativeBinding.extensionsLibrdkafka

@@ -846,6 +846,13 @@ pub fn validate_google_principal(principal: String) -> napi::Result<(), String> 
     google::validate_principal(&principal).js()
 }
 
+/// The Entra scope of Event Hubs tokens for the namespace of `bootstrapServers`
+/// (`https://<namespace>.servicebus.windows.net/.default`), or `scope` once checked against it.
+#[napi]
+pub fn eventhubs_scope(bootstrap_servers: String, scope: Option<String>) -> napi::Result<String, String> {
+    oauthbearer::azure::eventhubs_token_scope(&bootstrap_servers, scope.as_deref()).js()
+}
+
 #[napi(object)]
 pub struct AwsCredentials {
     pub access_key_id: String,

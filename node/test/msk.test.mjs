@@ -128,10 +128,10 @@ test('a role ARN is assumed through STS; the token never outlives the role crede
 });
 
 function webIdentitySts() {
-  // Credentials that expire in a minute: inside the SDK's five-minute refresh window, so every
-  // call for credentials goes back to STS, as each refresh of a long-running client does.
+  // Credentials that have just expired: every call for credentials goes back to STS, as each
+  // refresh of a long-running client does.
   return serve(async () => {
-    const expiration = new Date(Date.now() + 60_000).toISOString();
+    const expiration = new Date(Date.now() - 1_000).toISOString();
     return {
       headers: { 'content-type': 'text/xml' },
       body: `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>

@@ -72,12 +72,13 @@ export const tokenEndpoint = {
   tokenResponseBody: g(native.tokenResponseBody),
   errorResponseBody: g(native.errorResponseBody),
 };
-/** Google Managed Kafka and AWS MSK IAM tokens. */
+/** Google Managed Kafka and AWS MSK IAM tokens, and Azure Event Hubs' scope. */
 export const providers = {
   googleToken: g(native.googleToken),
   googlePrincipalFromCredentials: g(native.googlePrincipalFromCredentials),
   validateGooglePrincipal: g(native.validateGooglePrincipal),
   mskToken: g(native.mskToken),
+  eventhubsScope: g(native.eventhubsScope),
 };
 /** The SASL/OAUTHBEARER messages (RFC 7628) and extensions. */
 export const sasl = {

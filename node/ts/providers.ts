@@ -599,3 +599,52 @@ export class MskProvider extends Provider {
     return new Token(token.token, Number(token.expiresAtMs), '', {}, nowMs);
   }
 }
+
+/** What `AzureProvider` needs of an @azure/identity credential (any `TokenCredential`). */
+export interface AzureTokenCredential {
+  getToken(scopes: string | string[]): Promise<{ token: string; expiresOnTimestamp: number } | null>;
+}
+
+/** What `AzureProvider` takes. */
+export interface AzureProviderOptions extends ProviderOptions {
+  /** The Event Hubs namespace as bootstrap servers (`<namespace>.servicebus.windows.net:9093`); default `BOOTSTRAP_SERVERS`. */
+  bootstrapServers?: string;
+  /** The Entra scope; default the namespace's (`https://<namespace>.servicebus.windows.net/.default`), and another is refused. */
+  scope?: string;
+  /** Any @azure/identity credential; default `DefaultAzureCredential` (environment, workload identity, managed identity, Azure CLI …). */
+  credential?: AzureTokenCredential;
+}
+
+/**
+ * Azure Event Hubs tokens (its Kafka endpoint) from @azure/identity. The scope is the namespace's,
+ * derived from the bootstrap servers; a scope given is checked against it (a wrong scope is the most
+ * common Event Hubs mistake: the broker refuses the token). The Entra access token goes to the client
+ * as it is, checked as Kafka's clients check it; the principal is its `sub`.
+ */
+export class AzureProvider extends Provider {
+  readonly scope: string;
+  #credential?: AzureTokenCredential;
+
+  constructor(options: AzureProviderOptions = {}) {
+    super(options);
+    this.scope = providers.eventhubsScope(options.bootstrapServers ?? process.env.BOOTSTRAP_SERVERS ?? '', options.scope);
+    this.#credential = options.credential;
+  }
+
+  protected async fetch(nowMs: number): Promise<Token> {
+    if (!this.#credential) {
+      const { DefaultAzureCredential } = await peer<typeof import('@azure/identity')>('@azure/identity', 'AzureProvider');
+      this.#credential = new DefaultAzureCredential();
+    }
+    let access: Awaited<ReturnType<AzureTokenCredential['getToken']>>;
+    try {
+      access = await this.#credential.getToken(this.scope);
+    } catch (err) {
+      // @azure/identity's errors quote Entra's answer; only the error's name and AADSTS code are kept.
+      const code = /AADSTS\d+/.exec(String((err as Error).message))?.[0];
+      throw makeError('credentials_unavailable', `Azure credentials: ${(err as Error).name}${code ? ` (${code})` : ''}`);
+    }
+    if (!access?.token) throw makeError('credentials_unavailable', 'Azure returned no access token');
+    return accepted(access.token, 'kafka-java', nowMs, {});
+  }
+}
