@@ -62,12 +62,10 @@ pub fn parse_client_first_message(bytes: &[u8]) -> Result<ClientFirstMessage> {
     let (authzid, rest) = rest.split_once(",\x01").ok_or_else(|| bad("no \",\\x01\" after the gs2 header"))?;
     let authzid = match authzid {
         "" => None,
-        a => Some(
-            a.strip_prefix("a=")
-                .ok_or_else(|| bad("the authzid must be \"a=...\""))?
-                .replace("=2C", ",")
-                .replace("=3D", "="),
-        ),
+        a => {
+            let name = a.strip_prefix("a=").ok_or_else(|| bad("the authzid must be \"a=...\""))?;
+            Some(unescape_saslname(name).ok_or_else(|| bad("the authzid is not an RFC 5801 saslname"))?)
+        }
     };
     let body = rest.strip_suffix("\x01\x01").ok_or_else(|| bad("it must end with \\x01\\x01"))?;
     let mut token = None;
@@ -84,6 +82,28 @@ pub fn parse_client_first_message(bytes: &[u8]) -> Result<ClientFirstMessage> {
     }
     let token = token.ok_or_else(|| bad("no auth=Bearer pair"))?;
     Ok(ClientFirstMessage { authzid, token, extensions })
+}
+
+/// An RFC 5801 `saslname` unescaped: one or more characters, `=` only in the escapes `=2C` (`,`)
+/// and `=3D` (`=`). Empty or badly escaped names are `None` (Kafka's broker refuses them too).
+fn unescape_saslname(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(at) = rest.find('=') {
+        out.push_str(&rest[..at]);
+        let escaped = rest.get(at..at + 3)?;
+        out.push(match escaped {
+            "=2C" => ',',
+            "=3D" => '=',
+            _ => return None,
+        });
+        rest = &rest[at + 3..];
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// The server's error challenge (RFC 7628 §3.2.2): `{"status": …, "scope": …, "openid-configuration": …}`.
@@ -200,6 +220,17 @@ mod tests {
             parse_client_first_message(b"y,,\x01auth=Bearer t\x01\x01").unwrap_err().code(),
             "invalid_sasl_message"
         );
+        // RFC 5801 saslname: not empty, `=` only in =2C and =3D (found by the sasl fuzz target: an
+        // empty `a=` parsed as an empty authzid, which a rebuild then dropped).
+        for bad in [
+            &b"n,a=,\x01auth=Bearer t\x01\x01"[..],
+            b"n,a=x=y,\x01auth=Bearer t\x01\x01",
+            b"n,a=x=2,\x01auth=Bearer t\x01\x01",
+        ] {
+            assert_eq!(parse_client_first_message(bad).unwrap_err().code(), "invalid_sasl_message");
+        }
+        let tricky = client_first_message("t", Some("=2C,="), &[]).unwrap();
+        assert_eq!(parse_client_first_message(&tricky).unwrap().authzid.as_deref(), Some("=2C,="));
         let e = parse_server_error(br#"{"status":"invalid_token","openid-configuration":"https://x/.well-known"}"#)
             .unwrap();
         assert_eq!(e.status, "invalid_token");
