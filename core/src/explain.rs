@@ -256,6 +256,9 @@ where
         }
     }
     out.extend(unknown_names(&props, dialect));
+    if let Some(finding) = msk_session_name(&lookup) {
+        out.push(finding);
+    }
     if let Some(finding) = eventhubs_scope(&lookup, oauthbearer) {
         out.push(finding);
     }
@@ -344,6 +347,30 @@ fn nearest_name(name: &str, known: &[&'static str]) -> Option<&'static str> {
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
+}
+
+/// AWS's own MSK library (aws-msk-iam-auth) builds a new credential provider at each login and
+/// re-authentication. Without a fixed STS role session name, the AWS SDK names each web-identity
+/// (IRSA) session anew, the principal MSK sees changes, and the broker refuses the
+/// re-authentication: "Cannot change principals during re-authentication" (aws-msk-iam-auth#104).
+fn msk_session_name(lookup: &Props<'_>) -> Option<Finding> {
+    let jaas = crate::config::jaas::parse(lookup.value("sasl.jaas.config")?).ok()?;
+    let aws_library = jaas.login_module.starts_with("software.amazon.msk.auth.iam.")
+        || lookup
+            .value("sasl.client.callback.handler.class")
+            .is_some_and(|c| c.starts_with("software.amazon.msk.auth.iam."));
+    // A role ARN without a name gets the library's fixed default, "aws-msk-iam-auth".
+    if !aws_library || jaas.option("awsRoleArn").is_some() || jaas.option("awsRoleSessionName").is_some() {
+        return None;
+    }
+    Some(finding(
+        Severity::Warning,
+        "msk_session_name_changes",
+        "aws-msk-iam-auth resolves credentials anew at each re-authentication; with web identity (IRSA) and no \
+         fixed role session name each session gets a new name, the principal changes, and the broker refuses \
+         the re-authentication (\"Cannot change principals during re-authentication\")",
+        "set AWS_ROLE_SESSION_NAME in the client's environment, or awsRoleArn with awsRoleSessionName in sasl.jaas.config",
+    ))
 }
 
 /// Event Hubs' Kafka endpoint takes only tokens for its namespace: a scope that is not
@@ -492,6 +519,22 @@ mod tests {
             found.iter().any(|(c, f)| c == "unknown_property" && f.starts_with("remove it, or check")),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn msk_library_without_a_fixed_session_name() {
+        let iam = |jaas: &str| {
+            codes(
+                &[("sasl.mechanism", "AWS_MSK_IAM"), ("sasl.jaas.config", jaas)],
+                Dialect::KafkaJava,
+                &ExplainContext::default(),
+            )
+            .contains(&"msk_session_name_changes".into())
+        };
+        assert!(iam("software.amazon.msk.auth.iam.IAMLoginModule required;"));
+        assert!(!iam("software.amazon.msk.auth.iam.IAMLoginModule required awsRoleSessionName=\"pod\";"));
+        assert!(!iam("software.amazon.msk.auth.iam.IAMLoginModule required awsRoleArn=\"arn:aws:iam::1:role/k\";"));
+        assert!(!iam("org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;"));
     }
 
     #[test]

@@ -54,6 +54,19 @@ def test_confluent_kafka_python_with_our_oauth_cb(broker, issuer, topic):
     assert provider.fetches == 1, "one token for the producer and the consumer"
 
 
+def test_confluent_admin_client_gets_its_first_token_without_poll(broker, issuer):
+    """The trap users hit (confluent-kafka-python#1713): an AdminClient (or list_topics before any
+    poll()) never called oauth_cb and hung. With our adapter, list_topics answers at once."""
+    provider = LocalIssuerProvider(issuer.endpoint.issuer, "admin", audience=AUDIENCE)
+    conf = {"bootstrap.servers": broker.bootstrap, "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanisms": "OAUTHBEARER", "oauth_cb": confluent_oauth_cb(provider)}
+    started = time.monotonic()
+    metadata = AdminClient(conf).list_topics(timeout=20)
+    assert metadata.brokers and time.monotonic() - started < 20
+    assert provider.fetches == 1
+    assert Producer(conf).list_topics(timeout=20).brokers, "a producer's list_topics before any poll()"
+
+
 def test_confluent_kafka_python_oidc_mode_against_our_token_endpoint(broker, issuer, topic):
     assert roundtrip(secret_client_conf(broker.bootstrap, issuer), topic).startswith(b"py-")
 
