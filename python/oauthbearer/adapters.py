@@ -35,7 +35,13 @@ def _extensions(provider: Provider, extra: Optional[Mapping[str, str]], dialect:
 def confluent_oauth_cb(provider: Provider, extensions: Optional[Mapping[str, str]] = None
                        ) -> Callable[[str], tuple[str, float, str, dict[str, str]]]:
     """confluent-kafka's ``oauth_cb``: librdkafka calls it at start-up and at 80 % of the
-    lifetime; the provider's cache makes extra calls free."""
+    lifetime; the provider's cache makes extra calls free. The lifetime handed over is absolute
+    epoch seconds (a float), the unit ``oauth_cb`` wants.
+
+    confluent-kafka since confluent-kafka-python#2130 (merged November 2025; 2.16 is tested with a
+    broker) runs the callback on a background thread, so an ``AdminClient`` or ``list_topics`` works
+    before any ``poll()``. Older releases ran it only from ``poll()``: call ``client.poll(0)`` once
+    after creating the client there."""
 
     def oauth_cb(_oauthbearer_config: str) -> tuple[str, float, str, dict[str, str]]:
         token = provider.token()
