@@ -7,6 +7,7 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import jwt as pyjwt
 import pytest
@@ -34,8 +35,10 @@ class FakeEntra:
         import ssl
 
         self.requests: list[dict] = []
-        self.token_file_contents: "str | None" = None
+        #: Federated credentials Entra would accept as client assertions (projected tokens issued so far).
+        self.assertions: set[str] = set()
         self.lifetime = 3600
+        self.clock = time.time
         entra = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -54,7 +57,7 @@ class FakeEntra:
                         return send_json(self, 401, json.dumps({"error": "unauthorized"}))
                     token = entra.access_token(query.get("resource", ""), "mi-object-id")
                     return send_json(self, 200, json.dumps({
-                        "access_token": token, "expires_on": str(int(time.time()) + entra.lifetime),
+                        "access_token": token, "expires_on": str(int(entra.clock()) + entra.lifetime),
                         "resource": query.get("resource"), "token_type": "Bearer"}))
                 send_json(self, 404, "{}")
 
@@ -66,7 +69,7 @@ class FakeEntra:
                 if form.get("client_secret") == SECRET:
                     subject = "sp-object-id"
                 elif (form.get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-                      and form.get("client_assertion") == entra.token_file_contents):
+                      and form.get("client_assertion") in entra.assertions):
                     subject = "workload-object-id"
                 else:
                     return send_json(self, 401, json.dumps({
@@ -90,7 +93,7 @@ class FakeEntra:
         self.identity_endpoint = f"http://127.0.0.1:{self.http_server.server_address[1]}/msi/token"
 
     def access_token(self, resource: str, subject: str) -> str:
-        now = int(time.time())
+        now = int(self.clock())
         claims = {"aud": resource, "iss": f"https://sts.windows.net/{TENANT}/", "sub": subject, "oid": subject,
                   "tid": TENANT, "iat": now, "nbf": now, "exp": now + self.lifetime}
         return pyjwt.encode(claims, (KEYS / "rsa2048.pkcs8.pem").read_bytes(), algorithm="RS256")
@@ -147,15 +150,16 @@ def test_workload_identity_sends_the_projected_token_file_as_the_client_assertio
     from azure.identity import WorkloadIdentityCredential
 
     token_file = tmp_path / "azure-identity-token"
-    entra.token_file_contents = "eyJhbGciOiJSUzI1NiJ9.projected-service-account-token.sig"
-    token_file.write_text(entra.token_file_contents)
+    projected = "eyJhbGciOiJSUzI1NiJ9.projected-service-account-token.sig"
+    entra.assertions.add(projected)
+    token_file.write_text(projected)
     credential = WorkloadIdentityCredential(tenant_id=TENANT, client_id=CLIENT_ID, token_file_path=str(token_file),
                                             authority=entra.authority, disable_instance_discovery=True,
                                             connection_verify=entra.ca)
     token = AzureProvider(BOOTSTRAP, credential=credential).token()
     assert token.principal == "workload-object-id"
     (request,) = [r for r in entra.requests if r["kind"] == "token"]
-    assert request["client_assertion"] == entra.token_file_contents and "client_secret" not in request
+    assert request["client_assertion"] == projected and "client_secret" not in request
 
 
 def test_the_endpoint_serves_event_hubs_tokens_to_kafka_clients(entra):
@@ -187,3 +191,93 @@ def test_a_refused_credential_is_typed_with_entras_code_and_no_secret(entra):
     assert err.value.code == "credentials_unavailable" and "AADSTS7000215" in str(err.value)
     for secret in (wrong, SECRET):
         assert secret not in str(err.value) and secret not in repr(err.value)
+
+
+def projected_token(now: float, serial: int) -> str:
+    """A Kubernetes projected service-account token for Entra's token exchange (what the kubelet
+    writes to AZURE_FEDERATED_TOKEN_FILE)."""
+    claims = {"iss": "https://oidc.prod-aks.azure.com/tenant/issuer", "sub": "system:serviceaccount:kafka:app",
+              "aud": ["api://AzureADTokenExchange"], "iat": int(now), "nbf": int(now), "exp": int(now) + 3600,
+              "kubernetes.io": {"serviceaccount": {"name": "app", "uid": str(serial)}}}
+    return pyjwt.encode(claims, (KEYS / "rsa2048.pkcs8.pem").read_bytes(), algorithm="RS256")
+
+
+class KubeletVolume:
+    """A projected volume as the kubelet's atomic writer lays it out: the file is a symlink into
+    ``..data``, itself a symlink to a timestamped folder that each rotation replaces at once."""
+
+    def __init__(self, root, name: str):
+        import os
+
+        self.root, self.name, self.rotations = Path(root), name, 0
+        os.symlink(f"..data/{name}", self.root / name)
+
+    @property
+    def path(self) -> Path:
+        return self.root / self.name
+
+    def write(self, text: str) -> None:
+        import os
+
+        self.rotations += 1
+        folder = self.root / f"..2026_12_01_{self.rotations:04d}"
+        folder.mkdir()
+        (folder / self.name).write_text(text)
+        os.symlink(folder.name, self.root / "..data_tmp")
+        os.replace(self.root / "..data_tmp", self.root / "..data")
+
+
+def test_kip1258_assertion_file_as_entra_workload_identity_rotated_under_load(entra, tmp_path):
+    """Kafka's own KIP-1258 assertion-file setting pointed at the projected token azure-identity
+    reads: eight threads ask for tokens while the kubelet rotates the file twenty times and each
+    rotation's token is refreshed; not one call fails, and the newest file is what Entra gets."""
+    clock = [time.time()]
+    entra.clock = lambda: clock[0]
+    volume = KubeletVolume(tmp_path, "azure-identity-token")
+
+    def rotate() -> str:
+        token = projected_token(clock[0], volume.rotations)
+        entra.assertions.add(token)
+        volume.write(token)
+        return token
+
+    rotate()
+    base = f"https://localhost:{entra.tls_server.server_address[1]}/{TENANT}/oauth2/v2.0/token"
+    provider = oauthbearer.AssertionProvider({
+        "sasl.oauthbearer.token.endpoint.url": base,
+        "sasl.oauthbearer.assertion.file": str(volume.path),
+        "sasl.oauthbearer.client.credentials.client.id": CLIENT_ID,
+        "sasl.oauthbearer.scope": f"{RESOURCE}/.default",
+    }, ca_file=entra.ca, clock=lambda: clock[0])
+    first = provider.token()
+    assert first.principal == "workload-object-id"
+    stop, failures = threading.Event(), []
+
+    def hammer() -> None:
+        while not stop.is_set():
+            try:
+                provider.token()
+            except Exception as failure:  # noqa: BLE001 - any failure fails the test
+                failures.append(repr(failure))
+
+    threads = [threading.Thread(target=hammer) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    try:
+        for rotation in range(20):
+            # The kubelet rotates, then time passes Kafka's refresh point (80-85 % of the hour) but
+            # not the cached token's expiry; the threads' calls start the refresh.
+            rotate()
+            clock[0] += 3300
+            with provider._cond:
+                assert provider._cond.wait_for(lambda: provider.fetches >= rotation + 2, timeout=20), rotation
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+    assert failures == []
+    forms = [r for r in entra.requests if r["kind"] == "token"]
+    assert len(forms) >= 21 and all(f["client_id"] == CLIENT_ID for f in forms)
+    assert forms[-1]["client_assertion"] == volume.path.read_text(), "the newest projected token"
+    assert len({f["client_assertion"] for f in forms}) == 21, "every rotation was picked up"
+
