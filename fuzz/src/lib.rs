@@ -352,7 +352,7 @@ pub fn sign_verify(data: &[u8]) {
         aud: Some(claim.clone()),
         ..Claims::kafka_defaults()
     };
-    let Some(signer) = checked(AssertionSigner::new(key.clone(), claims, None, AssertionOptions::default())) else {
+    let Some(signer) = checked(AssertionSigner::new(key, claims, None, AssertionOptions::default())) else {
         return;
     };
     let Some(signed) = checked(signer.sign(1_767_225_600_000, Some("jti-1"))) else { return };
