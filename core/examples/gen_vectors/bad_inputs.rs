@@ -515,6 +515,14 @@ fn providers_and_sasl() -> Vec<Value> {
     let se = |name: &str, text: &str| {
         bad(&format!("sasl server error: {name}"), "sasl_server_error", json!({ "text": text }), &[])
     };
+    let eh = |name: &str, bootstrap: &str, scope: Option<&str>| {
+        bad(
+            &format!("event hubs scope: {name}"),
+            "eventhubs_scope",
+            json!({ "bootstrap_servers": bootstrap, "scope": scope }),
+            &[],
+        )
+    };
     let sa = "kafka@proj.iam.gserviceaccount.com";
     vec![
         g("empty access token", "", sa, "google-java", &[]),
@@ -532,6 +540,24 @@ fn providers_and_sasl() -> Vec<Value> {
         m("credentials already expired", json!({ "credentials_expire_at_ms": NOW_MS - 1 })),
         m("credentials expire within the floor", json!({ "credentials_expire_at_ms": NOW_MS + 30_000 })),
         m("unknown query order", json!({ "order": "random" })),
+        m("China region with the commercial domain", json!({ "region": "cn-north-1", "domain": "amazonaws.com" })),
+        eh(
+            "the AMQP clients' scope",
+            "contoso.servicebus.windows.net:9093",
+            Some("https://eventhubs.azure.net/.default"),
+        ),
+        eh(
+            "scope without /.default",
+            "contoso.servicebus.windows.net:9093",
+            Some("https://contoso.servicebus.windows.net"),
+        ),
+        eh(
+            "another namespace's scope",
+            "contoso.servicebus.windows.net:9093",
+            Some("https://fabrikam.servicebus.windows.net/.default"),
+        ),
+        eh("not an Event Hubs namespace", "broker.internal:9092", None),
+        eh("namespace name too short", "abc.servicebus.windows.net:9093", None),
         sf("extension name with a digit first", json!([["1bad", "v"]]), None),
         sf("extension named auth", json!([["auth", "v"]]), None),
         sf("extension value with a control character", json!([["ok", "a\u{1}b"]]), None),
