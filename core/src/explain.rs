@@ -286,6 +286,7 @@ fn unknown_names(props: &[(&str, &str)], dialect: Dialect) -> Vec<Finding> {
         Dialect::Librdkafka => (Severity::Error, "librdkafka refuses it (\"No such configuration property\")"),
     };
     let mut out = Vec::new();
+    let mut unknown = 0_usize;
     for (raw, _) in props {
         // Kafka's Java lookup also reads `oauthbearer.<name>`: judge the name behind the prefix.
         let name = match dialect {
@@ -293,6 +294,10 @@ fn unknown_names(props: &[(&str, &str)], dialect: Dialect) -> Vec<Finding> {
             Dialect::Librdkafka => raw,
         };
         if known.contains(&name) || !checked_prefixes(dialect).iter().any(|p| name.starts_with(p)) {
+            continue;
+        }
+        unknown += 1;
+        if unknown > MAX_UNKNOWN_NAMES {
             continue;
         }
         let equivalent = DIALECT_EQUIVALENTS.iter().find_map(|(java, rdkafka)| match dialect {
@@ -322,7 +327,33 @@ fn unknown_names(props: &[(&str, &str)], dialect: Dialect) -> Vec<Finding> {
         };
         out.push(finding(severity, "unknown_property", message, fix));
     }
+    if unknown > MAX_UNKNOWN_NAMES {
+        out.push(finding(
+            severity,
+            "unknown_property",
+            format!("{} more names are not {} properties", unknown - MAX_UNKNOWN_NAMES, client_name(dialect)),
+            "check the names against the client's configuration reference",
+        ));
+    }
     out
+}
+
+/// Unknown names reported one by one; past this, one finding counts the rest (a hostile or
+/// generated file cannot make `explain` slow or its answer huge).
+const MAX_UNKNOWN_NAMES: usize = 32;
+
+/// Levenshtein distance of `a` and `b` after dropping their common prefix and suffix (which add
+/// nothing to it): names share `sasl.oauthbearer.` and usually their ending, so this is a fraction
+/// of the work.
+fn distance(a: &str, b: &str) -> usize {
+    let common = |x: std::str::Chars<'_>, y: std::str::Chars<'_>| -> usize {
+        x.zip(y).take_while(|(x, y)| x == y).map(|(x, _)| x.len_utf8()).sum()
+    };
+    let prefix = common(a.chars(), b.chars());
+    let (a, b) = (&a[prefix..], &b[prefix..]);
+    let suffix: usize =
+        a.chars().rev().zip(b.chars().rev()).take_while(|(x, y)| x == y).map(|(x, _)| x.len_utf8()).sum();
+    strsim::levenshtein(&a[..a.len() - suffix], &b[..b.len() - suffix])
 }
 
 fn client_name(dialect: Dialect) -> &'static str {
@@ -343,7 +374,7 @@ fn nearest_name(name: &str, known: &[&'static str]) -> Option<&'static str> {
         // The distance is at least the difference in length: names that cannot be close are not
         // compared, so a hostile file of long names costs no more than reading it.
         .filter(|k| k.len().abs_diff(lower.len()) <= limit)
-        .map(|k| (strsim::levenshtein(&lower, k), *k))
+        .map(|k| (distance(&lower, k), *k))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
@@ -519,6 +550,17 @@ mod tests {
             found.iter().any(|(c, f)| c == "unknown_property" && f.starts_with("remove it, or check")),
             "{found:?}"
         );
+        // A file of many unknown names gets 32 findings and one that counts the rest.
+        let names: Vec<String> = (0..100).map(|i| format!("sasl.oauthbearer.made.up.{i}")).collect();
+        let many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "x")).collect();
+        let found = explain(many.iter().copied(), Dialect::KafkaJava, &ExplainContext::default());
+        assert_eq!(found.iter().filter(|f| f.code == "unknown_property").count(), 33);
+        assert!(found.iter().any(|f| f.message.starts_with("68 more names")), "{found:?}");
+        for (a, b) in
+            [("sasl.oauthbearer.scope", "sasl.oauthbearer.scopes"), ("abc", "abc"), ("kitten", "sitting"), ("ab", "ba")]
+        {
+            assert_eq!(distance(a, b), strsim::levenshtein(a, b), "{a} {b}");
+        }
     }
 
     #[test]
