@@ -61,7 +61,7 @@ fuzz: ## cargo fuzz (nightly, libFuzzer) on every core parser: RUNS executions e
 	rustup toolchain install nightly --profile minimal
 	cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 	python3 fuzz/seed.py
-	bash fuzz/run.sh $(or $(RUNS),10000000) $(or $(MAX_SECONDS),1800)
+	bash fuzz/run.sh $(or $(RUNS),10000000) $(or $(MAX_SECONDS),3600)
 
 .PHONY: server-test
 server-test: ## The native token endpoint server: hostile-request catalogue, slow and idle clients, provider faults

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every fuzz target with libFuzzer (cargo fuzz, nightly) until RUNS executions (default 10M) or
-# MAX_SECONDS (default 1800) per target, two targets at a time (one per core), without a sanitizer
+# MAX_SECONDS (default 3600) per target, two targets at a time (one per core), without a sanitizer
 # (`-s none`: the core forbids unsafe code, and an uninstrumented build runs 2-3x more inputs), then minimizes each
 # corpus into fuzz/corpus/<target>. Prints one line per target: name, executions, seconds, result.
 # Crashes land in fuzz/artifacts/<target>/; keep each as fuzz/regressions/<target>/<name> once fixed.
@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-10000000}
-MAX_SECONDS=${2:-1800}
+MAX_SECONDS=${2:-3600}
 shift 2 || true
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then

@@ -397,26 +397,36 @@ mod tests {
 
     use super::TARGETS;
 
-    /// Every committed corpus file and crash reproducer, through its target, on stable.
+    /// Every committed corpus file and crash reproducer, through its target, on stable (a thread
+    /// per target: the corpora are thousands of inputs, and the machine has more than one core).
     #[test]
     fn corpus_and_regressions_replay() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut replayed = 0;
-        for (name, target) in TARGETS {
-            for folder in ["corpus", "regressions"] {
-                let Ok(entries) = std::fs::read_dir(root.join(folder).join(name)) else { continue };
-                for entry in entries.flatten() {
-                    let data = match std::fs::read(entry.path()) {
-                        Ok(data) => data,
-                        // A running fuzzer replaced it (make fuzz next to cargo test).
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                        Err(e) => panic!("{}: {e}", entry.path().display()),
-                    };
-                    target(&data);
-                    replayed += 1;
-                }
-            }
-        }
+        let replayed: usize = std::thread::scope(|scope| {
+            let runs: Vec<_> = TARGETS
+                .iter()
+                .map(|(name, target)| {
+                    scope.spawn(move || {
+                        let mut replayed = 0;
+                        for folder in ["corpus", "regressions"] {
+                            let Ok(entries) = std::fs::read_dir(root.join(folder).join(name)) else { continue };
+                            for entry in entries.flatten() {
+                                let data = match std::fs::read(entry.path()) {
+                                    Ok(data) => data,
+                                    // A running fuzzer replaced it (make fuzz next to cargo test).
+                                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                                    Err(e) => panic!("{}: {e}", entry.path().display()),
+                                };
+                                target(&data);
+                                replayed += 1;
+                            }
+                        }
+                        replayed
+                    })
+                })
+                .collect();
+            runs.into_iter().map(|run| run.join().expect("a target panicked on a committed input")).sum()
+        });
         assert!(replayed >= TARGETS.len(), "the corpus is committed ({replayed} files replayed)");
     }
 }
