@@ -1,9 +1,15 @@
 // AzureProvider: Event Hubs tokens from @azure/identity's own credentials against a loopback
 // App Service managed-identity endpoint (IDENTITY_ENDPOINT / IDENTITY_HEADER, plain HTTP as on App
-// Service); the scope derived from the namespace and checked; typed errors without secrets.
+// Service) and a loopback Entra ID over TLS with a private CA (its authority host, as the SDK is
+// told in sovereign clouds); the scope derived from the namespace and checked; typed errors
+// without secrets.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { SignJWT, importPKCS8, decodeJwt } from 'jose';
 import { ob, require, serve } from './support.mjs';
 
@@ -103,3 +109,74 @@ test('a refused credential is a typed error with Entra\'s code and no secret', a
     return true;
   });
 });
+
+const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+const CLIENT_ID = '0a1b2c3d-aaaa-bbbb-cccc-000000000001';
+const SECRET = 'client-secret-PLANTED-az';
+const TLS_KEY = new URL('../../tests/keys/localhost-tls.key.pem', import.meta.url);
+const TLS_CERT = new URL('../../tests/keys/localhost-tls.cert.pem', import.meta.url);
+
+/** Entra ID's v2.0 discovery and token endpoints for one tenant, over TLS (a private CA). */
+async function fakeEntra() {
+  const requests = [];
+  const server = createServer(
+    { key: readFileSync(TLS_KEY), cert: readFileSync(TLS_CERT) },
+    (req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', async () => {
+        const base = `https://localhost:${server.address().port}/${TENANT}`;
+        const send = (status, body) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(body));
+        };
+        if (req.url.includes('/.well-known/openid-configuration')) {
+          return send(200, {
+            issuer: `${base}/v2.0`, token_endpoint: `${base}/oauth2/v2.0/token`,
+            authorization_endpoint: `${base}/oauth2/v2.0/authorize`, jwks_uri: `${base}/discovery/v2.0/keys`,
+            end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+          });
+        }
+        const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+        requests.push(Object.fromEntries(form));
+        if (form.get('client_secret') !== SECRET) {
+          return send(401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
+        }
+        const resource = (form.get('scope') ?? '').split(' ').find((s) => s.endsWith('/.default'))?.slice(0, -'/.default'.length);
+        send(200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: await accessToken(resource, 'sp-object-id') });
+      });
+    },
+  );
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `https://localhost:${server.address().port}`, requests, close: () => new Promise((r) => server.close(r)) };
+}
+
+test('client secret over TLS: @azure/identity reaches a loopback Entra by its authority host, trusting a private CA', async () => {
+  const entra = await fakeEntra();
+  // Node reads extra CAs only at start-up: the SDK runs in a child process started with NODE_EXTRA_CA_CERTS.
+  const child = `
+    const { ClientSecretCredential } = require('@azure/identity');
+    const ob = require('./dist/index.js');
+    const credential = new ClientSecretCredential(${JSON.stringify(TENANT)}, ${JSON.stringify(CLIENT_ID)}, process.env.SECRET,
+      { authorityHost: process.env.ENTRA, disableInstanceDiscovery: true });
+    new ob.AzureProvider({ bootstrapServers: ${JSON.stringify(BOOTSTRAP)}, credential }).token().then(
+      (t) => console.log(JSON.stringify({ principal: t.principal, expiresAtMs: t.expiresAtMs })),
+      (e) => console.log(JSON.stringify({ code: e.code, message: e.message })));`;
+  try {
+    const run = (secret) => promisify(execFile)(process.execPath, ['-e', child], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: fileURLToPath(TLS_CERT), ENTRA: entra.url, SECRET: secret },
+      timeout: 60_000,
+    });
+    const ok = JSON.parse((await run(SECRET)).stdout);
+    assert.equal(ok.principal, 'sp-object-id', JSON.stringify(ok));
+    assert.deepEqual(entra.requests.map((r) => [r.grant_type, r.client_id, r.scope]), [['client_credentials', CLIENT_ID, `${RESOURCE}/.default`]]);
+    const refused = JSON.parse((await run('wrong-secret-PLANTED')).stdout);
+    assert.equal(refused.code, 'credentials_unavailable');
+    assert.match(refused.message, /AADSTS7000215/);
+    assert.ok(!refused.message.includes('PLANTED'));
+  } finally {
+    await entra.close();
+  }
+});
+

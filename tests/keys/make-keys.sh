@@ -65,3 +65,10 @@ for name, alg in [("rsa2048", RSAAlgorithm), ("ec-p256", ECAlgorithm), ("ec-p384
     jwk = json.loads(alg.to_jwk(key))
     open(f"{name}.jwk.json", "w").write(json.dumps(jwk, sort_keys=True) + "\n")
 PY
+
+# A TLS server certificate for localhost and 127.0.0.1 (its own CA), for loopback fakes of IdPs that the
+# SDKs under test reach only over https.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out localhost-tls.key.pem
+openssl req -x509 -key localhost-tls.key.pem -days 36500 -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -addext basicConstraints=critical,CA:TRUE -set_serial 3 \
+  -out localhost-tls.cert.pem
