@@ -314,16 +314,13 @@ fn unknown_names(props: &[(&str, &str)], dialect: Dialect) -> Vec<Finding> {
                 ),
             )
         } else {
-            match nearest_name(name, known) {
-                Some(near) => (
-                    format!("{raw} is not a {} property; {consequence}", client_name(dialect)),
-                    format!("did you mean {near}?"),
+            (
+                format!("{raw} is not a {} property; {consequence}", client_name(dialect)),
+                nearest_name(name, known).map_or_else(
+                    || "remove it, or check the name against the client's configuration reference".to_owned(),
+                    |near| format!("did you mean {near}?"),
                 ),
-                None => (
-                    format!("{raw} is not a {} property; {consequence}", client_name(dialect)),
-                    "remove it, or check the name against the client's configuration reference".to_owned(),
-                ),
-            }
+            )
         };
         out.push(finding(severity, "unknown_property", message, fix));
     }
@@ -346,12 +343,13 @@ const MAX_UNKNOWN_NAMES: usize = 32;
 /// the multiset of characters by at most one on each side), so most known names are ruled out
 /// without the quadratic distance. Non-ASCII characters share one bucket, which only lowers it.
 fn bag_distance(a: &str, b: &str) -> usize {
+    let bucket = |c: char| usize::try_from(u32::from(c)).map_or(127, |i| i.min(127));
     let mut counts = [0_i64; 128];
     for c in a.chars() {
-        counts[usize::try_from(u32::from(c)).map_or(127, |i| i.min(127))] += 1;
+        counts[bucket(c)] += 1;
     }
     for c in b.chars() {
-        counts[usize::try_from(u32::from(c)).map_or(127, |i| i.min(127))] -= 1;
+        counts[bucket(c)] -= 1;
     }
     let (more, fewer) = counts.iter().fold((0_u64, 0_u64), |(more, fewer), &c| {
         if c > 0 {
@@ -367,14 +365,15 @@ fn bag_distance(a: &str, b: &str) -> usize {
 /// nothing to it): names share `sasl.oauthbearer.` and usually their ending, so this is a fraction
 /// of the work.
 fn distance(a: &str, b: &str) -> usize {
-    let common = |x: std::str::Chars<'_>, y: std::str::Chars<'_>| -> usize {
-        x.zip(y).take_while(|(x, y)| x == y).map(|(x, _)| x.len_utf8()).sum()
-    };
-    let prefix = common(a.chars(), b.chars());
+    let prefix = common_len(a.chars(), b.chars());
     let (a, b) = (&a[prefix..], &b[prefix..]);
-    let suffix: usize =
-        a.chars().rev().zip(b.chars().rev()).take_while(|(x, y)| x == y).map(|(x, _)| x.len_utf8()).sum();
+    let suffix = common_len(a.chars().rev(), b.chars().rev());
     strsim::levenshtein(&a[..a.len() - suffix], &b[..b.len() - suffix])
+}
+
+/// The length in bytes of the run of equal characters `x` and `y` start with.
+fn common_len(x: impl Iterator<Item = char>, y: impl Iterator<Item = char>) -> usize {
+    x.zip(y).take_while(|(x, y)| x == y).map(|(x, _)| x.len_utf8()).sum()
 }
 
 fn client_name(dialect: Dialect) -> &'static str {
