@@ -73,28 +73,7 @@ def scripted_server(answers, bodies=None):
         thread.join(5)
 
 
-def localhost_tls(folder) -> tuple[str, str]:
-    """A self-signed certificate for ``localhost`` (its own CA) and its key, as PEM files in
-    `folder`: (certificate path, key path). Clients trust it only when told to."""
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = Path(folder) / "cert.pem", Path(folder) / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return str(cert_path), str(key_path)
-
+def localhost_tls() -> tuple[str, str]:
+    """The committed TLS certificate for ``localhost`` and 127.0.0.1 (its own CA; the Node tests use it
+    too) and its key: (certificate path, key path). Clients trust it only when told to."""
+    return str(KEYS / "localhost-tls.cert.pem"), str(KEYS / "localhost-tls.key.pem")

@@ -105,9 +105,9 @@ class FakeEntra:
 
 
 @pytest.fixture
-def entra(tmp_path):
-    fake = FakeEntra(localhost_tls(tmp_path))
-    fake.ca = str(tmp_path / "cert.pem")
+def entra():
+    fake = FakeEntra(localhost_tls())
+    fake.ca = localhost_tls()[0]
     yield fake
     fake.close()
 

@@ -525,10 +525,10 @@ def test_assertion_provider_jwt_bearer_grant_verified_by_pyjwt():
         idp.close()
 
 
-def test_assertion_provider_trusts_a_private_ca_only_when_given(tmp_path):
+def test_assertion_provider_trusts_a_private_ca_only_when_given():
     """`ca_file=` verifies an IdP whose certificate a private CA issued; without it the TLS handshake
     fails and the error is typed."""
-    cert, key = localhost_tls(tmp_path)
+    cert, key = localhost_tls()
     idp = _JwtBearerIdp(_public_pem(), tls=(cert, key))
     try:
         props = {**_jwt_bearer_props(idp.url), "sasl.login.retry.backoff.ms": "1", "sasl.login.retry.backoff.max.ms": "1"}
