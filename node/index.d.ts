@@ -124,7 +124,25 @@ export interface AwsCredentials {
   expiresAtMs?: bigint
 }
 
+/** What a broker checks beyond the client (`sasl.oauthbearer.*` on the broker). */
+export interface BrokerCheck {
+  /** The JWKS document (`{"keys": [...]}`) of `sasl.oauthbearer.jwks.endpoint.url`. */
+  jwksJson: string
+  /** `sasl.oauthbearer.expected.audience` (empty: not checked). */
+  expectedAudience: Array<string>
+  /** `sasl.oauthbearer.expected.issuer` (absent: not checked). */
+  expectedIssuer?: string
+  /** `sasl.oauthbearer.clock.skew.seconds` (default 30). */
+  clockSkewSeconds?: bigint
+}
+
 export declare function checkAccessToken(token: string, check: TokenCheck): AcceptedToken
+
+/**
+ * Checks an access token as Kafka's broker would (`BrokerJwtValidator`); the error says the one
+ * reason, which the broker never tells the client.
+ */
+export declare function checkAsBroker(token: string, check: BrokerCheck, nowMs: bigint): AcceptedToken
 
 export declare function checkNotExpired(accepted: AcceptedToken, nowMs: bigint, skewMs: bigint): void
 

@@ -844,6 +844,7 @@ module.exports.TokenLifecycle = nativeBinding.TokenLifecycle
 module.exports.Algorithm = nativeBinding.Algorithm
 module.exports.authenticateClient = nativeBinding.authenticateClient
 module.exports.checkAccessToken = nativeBinding.checkAccessToken
+module.exports.checkAsBroker = nativeBinding.checkAsBroker
 module.exports.checkNotExpired = nativeBinding.checkNotExpired
 module.exports.checkPrebuiltAssertion = nativeBinding.checkPrebuiltAssertion
 module.exports.clientAssertionRequest = nativeBinding.clientAssertionRequest

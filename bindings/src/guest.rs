@@ -383,14 +383,17 @@ impl tokens::Guest for Component {
             core_check.scope_claim = claim;
         }
         core_check.split_scope = check.split_scope;
-        let accepted = token::check_access_token(&token, &core_check).fail()?;
-        Ok(tokens::AcceptedToken {
-            principal: accepted.principal,
-            scopes: accepted.scopes,
-            expires_at_ms: accepted.expires_at_ms,
-            issued_at_ms: accepted.issued_at_ms,
-            claims_json: serde_json::Value::Object(accepted.claims).to_string(),
-        })
+        Ok(accepted_token(token::check_access_token(&token, &core_check).fail()?))
+    }
+
+    fn check_as_broker(token: String, check: tokens::BrokerCheck, now_ms: u64) -> Result<tokens::AcceptedToken, Error> {
+        let mut core_check = oauthbearer::broker::BrokerCheck::from_jwks(&check.jwks_json).fail()?;
+        core_check.expected_audience = check.expected_audience;
+        core_check.expected_issuer = check.expected_issuer;
+        if let Some(skew) = check.clock_skew_seconds {
+            core_check.clock_skew_seconds = skew;
+        }
+        Ok(accepted_token(oauthbearer::broker::check_as_broker(&token, &core_check, now_ms).fail()?))
     }
 
     fn check_not_expired(accepted: tokens::AcceptedToken, now_ms: u64, skew_ms: u64) -> Result<(), Error> {
@@ -618,5 +621,15 @@ impl lifecycle::GuestTokenLifecycle for TokenLifecycle {
     fn poll(&self, now_ms: u64) -> lifecycle::PollResult {
         let p = self.0.borrow_mut().poll(now_ms);
         lifecycle::PollResult { fetch: p.fetch, wake_at_ms: p.wake_at_ms }
+    }
+}
+
+fn accepted_token(accepted: token::AcceptedToken) -> tokens::AcceptedToken {
+    tokens::AcceptedToken {
+        principal: accepted.principal,
+        scopes: accepted.scopes,
+        expires_at_ms: accepted.expires_at_ms,
+        issued_at_ms: accepted.issued_at_ms,
+        claims_json: serde_json::Value::Object(accepted.claims).to_string(),
     }
 }

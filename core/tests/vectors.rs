@@ -128,6 +128,14 @@ fn bad_inputs_fail_with_their_codes_and_show_no_planted_secret() {
     assert!(cases.len() >= 150, "the catalogue holds {} cases", cases.len());
     for case in cases {
         let name = case["name"].as_str().unwrap();
+        if case["op"] == "http_request" {
+            // Framing refusals are statuses with fixed descriptions, not `Error`s: the server's
+            // own tests (server/tests/hostile.rs) check that no answer echoes the request.
+            let status = support::http_refusal(&case["input"]).err().unwrap_or_else(|| panic!("{name}: accepted"));
+            assert_eq!(u64::from(status), case["output"]["status"].as_u64().unwrap(), "{name}");
+            assert_eq!(case["output"]["error"], "invalid_request", "{name}");
+            continue;
+        }
         let err = support::run_result(case["op"].as_str().unwrap(), &case["input"])
             .err()
             .unwrap_or_else(|| panic!("{name}: accepted"));

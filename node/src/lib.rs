@@ -982,14 +982,43 @@ pub fn check_access_token(token: String, check: TokenCheck) -> napi::Result<Acce
         c.scope_claim = claim;
     }
     c.split_scope = check.split_scope;
-    let a = token::check_access_token(&token, &c).js()?;
-    Ok(AcceptedToken {
+    Ok(accepted_token(token::check_access_token(&token, &c).js()?))
+}
+
+fn accepted_token(a: token::AcceptedToken) -> AcceptedToken {
+    AcceptedToken {
         principal: a.principal,
         scopes: a.scopes,
         expires_at_ms: big_i(a.expires_at_ms),
         issued_at_ms: a.issued_at_ms.map(big_i),
         claims_json: Value::Object(a.claims).to_string(),
-    })
+    }
+}
+
+/// What a broker checks beyond the client (`sasl.oauthbearer.*` on the broker).
+#[napi(object)]
+pub struct BrokerCheck {
+    /// The JWKS document (`{"keys": [...]}`) of `sasl.oauthbearer.jwks.endpoint.url`.
+    pub jwks_json: String,
+    /// `sasl.oauthbearer.expected.audience` (empty: not checked).
+    pub expected_audience: Vec<String>,
+    /// `sasl.oauthbearer.expected.issuer` (absent: not checked).
+    pub expected_issuer: Option<String>,
+    /// `sasl.oauthbearer.clock.skew.seconds` (default 30).
+    pub clock_skew_seconds: Option<BigInt>,
+}
+
+/// Checks an access token as Kafka's broker would (`BrokerJwtValidator`); the error says the one
+/// reason, which the broker never tells the client.
+#[napi]
+pub fn check_as_broker(token: String, check: BrokerCheck, now_ms: BigInt) -> napi::Result<AcceptedToken, String> {
+    let mut c = oauthbearer::broker::BrokerCheck::from_jwks(&check.jwks_json).js()?;
+    c.expected_audience = check.expected_audience;
+    c.expected_issuer = check.expected_issuer;
+    if let Some(skew) = &check.clock_skew_seconds {
+        c.clock_skew_seconds = u64_of(skew)?;
+    }
+    Ok(accepted_token(oauthbearer::broker::check_as_broker(&token, &c, u64_of(&now_ms)?).js()?))
 }
 
 #[napi]

@@ -93,6 +93,7 @@ export const sasl = {
 export const tokens = {
   checkAccessToken: g(native.checkAccessToken),
   checkNotExpired: g(native.checkNotExpired),
+  checkAsBroker: g(native.checkAsBroker),
   defaultRefreshConfig: native.defaultRefreshConfig,
   refreshAtJava: g(native.refreshAtJava),
   refreshAtLibrdkafka: g(native.refreshAtLibrdkafka),

@@ -21,8 +21,8 @@ NOT_IN_THIS_API = {
     "verify_client_assertion": "exposed as LocalIssuer.authenticate with registered clients (test_server)",
     "sidecar_config": "the Envoy plugin's configuration: the core and the plugin's own tests run it",
 }
-#: Operations run in test_native.py.
-RUN_ELSEWHERE = {"sign_assertion", "google_token", "msk_token"}
+#: Operations run in test_native.py, and the HTTP requests, which test_server.py sends to the native server.
+RUN_ELSEWHERE = {"sign_assertion", "google_token", "msk_token", "http_request"}
 
 
 # Operations whose refusals this front reaches through another API shape (the error code is all a
@@ -79,6 +79,10 @@ def run(op, inp):
                                        inp.get("skew_ms", 0), inp.get("split_scope", False))
         return {"principal": a.principal, "scopes": a.scopes, "expires_at_ms": a.expires_at_ms,
                 "issued_at_ms": a.issued_at_ms}
+    if op == "broker_check":
+        a = _native.check_as_broker(inp["token"], inp["jwks"], inp["now_ms"], inp.get("audience", []), inp.get("issuer"),
+                                    inp.get("clock_skew_seconds", 30))
+        return {"principal": a.principal, "expires_at_ms": a.expires_at_ms}
     if op == "refresh":
         at_ms, expired = _native.refresh_at(inp["now_ms"], inp["expires_at_ms"], inp.get("issued_at_ms"),
                                             inp.get("client", "kafka-java"), inp.get("jitter01", 0.0))

@@ -721,6 +721,147 @@ fn sidecar_configs() -> Vec<Value> {
 }
 
 /// Every case of the catalogue.
+/// A JWS over `header` and `claims`, signed by `key` (RS256 signatures are deterministic, so the
+/// file stays the same from run to run).
+fn jws(key: &oauthbearer::SigningKey, header: &Value, claims: &Value) -> String {
+    let message = format!("{}.{}", b64url(&header.to_string()), b64url(&claims.to_string()));
+    let signature = oauthbearer::encoding::b64url(&key.sign(message.as_bytes()).unwrap());
+    format!("{message}.{signature}")
+}
+
+/// The broker's check of an access token against a JWKS (`inspect --jwks`): every way a broker
+/// refuses a token. The token is the secret each case plants (its signature).
+fn broker_checks() -> Vec<Value> {
+    let pem = |file: &str| std::fs::read_to_string(vectors::keys_dir().join(file)).unwrap();
+    let rsa = oauthbearer::PrivateKey::from_pem(&pem("rsa2048.pkcs8.pem"), None).unwrap();
+    let key = rsa.signing_key(oauthbearer::Algorithm::RS256).unwrap();
+    let other = oauthbearer::PrivateKey::from_pem(&pem("ec-p256.pkcs8.pem"), None).unwrap();
+    let jwks = |jwk: serde_json::Map<String, Value>| json!({ "keys": [jwk] }).to_string();
+    let ours = jwks(key.public_jwk(Some("k1")));
+    let theirs = jwks(other.public_jwk());
+    let now_s = NOW_MS / 1000;
+    let claims = |extra: Value| {
+        let mut c = json!({ "sub": "alice", "iss": "https://issuer.example", "aud": "kafka", "iat": now_s, "exp": now_s + 3600 });
+        for (k, v) in extra.as_object().unwrap() {
+            if v.is_null() {
+                c.as_object_mut().unwrap().remove(k);
+            } else {
+                c[k] = v.clone();
+            }
+        }
+        c
+    };
+    let header = json!({ "alg": "RS256", "kid": "k1", "typ": "JWT" });
+    let good = jws(&key, &header, &claims(json!({})));
+    let b = |name: &str, token: &str, jwks: &str, extra: Value| {
+        let mut input = json!({ "token": token, "jwks": jwks, "now_ms": NOW_MS, "audience": ["kafka"], "issuer": "https://issuer.example" });
+        for (k, v) in extra.as_object().unwrap() {
+            input[k] = v.clone();
+        }
+        let signature = token.rsplit('.').next().unwrap_or_default();
+        let secrets: Vec<&str> = [signature].into_iter().filter(|s| s.len() > 8).collect();
+        bad(&format!("broker check: {name}"), "broker_check", input, &secrets)
+    };
+    let tampered = {
+        let parts: Vec<&str> = good.split('.').collect();
+        format!("{}.{}.{}", parts[0], b64url(&claims(json!({ "sub": "mallory" })).to_string()), parts[2])
+    };
+    let unsigned = format!("{}.{}.", b64url(r#"{"alg":"none"}"#), b64url(&claims(json!({})).to_string()));
+    let hs256 = format!("{}.{}.{TOKEN_PART}", b64url(r#"{"alg":"HS256"}"#), b64url(&claims(json!({})).to_string()));
+    vec![
+        b("JWKS not JSON", &good, "{keys:", json!({})),
+        b("JWKS without keys", &good, r#"{"key":[]}"#, json!({})),
+        b("JWKS key without its modulus", &good, r#"{"keys":[{"kty":"RSA","e":"AQAB"}]}"#, json!({})),
+        b("JWKS key of an unknown type", &good, r#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#, json!({})),
+        b("signed by another key", &good, &theirs, json!({})),
+        b(
+            "kid not in the JWKS",
+            &jws(&key, &json!({ "alg": "RS256", "kid": "k2" }), &claims(json!({}))),
+            &ours,
+            json!({}),
+        ),
+        b("payload changed after signing", &tampered, &ours, json!({})),
+        b("alg none", &unsigned, &ours, json!({})),
+        b("alg HS256", &hs256, &ours, json!({})),
+        b("signature not base64url", &format!("{}.***", good.rsplit_once('.').unwrap().0), &ours, json!({})),
+        b("no iat", &jws(&key, &header, &claims(json!({ "iat": null }))), &ours, json!({})),
+        b("no sub", &jws(&key, &header, &claims(json!({ "sub": null }))), &ours, json!({})),
+        b("expired past the skew", &good, &ours, json!({ "now_ms": NOW_MS + 3_700_000 })),
+        b("not valid yet", &jws(&key, &header, &claims(json!({ "nbf": now_s + 600 }))), &ours, json!({})),
+        b("another issuer", &good, &ours, json!({ "issuer": "https://elsewhere.example" })),
+        b("another audience", &good, &ours, json!({ "audience": ["other-cluster"] })),
+        b("no aud when one is expected", &jws(&key, &header, &claims(json!({ "aud": null }))), &ours, json!({})),
+    ]
+}
+
+/// Requests to the token endpoint that its HTTP framing refuses (`oauthbearer::http`), each with
+/// the status the endpoint answers (body: the RFC 6749 error `invalid_request`). A bearer token
+/// or a client secret is planted in many: no answer may echo it.
+fn http_requests() -> Vec<Value> {
+    let token_header = format!("Authorization: Bearer {TOKEN_PART}\r\n");
+    let h = |name: &str, request: String, secrets: &[&str]| {
+        bad(&format!("HTTP request: {name}"), "http_request", json!({ "request": request }), secrets)
+    };
+    let post = |headers: &str, body: &str| format!("POST /token HTTP/1.1\r\nHost: a\r\n{headers}\r\n{body}");
+    let secret_body = format!("grant_type=client_credentials&client_secret={CLIENT_SECRET}");
+    let many: String = (0..100).map(|i| format!("X-{i}: v\r\n")).collect();
+    vec![
+        h("Content-Length -1", post(&format!("{token_header}Content-Length: -1\r\n"), ""), &[TOKEN_PART]),
+        h("Content-Length past the body limit", post("Content-Length: 99999999999\r\n", ""), &[]),
+        h("Content-Length past u64", post("Content-Length: 184467440737095516160\r\n", ""), &[]),
+        h("Content-Length not a number", post("Content-Length: abc\r\n", ""), &[]),
+        h("Content-Length 1e3", post("Content-Length: 1e3\r\n", ""), &[]),
+        h("Content-Length +5", post("Content-Length: +5\r\n", "hello"), &[]),
+        h("Content-Length empty", post("Content-Length: \r\n", ""), &[]),
+        h("Content-Length twice, same value", post("Content-Length: 2\r\nContent-Length: 2\r\n", "ab"), &[]),
+        h("Content-Length twice, different", post("Content-Length: 2\r\nContent-Length: 3\r\n", "abc"), &[]),
+        h("Content-Length list", post("Content-Length: 2, 2\r\n", "ab"), &[]),
+        h(
+            "Content-Length with Transfer-Encoding (request smuggling)",
+            post("Content-Length: 68\r\nTransfer-Encoding: chunked\r\n", &format!("0\r\n\r\n{secret_body}")),
+            &[CLIENT_SECRET],
+        ),
+        h("Transfer-Encoding gzip", post("Transfer-Encoding: gzip\r\n", ""), &[]),
+        h("Transfer-Encoding gzip, chunked", post("Transfer-Encoding: gzip, chunked\r\n", ""), &[]),
+        h("Transfer-Encoding twice", post("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"), &[]),
+        h("Transfer-Encoding on HTTP/1.0", "POST /token HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".into(), &[]),
+        h("declared body past 64 KiB", post("Content-Length: 70000\r\n", ""), &[]),
+        h("chunked body past 64 KiB", post("Transfer-Encoding: chunked\r\n", "10001\r\n"), &[]),
+        h("chunk size not hex", post("Transfer-Encoding: chunked\r\n", "xyz\r\n"), &[]),
+        h("chunk size negative", post("Transfer-Encoding: chunked\r\n", "-5\r\n"), &[]),
+        h("chunk size overflowing", post("Transfer-Encoding: chunked\r\n", "fffffffffffffffffffff\r\n"), &[]),
+        h(
+            "chunk data past its size",
+            post("Transfer-Encoding: chunked\r\n", &format!("2\r\n{secret_body}\r\n0\r\n\r\n")),
+            &[CLIENT_SECRET],
+        ),
+        h("chunk line endless", post("Transfer-Encoding: chunked\r\n", &"1".repeat(5000)), &[]),
+        h("binary garbage", "\u{0}\u{ff}\u{fe}\u{1}garbage\u{2}\r\n\r\n".into(), &[]),
+        h("a TLS ClientHello", "\u{16}\u{3}\u{1}\u{0}\u{a5}\u{1}\u{0}\u{0}\u{a1}\u{3}\u{3}\u{0}\u{0}".into(), &[]),
+        h("the HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".into(), &[]),
+        h("HTTP/2.0 request line", format!("GET /token HTTP/2.0\r\nHost: a\r\n{token_header}\r\n"), &[TOKEN_PART]),
+        h("HTTP/1.2", "GET / HTTP/1.2\r\nHost: a\r\n\r\n".into(), &[]),
+        h("no version", "GET /\r\nHost: a\r\n\r\n".into(), &[]),
+        h("no Host on HTTP/1.1", format!("POST /token HTTP/1.1\r\n{token_header}Content-Length: 0\r\n\r\n"), &[TOKEN_PART]),
+        h("two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n".into(), &[]),
+        h("header without a colon", format!("GET / HTTP/1.1\r\nHost: a\r\n{TOKEN_PART}\r\n\r\n"), &[TOKEN_PART]),
+        h("space before the colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n".into(), &[]),
+        h("NUL in a header value", format!("GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer {TOKEN_PART}\u{0}\r\n\r\n"), &[TOKEN_PART]),
+        h("folded header line", "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n".into(), &[]),
+        h("header of 9 KiB", format!("GET / HTTP/1.1\r\nHost: a\r\n{token_header}X-Big: {}\r\n\r\n", "a".repeat(9 * 1024)), &[TOKEN_PART]),
+        h("100 header fields", format!("GET / HTTP/1.1\r\nHost: a\r\n{many}\r\n"), &[]),
+        h("request line of 9 KiB", format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "p".repeat(9 * 1024)), &[]),
+        h("relative target", "GET token HTTP/1.1\r\nHost: a\r\n\r\n".into(), &[]),
+        h("CONNECT authority-form", "CONNECT idp.example:443 HTTP/1.1\r\nHost: idp.example\r\n\r\n".into(), &[]),
+        h(
+            "two Authorization headers",
+            format!("GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer {TOKEN_PART}\r\nAuthorization: Basic {TOKEN_PART}\r\n\r\n"),
+            &[TOKEN_PART],
+        ),
+        h("Authorization not UTF-8", "GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer \u{ff}\u{fe}\r\n\r\n".into(), &[]),
+    ]
+}
+
 pub(crate) fn cases() -> Vec<Value> {
     let mut out = Vec::new();
     out.extend(keys());
@@ -732,6 +873,8 @@ pub(crate) fn cases() -> Vec<Value> {
     out.extend(client_auth());
     out.extend(signing());
     out.extend(sidecar_configs());
+    out.extend(broker_checks());
+    out.extend(http_requests());
     let accepted = ACCEPTED.with(|a| a.borrow().clone());
     assert!(accepted.is_empty(), "bad inputs the core accepts:\n{}", accepted.join("\n"));
     out

@@ -84,7 +84,53 @@ fn config(input: &Value) -> Result<Config, Error> {
 }
 
 pub fn run(op: &str, input: &Value) -> Value {
+    if op == "http_request" {
+        return http_request(input);
+    }
     run_result(op, input).unwrap_or_else(|e| error(&e))
+}
+
+/// The bytes of an `http_request` case: each character of `request` is one byte (Latin-1), so
+/// binary input fits in JSON.
+pub fn request_bytes(input: &Value) -> Vec<u8> {
+    s(input, "request").unwrap().chars().map(|c| u8::try_from(u32::from(c)).expect("a Latin-1 character")).collect()
+}
+
+/// What the token endpoint's framing (`oauthbearer::http`) decides on a whole request: the
+/// refusal's status, or the method and path it would route. Refusals are not core `Error`s: the
+/// endpoint answers them with the RFC 6749 error `invalid_request` and this status.
+pub fn http_refusal(input: &Value) -> Result<(String, String), u16> {
+    use oauthbearer::http::{self, BodyFraming, Chunked, ChunkedDecoder, Head, Limits};
+    let bytes = request_bytes(input);
+    let limits = Limits::default();
+    let (head, len) = match http::parse_head(&bytes, &limits) {
+        Head::Complete { head, len } => (head, len),
+        Head::Refused(refusal) => return Err(refusal.status),
+        // The server waits for the rest, then answers 408 at its request timeout.
+        Head::Partial => return Err(408),
+    };
+    match head.body {
+        BodyFraming::None => {}
+        BodyFraming::Length(n) => {
+            http::check_body_length(n, &limits).map_err(|r| r.status)?;
+            if bytes.len() - len < n {
+                return Err(408);
+            }
+        }
+        BodyFraming::Chunked => match ChunkedDecoder::new(&limits).feed(&bytes[len..]) {
+            Chunked::Done { .. } => {}
+            Chunked::More => return Err(408),
+            Chunked::Refused(refusal) => return Err(refusal.status),
+        },
+    }
+    Ok((head.method.as_str().to_owned(), head.path))
+}
+
+fn http_request(input: &Value) -> Value {
+    match http_refusal(input) {
+        Ok((method, path)) => json!({ "method": method, "path": path }),
+        Err(status) => json!({ "error": "invalid_request", "status": status }),
+    }
 }
 
 /// [`run`] with the error itself (its message and Debug are checked for planted secrets).
@@ -119,6 +165,7 @@ pub fn run_result(op: &str, input: &Value) -> Result<Value, Error> {
             )
         }
         "check_token" => check_token(input),
+        "broker_check" => broker_check(input),
         "refresh" => Ok(refresh(input)),
         "endpoint_body" => Ok(json!({ "body": endpoint::token_response_body(
             s(input, "token").unwrap(),
@@ -234,6 +281,20 @@ fn check_token(input: &Value) -> Result<Value, Error> {
         "expires_at_ms": accepted.expires_at_ms,
         "issued_at_ms": accepted.issued_at_ms,
     }))
+}
+
+/// `broker::check_as_broker` with the JWKS and the broker's settings of the case.
+fn broker_check(input: &Value) -> Result<Value, Error> {
+    let mut check = oauthbearer::broker::BrokerCheck::from_jwks(s(input, "jwks").unwrap())?;
+    check.expected_audience = input["audience"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    check.expected_issuer = s(input, "issuer").map(str::to_owned);
+    check.clock_skew_seconds = input["clock_skew_seconds"].as_u64().unwrap_or(30);
+    let accepted =
+        oauthbearer::broker::check_as_broker(s(input, "token").unwrap(), &check, input["now_ms"].as_u64().unwrap())?;
+    Ok(json!({ "principal": accepted.principal, "expires_at_ms": accepted.expires_at_ms }))
 }
 
 fn refresh(input: &Value) -> Value {

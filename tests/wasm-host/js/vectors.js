@@ -18,6 +18,7 @@ export const NOT_EXPRESSIBLE = new Set(['Google: unknown style', 'google token: 
 /** Operations of the shared vectors that neither this API nor the component has, with the reason. */
 export const NOT_IN_THIS_API = {
   sidecar_config: "the Envoy plugin's configuration: the core and the plugin's own tests run it",
+  http_request: "the token endpoint's HTTP framing: the native server (Rust, and Python's serve) runs it",
 };
 
 /** `{error: code}` for a thrown guest error, with what the error shows (its message and
@@ -195,6 +196,17 @@ function checkToken(api, i) {
   return { principal: a.principal, scopes: a.scopes, expires_at_ms: a.expiresAtMs, issued_at_ms: a.issuedAtMs };
 }
 
+function brokerCheck(api, i) {
+  const check = {
+    jwksJson: i.jwks,
+    expectedAudience: i.audience ?? [],
+    expectedIssuer: opt(i.issuer),
+    clockSkewSeconds: big(i.clock_skew_seconds),
+  };
+  const a = api.tokens.checkAsBroker(i.token, check, BigInt(i.now_ms));
+  return { principal: a.principal, expires_at_ms: a.expiresAtMs };
+}
+
 function refresh(api, i) {
   let d;
   if (i.client === 'librdkafka') {
@@ -339,6 +351,7 @@ const OPS = {
     return { librdkafka: api.sasl.extensionsLibrdkafka(ext), jaas: api.sasl.extensionsJaas(ext) };
   },
   check_token: checkToken,
+  broker_check: brokerCheck,
   refresh,
   endpoint_body: (api, i) => ({
     body: api.tokenEndpoint.tokenResponseBody(i.token, BigInt(i.expires_at_ms), BigInt(i.now_ms), i.style),

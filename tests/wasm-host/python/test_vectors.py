@@ -24,7 +24,10 @@ NOT_EXPRESSIBLE = {"Google: unknown style", "google token: unknown style", "msk 
 
 
 # Operations of the shared vectors the component does not have, with the reason.
-NOT_IN_THIS_API = {"sidecar_config": "the Envoy plugin's configuration: the core and the plugin's own tests run it"}
+NOT_IN_THIS_API = {
+    "sidecar_config": "the Envoy plugin's configuration: the core and the plugin's own tests run it",
+    "http_request": "the token endpoint's HTTP framing: the native server (Rust, and Python's serve) runs it",
+}
 # What the last guest error showed (its record and message), searched for planted secrets.
 LAST_SHOWN = [""]
 
@@ -242,6 +245,13 @@ def check_token(api, inp):
             "expires_at_ms": field(accepted, "expires_at_ms"), "issued_at_ms": field(accepted, "issued_at_ms")}
 
 
+def broker_check(api, inp):
+    check = record(jwks_json=inp["jwks"], expected_audience=inp.get("audience", []),
+                   expected_issuer=inp.get("issuer"), clock_skew_seconds=inp.get("clock_skew_seconds"))
+    accepted = api("tokens", "check-as-broker", inp["token"], check, inp["now_ms"])
+    return {"principal": accepted.principal, "expires_at_ms": field(accepted, "expires_at_ms")}
+
+
 def refresh(api, inp):
     if inp.get("client") == "librdkafka":
         d = api("tokens", "refresh-at-librdkafka", inp["now_ms"], inp["expires_at_ms"])
@@ -382,6 +392,7 @@ OPS = {
         api("sasl", "parse-server-error", i["text"].encode())),
     "confluent_extensions": confluent_extensions,
     "check_token": check_token,
+    "broker_check": broker_check,
     "refresh": refresh,
     "endpoint_body": lambda api, i: {"body": api("token-endpoint", "token-response-body", i["token"],
                                                  i["expires_at_ms"], i["now_ms"], i["style"])},

@@ -201,6 +201,7 @@ pub fn run(i: &mut Instance, op: &str, input: &Value) -> Option<Value> {
             }
         }
         "check_token" => check_token(i, input),
+        "broker_check" => broker_check(i, input),
         "refresh" => Ok(refresh(i, input)),
         "endpoint_body" => {
             let style = match s(input, "style").unwrap() {
@@ -476,6 +477,22 @@ fn check_token(i: &mut Instance, input: &Value) -> Outcome {
         "expires_at_ms": accepted.expires_at_ms,
         "issued_at_ms": accepted.issued_at_ms,
     }))
+}
+
+fn broker_check(i: &mut Instance, input: &Value) -> Outcome {
+    let check = tokens::BrokerCheck {
+        jwks_json: s(input, "jwks").unwrap().to_owned(),
+        expected_audience: input["audience"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default(),
+        expected_issuer: s(input, "issuer").map(str::to_owned),
+        clock_skew_seconds: input["clock_skew_seconds"].as_u64(),
+    };
+    let f = i.api.kafka_oauthbearer_tokens();
+    let accepted =
+        f.call_check_as_broker(&mut i.store, s(input, "token").unwrap(), &check, u(input, "now_ms")).unwrap()?;
+    Ok(json!({ "principal": accepted.principal, "expires_at_ms": accepted.expires_at_ms }))
 }
 
 fn refresh(i: &mut Instance, input: &Value) -> Value {
