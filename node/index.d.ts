@@ -23,7 +23,11 @@ export declare class AssertionSigner {
  * re-read on change (KIP-1258), the last good version kept when a new one fails.
  */
 export declare class FileAssertions {
-  constructor(properties: Pairs, d: Dialect, m: Mode)
+  /**
+   * `certificateFile` names the signing key's certificate in each assertion's header (Entra ID
+   * certificate credentials) with `thumbprintHeader` (`x5t#S256` by default, `x5t`, `both`).
+   */
+  constructor(properties: Pairs, d: Dialect, m: Mode, certificateFile?: string | undefined | null, thumbprintHeader?: string | undefined | null)
   /** The assertion to send at `nowMs` (signed now, or the pre-built file's checked content). */
   assertion(nowMs: bigint, jti?: string | undefined | null): FileAssertion
 }
@@ -99,6 +103,10 @@ export interface AssertionOptions {
   /** `jwt` or `client-authentication`. */
   typ: string
   keyId?: string
+  /** The signing key's certificate (PEM or DER), named in the header (Entra ID certificate credentials). */
+  certificate?: Uint8Array
+  /** `x5t#S256` (default), `x5t` or `both`. */
+  thumbprintHeader?: string
 }
 
 export interface AssertionPolicy {

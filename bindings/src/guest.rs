@@ -123,7 +123,12 @@ impl assertions::GuestAssertionSigner for AssertionSigner {
             },
             key_id: options.key_id,
             ..AssertionOptions::default()
-        };
+        }
+        .with_certificate(
+            options.certificate.as_deref(),
+            options.thumbprint_header.as_deref().map(str::parse).transpose().fail()?,
+        )
+        .fail()?;
         let signer =
             CoreSigner::from_config_with(&config, private_key.as_deref(), template.as_deref(), options).fail()?;
         Ok(assertions::AssertionSigner::new(Self(signer)))

@@ -179,6 +179,25 @@ fn assertions() -> Vec<Value> {
             with(json!({ "sasl.oauthbearer.assertion.algorithm": "EdDSA" })),
             none.clone(),
         ),
+        // Entra ID certificate credentials: the certificate's thumbprint header, in each style.
+        assertion(
+            "Entra certificate: x5t#S256 (the default, as MSAL sends to Entra)",
+            "rsa2048.pkcs8.pem",
+            with(json!({ "sasl.oauthbearer.assertion.algorithm": "PS256" })),
+            json!({ "certificate_file": "rsa2048.cert.pem" }),
+        ),
+        assertion(
+            "Entra certificate: x5t (older documents, ADFS)",
+            "rsa2048.pkcs8.pem",
+            claims.clone(),
+            json!({ "certificate_file": "rsa2048.cert.pem", "thumbprint_header": "x5t" }),
+        ),
+        assertion(
+            "Entra certificate: both thumbprints",
+            "ec-p256.pkcs8.pem",
+            with(json!({ "sasl.oauthbearer.assertion.algorithm": "ES256" })),
+            json!({ "certificate_file": "ec-p256.cert.pem", "thumbprint_header": "both" }),
+        ),
         assertion(
             "kid and rfc7523bis typ",
             "rsa2048.pkcs8.pem",

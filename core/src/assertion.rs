@@ -34,7 +34,7 @@ use crate::error::{fail, Error, ErrorKind, Result};
 use crate::key::{PrivateKey, SigningKey};
 use crate::secret::Secret;
 use crate::template::AssertionTemplate;
-use crate::x509::CertificateThumbprints;
+use crate::x509::{CertificateThumbprints, ThumbprintHeader};
 
 /// The `typ` header value.
 #[non_exhaustive]
@@ -104,8 +104,26 @@ pub struct AssertionOptions {
     pub typ: AssertionType,
     /// The `kid` header (for example [`PrivateKey::thumbprint`]).
     pub key_id: Option<String>,
-    /// Adds `x5t` and `x5t#S256` for this certificate (Entra ID certificate credentials).
+    /// Names this certificate in the header (Entra ID certificate credentials), with
+    /// [`AssertionOptions::thumbprint_header`].
     pub certificate: Option<CertificateThumbprints>,
+    /// Which thumbprint header(s) name the certificate (`x5t#S256` by default).
+    pub thumbprint_header: ThumbprintHeader,
+}
+
+impl AssertionOptions {
+    /// These options with `certificate` (PEM or DER) named in the header by `header`
+    /// (`x5t#S256` when absent). Fails with `invalid_certificate` for a certificate that does not
+    /// parse and `invalid_config` for a header without a certificate.
+    pub fn with_certificate(self, certificate: Option<&[u8]>, header: Option<ThumbprintHeader>) -> Result<Self> {
+        let thumbprint_header = header.unwrap_or_default();
+        let certificate = match (certificate, header) {
+            (Some(bytes), _) => Some(CertificateThumbprints::from_bytes(bytes)?),
+            (None, Some(_)) => return fail(ErrorKind::InvalidConfig, "a thumbprint header needs a certificate"),
+            (None, None) => None,
+        };
+        Ok(Self { certificate, thumbprint_header, ..self })
+    }
 }
 
 /// A signed assertion. `Debug` never shows the value.
@@ -226,6 +244,23 @@ impl AssertionSigner {
         Self { key, ..self.clone() }
     }
 
+    /// The same signer with another key and certificate (after either file changed): fails with
+    /// `invalid_certificate` when the certificate does not hold the key, as while a rotation has
+    /// replaced one file and not yet the other.
+    pub fn with_key_and_certificate(
+        &self,
+        key: SigningKey,
+        certificate: Option<CertificateThumbprints>,
+    ) -> Result<Self> {
+        let options = AssertionOptions { certificate, ..self.options.clone() };
+        Self::new(key, self.claims.clone(), Some(self.template.clone()), options)
+    }
+
+    /// The options this signer was built with.
+    pub fn options(&self) -> &AssertionOptions {
+        &self.options
+    }
+
     /// The same signer with another template (after a template file changed).
     pub fn with_template(&self, template: Option<AssertionTemplate>) -> Result<Self> {
         Self::new(self.key.clone(), self.claims.clone(), template, self.options.clone())
@@ -246,8 +281,9 @@ impl AssertionSigner {
             header.insert("kid".into(), kid.as_str().into());
         }
         if let Some(cert) = &self.options.certificate {
-            header.insert("x5t".into(), cert.x5t.as_str().into());
-            header.insert("x5t#S256".into(), cert.x5t_s256.as_str().into());
+            for (name, thumbprint) in cert.header_members(self.options.thumbprint_header) {
+                header.insert(name.into(), thumbprint.into());
+            }
         }
         merge(&mut header, &self.template.header, SIGNER_OWNED_HEADER, true);
 

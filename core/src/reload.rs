@@ -15,6 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::key::{PrivateKey, SigningKey};
 use crate::secret::Secret;
 use crate::template::AssertionTemplate;
+use crate::x509::{CertificateThumbprints, ThumbprintHeader};
 
 /// What identifies one version of a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,13 +131,44 @@ enum Source {
         /// `None` for an inline key (`…private.key.pem`): nothing to re-read.
         key: Option<Watched<SigningKey>>,
         template: Option<Watched<AssertionTemplate>>,
-        signer: Box<Mutex<AssertionSigner>>,
+        certificate: Option<Watched<CertificateThumbprints>>,
+        signer: Box<Mutex<SignerState>>,
     },
     Prebuilt {
         file: Watched<Secret>,
         margin_seconds: u32,
         mode: Mode,
     },
+}
+
+/// The signer in use, and whether the newest key and certificate did not match when last tried
+/// (a rotation half done: the previous pair stays in use and the mismatch is reported each call).
+struct SignerState {
+    signer: AssertionSigner,
+    mismatch: bool,
+}
+
+/// A certificate file that names the signing key in the assertion header (Entra ID certificate
+/// credentials), re-read with the key: while a rotation has replaced one of the two files and not
+/// the other, the previous pair keeps signing and the mismatch is reported.
+#[derive(Clone, Debug)]
+pub struct CertificateFile {
+    /// The certificate (PEM, the first `CERTIFICATE` block, or DER).
+    pub path: PathBuf,
+    /// Which thumbprint header(s) name it.
+    pub header: ThumbprintHeader,
+}
+
+impl CertificateFile {
+    /// The certificate file a front's optional arguments name: none without a path (then a header
+    /// is refused with `invalid_config`), `x5t#S256` when no header is given.
+    pub fn optional(path: Option<PathBuf>, header: Option<ThumbprintHeader>) -> Result<Option<Self>> {
+        match (path, header) {
+            (Some(path), header) => Ok(Some(Self { path, header: header.unwrap_or_default() })),
+            (None, Some(_)) => Err(Error::new(ErrorKind::InvalidConfig, "a thumbprint header needs a certificate")),
+            (None, None) => Ok(None),
+        }
+    }
 }
 
 /// Assertions for a [`Config`] whose key, template or assertion file may change on disk: the
@@ -164,7 +196,26 @@ pub struct AssertionOutcome {
 impl FileAssertionSource {
     /// Opens the files a config names. Fails unless the config takes an assertion path.
     pub fn from_config(config: &Config, mode: Mode) -> Result<Self> {
+        Self::from_config_with_certificate(config, mode, None)
+    }
+
+    /// [`FileAssertionSource::from_config`], with a certificate file named in each signed
+    /// assertion's header. Fails with `invalid_config` for a pre-built assertion file (its header
+    /// is its own) and `invalid_certificate` when the certificate does not hold the key.
+    pub fn from_config_with_certificate(
+        config: &Config,
+        mode: Mode,
+        certificate: Option<CertificateFile>,
+    ) -> Result<Self> {
         let source = match &config.grant {
+            GrantPath::ClientAssertion(AssertionSource::File(_)) | GrantPath::JwtBearer(AssertionSource::File(_))
+                if certificate.is_some() =>
+            {
+                return Err(Error::new(
+                    ErrorKind::InvalidConfig,
+                    "a certificate names the key of assertions signed here; a pre-built assertion file has its own header",
+                ))
+            }
             GrantPath::ClientAssertion(AssertionSource::File(path))
             | GrantPath::JwtBearer(AssertionSource::File(path)) => Source::Prebuilt {
                 file: Watched::open(path, |b| Ok(Secret::new(String::from_utf8_lossy(b).into_owned())))?,
@@ -205,9 +256,18 @@ impl FileAssertionSource {
                         })
                     })
                     .transpose()?;
-                let signer =
-                    Self::build_signer(config, &first_key, template.as_ref().map(|t| t.current().value), mode)?;
-                Source::Signed { key, template, signer: Box::new(Mutex::new(signer)) }
+                let certificate = certificate
+                    .map(|c| Ok::<_, Error>((Watched::open(c.path, CertificateThumbprints::from_bytes)?, c.header)))
+                    .transpose()?;
+                let signer = Self::build_signer(
+                    config,
+                    &first_key,
+                    template.as_ref().map(|t| t.current().value),
+                    certificate.as_ref().map(|(c, header)| ((*c.current().value).clone(), *header)),
+                    mode,
+                )?;
+                let certificate = certificate.map(|(c, _)| c);
+                Source::Signed { key, template, certificate, signer: Box::new(Mutex::new(SignerState { signer, mismatch: false })) }
             }
             _ => return Err(Error::new(ErrorKind::InvalidConfig, "this configuration sends no client assertion")),
         };
@@ -218,10 +278,18 @@ impl FileAssertionSource {
         config: &Config,
         key: &SigningKey,
         template: Option<Arc<AssertionTemplate>>,
+        certificate: Option<(CertificateThumbprints, ThumbprintHeader)>,
         mode: Mode,
     ) -> Result<AssertionSigner> {
         let claims = crate::assertion::Claims::from_config(&config.assertion);
-        let options = crate::assertion::AssertionOptions { dialect: config.dialect, mode, ..Default::default() };
+        let (certificate, thumbprint_header) = certificate.unzip();
+        let options = crate::assertion::AssertionOptions {
+            dialect: config.dialect,
+            mode,
+            certificate,
+            thumbprint_header: thumbprint_header.unwrap_or_default(),
+            ..Default::default()
+        };
         AssertionSigner::new(key.clone(), claims, template.map(|t| (*t).clone()), options)
     }
 
@@ -237,16 +305,29 @@ impl FileAssertionSource {
                     reload_errors: current.reload_error.into_iter().collect(),
                 })
             }
-            Source::Signed { key, template, signer } => {
+            Source::Signed { key, template, certificate, signer } => {
                 let key_now = key.as_ref().map(Watched::current);
                 let template_now = template.as_ref().map(Watched::current);
-                let mut signer = signer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let certificate_now = certificate.as_ref().map(Watched::current);
+                let mut state = signer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let SignerState { signer, mismatch } = &mut *state;
                 let mut reload_errors: Vec<Error> = Vec::new();
-                if let Some(k) = key_now {
-                    reload_errors.extend(k.reload_error.clone());
-                    if k.reloaded {
-                        *signer = signer.with_key((*k.value).clone());
+                let key_reloaded = key_now.as_ref().is_some_and(|k| k.reloaded);
+                reload_errors.extend(key_now.as_ref().and_then(|k| k.reload_error.clone()));
+                if let Some(c) = &certificate_now {
+                    reload_errors.extend(c.reload_error.clone());
+                    if key_reloaded || c.reloaded || *mismatch {
+                        let key = key_now.as_ref().map_or_else(|| signer.signing_key().clone(), |k| (*k.value).clone());
+                        match signer.with_key_and_certificate(key, Some((*c.value).clone())) {
+                            Ok(s) => (*signer, *mismatch) = (s, false),
+                            Err(e) => {
+                                reload_errors.push(e);
+                                *mismatch = true;
+                            }
+                        }
                     }
+                } else if let Some(k) = key_now.filter(|k| k.reloaded) {
+                    *signer = signer.with_key((*k.value).clone());
                 }
                 if let Some(t) = template_now {
                     reload_errors.extend(t.reload_error.clone());

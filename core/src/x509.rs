@@ -11,6 +11,45 @@ use crate::encoding::b64url;
 use crate::error::{fail, Error, ErrorKind, Result};
 use crate::key::{find_pem_block, PrivateKey};
 
+/// Which thumbprint header names the certificate in an assertion. Microsoft's documents disagree:
+/// the current certificate-credentials page, and MSAL for Entra (with PS256), send `x5t#S256`;
+/// older pages, ADFS, and tenants that answer AADSTS700027 to `x5t#S256`
+/// (MicrosoftDocs/entra-docs#1301) want the SHA-1 `x5t`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ThumbprintHeader {
+    /// `x5t#S256` only (Microsoft's current documents, MSAL's choice for Entra).
+    #[default]
+    X5tS256,
+    /// `x5t` only (older documents, ADFS).
+    X5t,
+    /// Both headers.
+    Both,
+}
+
+impl ThumbprintHeader {
+    /// The name [`str::parse`] takes: `x5t#S256`, `x5t` or `both`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::X5tS256 => "x5t#S256",
+            Self::X5t => "x5t",
+            Self::Both => "both",
+        }
+    }
+}
+
+impl std::str::FromStr for ThumbprintHeader {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "x5t#S256" | "x5t#s256" => Ok(Self::X5tS256),
+            "x5t" => Ok(Self::X5t),
+            "both" => Ok(Self::Both),
+            _ => fail(ErrorKind::InvalidConfig, format!("unknown thumbprint header {s:?}; use x5t#S256, x5t or both")),
+        }
+    }
+}
+
 /// The two thumbprints of one certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertificateThumbprints {
@@ -30,6 +69,26 @@ impl CertificateThumbprints {
         let (_, der) = pem_rfc7468::decode_vec(block.as_bytes())
             .map_err(|_| Error::new(ErrorKind::InvalidCertificate, "the CERTIFICATE block is not valid PEM"))?;
         Self::from_der(&der)
+    }
+
+    /// Reads a certificate file: PEM (the first `CERTIFICATE` block) or DER.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        if bytes.trim_ascii_start().starts_with(b"-----") {
+            let text = std::str::from_utf8(bytes)
+                .map_err(|_| Error::new(ErrorKind::InvalidCertificate, "the PEM certificate is not UTF-8"))?;
+            Self::from_pem(text)
+        } else {
+            Self::from_der(bytes)
+        }
+    }
+
+    /// The JWS header members that name this certificate in `style`.
+    pub fn header_members(&self, style: ThumbprintHeader) -> Vec<(&'static str, &str)> {
+        match style {
+            ThumbprintHeader::X5tS256 => vec![("x5t#S256", &self.x5t_s256)],
+            ThumbprintHeader::X5t => vec![("x5t", &self.x5t)],
+            ThumbprintHeader::Both => vec![("x5t", &self.x5t), ("x5t#S256", &self.x5t_s256)],
+        }
     }
 
     /// Reads a DER certificate.

@@ -206,3 +206,78 @@ fn an_inline_key_signs_without_a_file_and_a_template_file_still_reloads() {
     let second = source.assertion(NOW_MS, None).unwrap();
     assert_eq!(payload(second.assertion.expose())["tenant"], "b");
 }
+
+fn thumbprints(cert: &str) -> Value {
+    serde_json::from_slice(&key_bytes(&cert.replace(".cert.pem", ".cert.thumbprints.json"))).unwrap()
+}
+
+/// Entra certificate credentials: the certificate names the key in the header, in the style asked
+/// for; a rotation that replaces the key before the certificate (or the other way round) keeps the
+/// previous pair signing and reports the mismatch on every call until both files agree.
+#[test]
+fn a_certificate_names_the_key_and_a_half_done_rotation_keeps_the_previous_pair() {
+    use oauthbearer::reload::CertificateFile;
+    use oauthbearer::x509::ThumbprintHeader;
+    let dir = TempDir::new("certificate");
+    std::fs::write(dir.path("client.key"), key_bytes("rsa2048.pkcs8.pem")).unwrap();
+    std::fs::write(dir.path("client.crt"), key_bytes("rsa2048.cert.pem")).unwrap();
+    let config = signed_config(&dir, &[]);
+    let open = |header| {
+        let file = CertificateFile { path: dir.path("client.crt"), header };
+        FileAssertionSource::from_config_with_certificate(&config, Mode::Strict, Some(file)).unwrap()
+    };
+    let rsa = thumbprints("rsa2048.cert.pem");
+    let sign = |source: &FileAssertionSource| source.assertion(NOW_MS, None).unwrap();
+    for (style, expected) in [
+        (ThumbprintHeader::X5tS256, serde_json::json!({ "x5t#S256": rsa["x5t#S256"] })),
+        (ThumbprintHeader::X5t, serde_json::json!({ "x5t": rsa["x5t"] })),
+        (ThumbprintHeader::Both, serde_json::json!({ "x5t": rsa["x5t"], "x5t#S256": rsa["x5t#S256"] })),
+    ] {
+        let h = header(sign(&open(style)).assertion.expose());
+        let names: Vec<&str> =
+            h.as_object().unwrap().keys().map(String::as_str).filter(|k| k.starts_with("x5t")).collect();
+        assert_eq!(names.len(), expected.as_object().unwrap().len(), "{style:?}: {h}");
+        for (name, value) in expected.as_object().unwrap() {
+            assert_eq!(&h[name], value, "{style:?}: {h}");
+        }
+    }
+
+    // Rotation (P-256, ES256): the key first — the certificate no longer holds it, so the
+    // previous pair keeps signing and the mismatch is reported on each call.
+    std::fs::write(dir.path("client.key"), key_bytes("ec-p256.pkcs8.pem")).unwrap();
+    std::fs::write(dir.path("client.crt"), key_bytes("ec-p256.cert.pem")).unwrap();
+    let es256 = signed_config(&dir, &[("sasl.oauthbearer.assertion.algorithm", "ES256".into())]);
+    let file = CertificateFile { path: dir.path("client.crt"), header: ThumbprintHeader::X5tS256 };
+    let source = FileAssertionSource::from_config_with_certificate(&es256, Mode::Strict, Some(file)).unwrap();
+    let ec = thumbprints("ec-p256.cert.pem");
+    let new_cert = oauthbearer::x509::CertificateThumbprints::from_bytes(&key_bytes("localhost-tls.cert.pem")).unwrap();
+    let signed_by = |assertion: &str, key: &str| {
+        let jwk = oauthbearer::PrivateKey::from_bytes(&key_bytes(key), None).unwrap().public_jwk();
+        let verifying = oauthbearer::key::VerifyingKey::from_jwk(&jwk).unwrap();
+        let (message, signature) = assertion.rsplit_once('.').unwrap();
+        let signature = oauthbearer::encoding::b64url_decode(signature).unwrap();
+        verifying.verify(oauthbearer::Algorithm::ES256, message.as_bytes(), &signature)
+    };
+    replace(&dir.path("client.key"), &key_bytes("localhost-tls.key.pem"));
+    for _ in 0..2 {
+        let out = sign(&source);
+        assert_eq!(header(out.assertion.expose())["x5t#S256"], ec["x5t#S256"]);
+        assert!(signed_by(out.assertion.expose(), "ec-p256.pkcs8.pem"));
+        let codes: Vec<&str> = out.reload_errors.iter().map(oauthbearer::Error::code).collect();
+        assert_eq!(codes, ["invalid_certificate"]);
+    }
+    // Then the certificate: the new pair signs, and the report stops.
+    replace(&dir.path("client.crt"), &key_bytes("localhost-tls.cert.pem"));
+    let out = sign(&source);
+    assert!(out.reload_errors.is_empty(), "{:?}", out.reload_errors);
+    assert_eq!(header(out.assertion.expose())["x5t#S256"], new_cert.x5t_s256.as_str());
+    assert!(signed_by(out.assertion.expose(), "localhost-tls.key.pem"));
+    assert_ne!(new_cert.x5t_s256.as_str(), ec["x5t#S256"]);
+
+    // A certificate of another key at the start is refused outright.
+    std::fs::write(dir.path("client.key"), key_bytes("rsa2048.pkcs8.pem")).unwrap();
+    std::fs::write(dir.path("other.crt"), key_bytes("ec-p256.cert.pem")).unwrap();
+    let file = CertificateFile { path: dir.path("other.crt"), header: ThumbprintHeader::X5t };
+    let e = FileAssertionSource::from_config_with_certificate(&config, Mode::Strict, Some(file)).unwrap_err();
+    assert_eq!(e.code(), "invalid_certificate");
+}

@@ -318,6 +318,10 @@ pub struct AssertionOptions {
     /// `jwt` or `client-authentication`.
     pub typ: String,
     pub key_id: Option<String>,
+    /// The signing key's certificate (PEM or DER), named in the header (Entra ID certificate credentials).
+    pub certificate: Option<Uint8Array>,
+    /// `x5t#S256` (default), `x5t` or `both`.
+    pub thumbprint_header: Option<String>,
 }
 
 #[napi(object)]
@@ -356,6 +360,8 @@ impl AssertionSigner {
             key_id: options.key_id,
             ..CoreOptions::default()
         };
+        let header = options.thumbprint_header.as_deref().map(str::parse).transpose().js()?;
+        let opts = opts.with_certificate(options.certificate.as_deref(), header).js()?;
         let signer =
             oauthbearer::AssertionSigner::from_config_with(&cfg, private_key.as_deref(), template.as_deref(), opts);
         Ok(Self(signer.js()?))
@@ -421,11 +427,22 @@ pub struct FileAssertions(oauthbearer::reload::FileAssertionSource);
 
 #[napi]
 impl FileAssertions {
+    /// `certificateFile` names the signing key's certificate in each assertion's header (Entra ID
+    /// certificate credentials) with `thumbprintHeader` (`x5t#S256` by default, `x5t`, `both`).
     #[napi(constructor)]
-    pub fn new(properties: Pairs, d: Dialect, m: Mode) -> napi::Result<Self, String> {
+    pub fn new(
+        properties: Pairs,
+        d: Dialect,
+        m: Mode,
+        certificate_file: Option<String>,
+        thumbprint_header: Option<String>,
+    ) -> napi::Result<Self, String> {
+        use oauthbearer::reload::{CertificateFile, FileAssertionSource};
         let m = mode(m);
         let c = config(&properties, dialect(d), m)?;
-        oauthbearer::reload::FileAssertionSource::from_config(&c, m).map(Self).js()
+        let header = thumbprint_header.as_deref().map(str::parse).transpose().js()?;
+        let certificate = CertificateFile::optional(certificate_file.map(Into::into), header).js()?;
+        FileAssertionSource::from_config_with_certificate(&c, m, certificate).map(Self).js()
     }
 
     /// The assertion to send at `nowMs` (signed now, or the pre-built file's checked content).

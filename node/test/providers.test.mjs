@@ -343,3 +343,38 @@ test('a fetch that returns an unusable token fails the callers at once, without 
   }
   await assert.rejects(new Empty().token(), (e) => e instanceof ob.CredentialsError && e.code === 'credentials_unavailable');
 });
+
+test('Entra certificate credentials: the certificate named by x5t#S256 (default), x5t or both, as Node computes its fingerprints', async () => {
+  const { X509Certificate } = await import('node:crypto');
+  const cert = new X509Certificate(readFileSync(KEYS + 'rsa2048.cert.pem'));
+  const b64url = (hex) => Buffer.from(hex.replaceAll(':', ''), 'hex').toString('base64url');
+  const [sha1, sha256] = [b64url(cert.fingerprint), b64url(cert.fingerprint256)];
+  const idp = await assertionIdp([publicJwk(KEYS + 'rsa2048.pkcs8.pem')]);
+  try {
+    for (const [thumbprintHeader, alg, expected] of [
+      [undefined, 'PS256', { 'x5t#S256': sha256 }],
+      ['x5t', 'RS256', { x5t: sha1 }],
+      ['both', 'RS256', { x5t: sha1, 'x5t#S256': sha256 }],
+    ]) {
+      const props = kip1258(idp.url, KEYS + 'rsa2048.pkcs8.pem', alg);
+      const provider = new ob.AssertionProvider(props, { certificateFile: KEYS + 'rsa2048.cert.pem', thumbprintHeader });
+      assert.equal((await provider.token()).principal, 'app');
+      const assertion = new URLSearchParams(idp.requests.at(-1).body).get('client_assertion');
+      assert.deepEqual(decodeProtectedHeader(assertion), { alg, typ: 'JWT', ...expected });
+    }
+    const props = kip1258(idp.url, KEYS + 'rsa2048.pkcs8.pem', 'RS256');
+    const refused = (options) => {
+      try {
+        new ob.AssertionProvider(props, options);
+      } catch (e) {
+        return e.code;
+      }
+      return 'accepted';
+    };
+    assert.equal(refused({ certificateFile: KEYS + 'ec-p256.cert.pem' }), 'invalid_certificate');
+    assert.equal(refused({ certificateFile: KEYS + 'rsa2048.cert.pem', thumbprintHeader: 'x5c' }), 'invalid_config');
+    assert.equal(refused({ thumbprintHeader: 'x5t' }), 'invalid_config');
+  } finally {
+    await idp.close();
+  }
+});

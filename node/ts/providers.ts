@@ -244,6 +244,17 @@ export interface AssertionProviderOptions extends ProviderOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Told when a changed key, template or assertion file could not be used (the last good one was). */
   onReloadError?: (err: OAuthBearerError) => void;
+  /**
+   * The signing key's certificate (PEM or DER file), named in each assertion's header: Entra ID
+   * certificate credentials. Key and certificate reload together; while a rotation has replaced
+   * one and not the other, the previous pair keeps signing.
+   */
+  certificateFile?: string;
+  /**
+   * How the certificate is named: `x5t#S256` (default; Microsoft's current documents and MSAL),
+   * `x5t` (older documents, ADFS, tenants that answer AADSTS700027 to the SHA-256 form) or `both`.
+   */
+  thumbprintHeader?: 'x5t#S256' | 'x5t' | 'both';
 }
 
 interface Answer {
@@ -278,8 +289,11 @@ export class AssertionProvider extends Provider {
     this.#properties = loadProperties(properties);
     const [d, m] = [this.dialect as native.Dialect, this.mode as native.Mode];
     this.config = config.parseConfig(this.#properties, d, m);
-    if (this.config.grant.tag === 'client-assertion' || this.config.grant.tag === 'jwt-bearer') {
-      this.#assertions = new assertions.FileAssertions(this.#properties, d, m);
+    const { certificateFile, thumbprintHeader } = options;
+    const signs = this.config.grant.tag === 'client-assertion' || this.config.grant.tag === 'jwt-bearer';
+    // Without an assertion to name it in, a certificate gets the core's invalid_config.
+    if (signs || certificateFile !== undefined || thumbprintHeader !== undefined) {
+      this.#assertions = new assertions.FileAssertions(this.#properties, d, m, certificateFile, thumbprintHeader);
     }
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#timeoutMs = options.timeoutMs ?? 10_000;

@@ -1,5 +1,6 @@
 """Type stubs for the Rust extension module (checked against the built module by mypy.stubtest)."""
 
+import os
 from typing import Any, Callable, Literal, Mapping, Optional, Sequence, final
 
 
@@ -59,6 +60,8 @@ class AssertionSigner:
         template: Optional[bytes] = None,
         typ: str = "JWT",
         key_id: Optional[str] = None,
+        certificate: Optional[bytes] = None,
+        thumbprint_header: Optional[Literal["x5t#S256", "x5t", "both"]] = None,
     ) -> AssertionSigner: ...
     @property
     def algorithm(self) -> str: ...
@@ -68,7 +71,9 @@ class AssertionSigner:
 
 @final
 class FileAssertions:
-    def __new__(cls, properties: Mapping[str, str], dialect: str = "kafka-java", mode: str = "strict") -> FileAssertions: ...
+    def __new__(cls, properties: Mapping[str, str], dialect: str = "kafka-java", mode: str = "strict",
+                certificate_file: Optional[str | os.PathLike[str]] = None,
+                thumbprint_header: Optional[Literal["x5t#S256", "x5t", "both"]] = None) -> FileAssertions: ...
     def assertion(self, now_ms: int, jti: Optional[str] = None) -> tuple[str, list[str]]: ...
 
 @final

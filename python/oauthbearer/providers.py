@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Literal, Mapping, Optional
 
 from . import _native
 from ._native import CredentialsError, OAuthBearerError, TokenEndpointError
@@ -161,19 +161,30 @@ class AssertionProvider(Provider):
     """KIP-1258 (and client-secret / jwt-bearer) tokens from Kafka client properties: signs the
     assertion (re-reading key, template or assertion files when they change), POSTs the request
     the Kafka client would send, parses the answer as it does, retries on its schedule, and checks
-    the access token as the client would."""
+    the access token as the client would.
+
+    ``certificate_file`` names the signing key's certificate in each assertion's header — Entra ID
+    certificate credentials — with ``thumbprint_header``: ``"x5t#S256"`` (the default, Microsoft's
+    current documents and MSAL), ``"x5t"`` (older documents, ADFS, tenants that answer
+    AADSTS700027 to the SHA-256 form) or ``"both"``. Key and certificate reload together: while a
+    rotation has replaced one and not the other, the previous pair keeps signing."""
 
     def __init__(self, properties: "str | os.PathLike[str] | Mapping[str, str]", *, dialect: str = "kafka-java",
                  mode: str = "strict", ca_file: Optional[str] = None, clock: Clock = time.time,
-                 sleep: Callable[[float], None] = time.sleep, fetch_timeout_ms: Optional[int] = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, fetch_timeout_ms: Optional[int] = None,
+                 certificate_file: "Optional[str | os.PathLike[str]]" = None,
+                 thumbprint_header: Optional[Literal["x5t#S256", "x5t", "both"]] = None) -> None:
         super().__init__(clock=clock, fetch_timeout_ms=fetch_timeout_ms)
         self.properties = load_properties(properties)
         self.dialect, self.mode = dialect, mode
         self.config = _native.parse_config(self.properties, dialect, mode)
         if dialect == "librdkafka":
             self.refresh_schedule = "librdkafka"
-        self._assertions = (_native.FileAssertions(self.properties, dialect, mode)
+        self._assertions = (_native.FileAssertions(self.properties, dialect, mode, certificate_file, thumbprint_header)
                             if self.config["grant"] in ("client_assertion", "jwt_bearer") else None)
+        if self._assertions is None and (certificate_file or thumbprint_header):
+            # No assertion is signed here to name the certificate in: the core's invalid_config.
+            _native.FileAssertions(self.properties, dialect, mode, certificate_file, thumbprint_header)
         self._ssl = None
         if ca_file:
             import ssl

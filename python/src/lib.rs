@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use oauthbearer::assertion::{check_prebuilt_assertion, AssertionOptions, AssertionType};
 use oauthbearer::config::{AssertionSource, Dialect, GrantPath, Mode};
-use oauthbearer::reload::FileAssertionSource;
+use oauthbearer::reload::{CertificateFile, FileAssertionSource};
 use oauthbearer::{
     endpoint, explain as core_explain, google, issuer, lifecycle, msk, request, response, retry, sasl, token,
 };
@@ -124,7 +124,8 @@ pub struct AssertionSigner(CoreSigner);
 #[pymethods]
 impl AssertionSigner {
     #[new]
-    #[pyo3(signature = (properties, dialect="kafka-java", mode="strict", private_key=None, template=None, typ="JWT", key_id=None))]
+    #[pyo3(signature = (properties, dialect="kafka-java", mode="strict", private_key=None, template=None, typ="JWT", key_id=None, certificate=None, thumbprint_header=None))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn new(
         properties: Properties,
         dialect: &str,
@@ -133,6 +134,8 @@ impl AssertionSigner {
         template: Option<&[u8]>,
         typ: &str,
         key_id: Option<String>,
+        certificate: Option<&[u8]>,
+        thumbprint_header: Option<&str>,
     ) -> Res<Self> {
         let config = config(&properties, dialect, mode)?;
         let options = AssertionOptions {
@@ -146,6 +149,8 @@ impl AssertionSigner {
             key_id,
             ..AssertionOptions::default()
         };
+        let header = thumbprint_header.map(parse).transpose()?;
+        let options = options.with_certificate(certificate, header).py()?;
         Ok(Self(CoreSigner::from_config_with(&config, private_key, template, options).py()?))
     }
 
@@ -194,11 +199,21 @@ pub struct FileAssertions(FileAssertionSource);
 
 #[pymethods]
 impl FileAssertions {
+    /// `certificate_file` names the signing key's certificate in each assertion's header (Entra
+    /// ID certificate credentials) with `thumbprint_header` (`x5t#S256` by default, `x5t`, `both`).
     #[new]
-    #[pyo3(signature = (properties, dialect="kafka-java", mode="strict"))]
-    fn new(properties: Properties, dialect: &str, mode: &str) -> Res<Self> {
+    #[pyo3(signature = (properties, dialect="kafka-java", mode="strict", certificate_file=None, thumbprint_header=None))]
+    fn new(
+        properties: Properties,
+        dialect: &str,
+        mode: &str,
+        certificate_file: Option<std::path::PathBuf>,
+        thumbprint_header: Option<&str>,
+    ) -> Res<Self> {
         let config = config(&properties, dialect, mode)?;
-        Ok(Self(FileAssertionSource::from_config(&config, parse(mode)?).py()?))
+        let header = thumbprint_header.map(parse).transpose()?;
+        let certificate = CertificateFile::optional(certificate_file, header).py()?;
+        Ok(Self(FileAssertionSource::from_config_with_certificate(&config, parse(mode)?, certificate).py()?))
     }
 
     /// `(assertion, reload_error_codes)` at `now_ms`.

@@ -39,6 +39,10 @@ class FakeEntra:
         self.assertions: set[str] = set()
         self.lifetime = 3600
         self.clock = time.time
+        #: Certificates registered on the app (PEM): client assertions naming one are checked against it.
+        self.certificates: list[bytes] = []
+        #: A tenant that answers AADSTS700027 to `x5t#S256` (MicrosoftDocs/entra-docs#1301).
+        self.sha1_only = False
         entra = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -71,6 +75,11 @@ class FakeEntra:
                 elif (form.get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
                       and form.get("client_assertion") in entra.assertions):
                     subject = "workload-object-id"
+                elif form.get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+                    refusal = entra.check_certificate_assertion(form.get("client_assertion", ""), form.get("client_id"))
+                    if refusal:
+                        return send_json(self, 401, json.dumps({"error": "invalid_client", "error_description": refusal}))
+                    subject = "certificate-object-id"
                 else:
                     return send_json(self, 401, json.dumps({
                         "error": "invalid_client",
@@ -91,6 +100,45 @@ class FakeEntra:
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         self.authority = f"https://localhost:{self.tls_server.server_address[1]}"
         self.identity_endpoint = f"http://127.0.0.1:{self.http_server.server_address[1]}/msi/token"
+
+    @property
+    def token_endpoint(self) -> str:
+        return f"https://localhost:{self.tls_server.server_address[1]}/{TENANT}/oauth2/v2.0/token"
+
+    def check_certificate_assertion(self, assertion: str, client_id: str | None) -> str | None:
+        """Entra's certificate-credential checks: the header's thumbprint picks a registered
+        certificate, whose key must verify the signature; `aud` is the token endpoint, `iss` and
+        `sub` the client id. Returns the refusal's description, or None."""
+        import base64
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+
+        header = pyjwt.get_unverified_header(assertion)
+        if "x5t#S256" in header:
+            if self.sha1_only:
+                return "AADSTS700027: The certificate with identifier used to sign the client assertion is not registered."
+            name, digest = "x5t#S256", hashes.SHA256()
+        elif "x5t" in header:
+            name, digest = "x5t", hashes.SHA1()
+        else:
+            return "AADSTS700027: Client assertion contains an invalid signature: no x5t or x5t#S256 header."
+        for pem in self.certificates:
+            cert = x509.load_pem_x509_certificate(pem)
+            # MSAL pads its thumbprints with "=" (RFC 7515 says unpadded); Entra takes both.
+            if base64.urlsafe_b64encode(cert.fingerprint(digest)).rstrip(b"=").decode() == header[name].rstrip("="):
+                break
+        else:
+            return "AADSTS700027: The certificate with identifier used to sign the client assertion is not registered."
+        try:
+            claims = pyjwt.decode(assertion, cert.public_key(), algorithms=[header["alg"]], audience=self.token_endpoint,
+                                  options={"require": ["exp", "iss", "sub", "jti"]})
+        except pyjwt.PyJWTError as e:
+            return f"AADSTS700027: Client assertion failed signature validation: {type(e).__name__}"
+        start = claims.get("nbf", claims.get("iat", claims["exp"]))
+        if not claims["iss"] == claims["sub"] == client_id or claims["exp"] - start > 600:
+            return "AADSTS700023: Client assertion audience, issuer or lifetime is not valid."
+        return None
 
     def access_token(self, resource: str, subject: str) -> str:
         now = int(self.clock())
@@ -281,3 +329,96 @@ def test_kip1258_assertion_file_as_entra_workload_identity_rotated_under_load(en
     assert forms[-1]["client_assertion"] == volume.path.read_text(), "the newest projected token"
     assert len({f["client_assertion"] for f in forms}) == 21, "every rotation was picked up"
 
+
+
+def certificate_properties(entra, algorithm: str) -> dict[str, str]:
+    """Entra certificate credentials as Kafka KIP-1258 properties (Microsoft's claims: iss = sub =
+    the client id, aud = the token endpoint, a jti, at most 10 minutes)."""
+    return {
+        "sasl.oauthbearer.token.endpoint.url": entra.token_endpoint,
+        "sasl.oauthbearer.client.credentials.client.id": CLIENT_ID,
+        "sasl.oauthbearer.scope": f"{RESOURCE}/.default",
+        "sasl.oauthbearer.assertion.algorithm": algorithm,
+        "sasl.oauthbearer.assertion.private.key.file": str(KEYS / "rsa2048.pkcs8.pem"),
+        "sasl.oauthbearer.assertion.claim.iss": CLIENT_ID,
+        "sasl.oauthbearer.assertion.claim.sub": CLIENT_ID,
+        "sasl.oauthbearer.assertion.claim.aud": entra.token_endpoint,
+        "sasl.oauthbearer.assertion.claim.jti.include": "true",
+    }
+
+
+def sent_header(entra) -> dict:
+    return pyjwt.get_unverified_header(entra.requests[-1]["client_assertion"])
+
+
+def test_certificate_credentials_named_by_x5t_s256_as_msal_does_or_by_x5t_as_azure_identity_does(entra, tmp_path):
+    """Entra certificate credentials, where even Microsoft's SDKs disagree. The loopback Entra
+    checks the header's thumbprint against the registered certificate and the signature with its
+    key. MSAL given the certificate sends PS256 + `x5t#S256`; azure-identity's
+    CertificateCredential sends RS256 + the SHA-1 `x5t`. Our AssertionProvider sends what MSAL
+    sends by default and what azure-identity sends with `thumbprint_header="x5t"`, each accepted
+    (unpadded, as RFC 7515 says; both SDKs pad with "=").
+    A tenant that refuses `x5t#S256` (AADSTS700027, MicrosoftDocs/entra-docs#1301) gets a typed
+    error naming that code, and `x5t` works there."""
+    import msal
+    import requests
+    from azure.identity import CertificateCredential
+
+    key, certificate = (KEYS / "rsa2048.pkcs8.pem").read_bytes(), (KEYS / "rsa2048.cert.pem").read_bytes()
+    thumbprints = json.loads((KEYS / "rsa2048.cert.thumbprints.json").read_text())
+    entra.certificates.append(certificate)
+    session = requests.Session()
+    # requests lets REQUESTS_CA_BUNDLE override a session's own CA (psf/requests#3829).
+    session.verify, session.trust_env = entra.ca, False
+    app = msal.ConfidentialClientApplication(
+        CLIENT_ID, authority=f"{entra.authority}/{TENANT}", instance_discovery=False, http_client=session,
+        client_credential={"private_key": key.decode(), "public_certificate": certificate.decode()})
+    assert "access_token" in app.acquire_token_for_client([f"{RESOURCE}/.default"])
+    msal_header = sent_header(entra)
+    # MSAL and azure-identity pad their thumbprints with "=" (RFC 7515 says unpadded, as we send).
+    assert (msal_header["alg"], msal_header["x5t#S256"].rstrip("=")) == ("PS256", thumbprints["x5t#S256"]), msal_header
+
+    bundle = tmp_path / "client.pem"
+    bundle.write_bytes(key + certificate)
+    credential = CertificateCredential(TENANT, CLIENT_ID, certificate_path=str(bundle), authority=entra.authority,
+                                       disable_instance_discovery=True, connection_verify=entra.ca)
+    assert AzureProvider(BOOTSTRAP, credential=credential).token().principal == "certificate-object-id"
+    azure_identity_header = sent_header(entra)
+    assert azure_identity_header["alg"] == "RS256" and "x5t#S256" not in azure_identity_header
+    assert azure_identity_header["x5t"].rstrip("=") == thumbprints["x5t"]
+
+    provider = oauthbearer.AssertionProvider(certificate_properties(entra, "PS256"), ca_file=entra.ca,
+                                             certificate_file=KEYS / "rsa2048.cert.pem")
+    assert provider.token().principal == "certificate-object-id"
+    ours = sent_header(entra)
+    assert ours == {"alg": msal_header["alg"], "typ": msal_header["typ"], "x5t#S256": msal_header["x5t#S256"].rstrip("=")}
+
+    entra.sha1_only = True
+    with pytest.raises(oauthbearer.OAuthBearerError) as refused:
+        oauthbearer.AssertionProvider(certificate_properties(entra, "PS256"), ca_file=entra.ca,
+                                      certificate_file=KEYS / "rsa2048.cert.pem").token()
+    assert "AADSTS700027" in str(refused.value) and "BEGIN" not in str(refused.value)
+    provider = oauthbearer.AssertionProvider(certificate_properties(entra, "RS256"), ca_file=entra.ca,
+                                             certificate_file=KEYS / "rsa2048.cert.pem", thumbprint_header="x5t")
+    assert provider.token().principal == "certificate-object-id"
+    ours = sent_header(entra)
+    assert ours == {"alg": "RS256", "typ": "JWT", "x5t": azure_identity_header["x5t"].rstrip("=")}
+
+
+def test_certificate_options_are_refused_with_codes(entra):
+    props = certificate_properties(entra, "RS256")
+    with pytest.raises(oauthbearer.OAuthBearerError) as e:
+        oauthbearer.AssertionProvider(props, certificate_file=KEYS / "ec-p256.cert.pem")
+    assert e.value.code == "invalid_certificate"
+    with pytest.raises(oauthbearer.OAuthBearerError) as e:
+        oauthbearer.AssertionProvider(props, certificate_file=KEYS / "rsa2048.cert.pem", thumbprint_header="x5c")
+    assert e.value.code == "invalid_config"
+    with pytest.raises(oauthbearer.OAuthBearerError) as e:
+        oauthbearer.AssertionProvider(props, thumbprint_header="x5t")
+    assert e.value.code == "invalid_config"
+    secret = {"sasl.oauthbearer.token.endpoint.url": entra.token_endpoint,
+              "sasl.oauthbearer.client.credentials.client.id": CLIENT_ID,
+              "sasl.oauthbearer.client.credentials.client.secret": SECRET}
+    with pytest.raises(oauthbearer.OAuthBearerError) as e:
+        oauthbearer.AssertionProvider(secret, certificate_file=KEYS / "rsa2048.cert.pem")
+    assert e.value.code == "invalid_config" and SECRET not in str(e.value)

@@ -623,6 +623,13 @@ fn signing() -> Vec<Value> {
         }
         bad(&format!("sign assertion: {name}"), "sign_assertion", input, &[])
     };
+    let c = |name: &str, props: Value, key: &str, extra: Value| {
+        let mut input = json!({ "properties": props, "key_file": key, "now_ms": NOW_MS, "jti": JTI });
+        for (k, v) in extra.as_object().unwrap() {
+            input[k] = v.clone();
+        }
+        bad(&format!("sign assertion: {name}"), "sign_assertion", input, &[])
+    };
     let base = |alg: &str| {
         json!({
             "sasl.oauthbearer.token.endpoint.url": URL, "sasl.oauthbearer.assertion.algorithm": alg,
@@ -644,6 +651,30 @@ fn signing() -> Vec<Value> {
         ),
         s("template overrides exp", base("ES256"), Some(r#"{"header":{},"payload":{"exp":1}}"#), "ec-p256.pkcs8.pem"),
         s("encrypted key without the passphrase", base("RS256"), None, "rsa2048.pbes2-pbkdf2-aes256.pem"),
+        c(
+            "certificate of another key",
+            base("RS256"),
+            "rsa2048.pkcs8.pem",
+            json!({ "certificate_file": "ec-p256.cert.pem" }),
+        ),
+        c(
+            "certificate that is a key",
+            base("RS256"),
+            "rsa2048.pkcs8.pem",
+            json!({ "certificate_file": "rsa2048.pkcs8.pem" }),
+        ),
+        c(
+            "unknown thumbprint header",
+            base("RS256"),
+            "rsa2048.pkcs8.pem",
+            json!({ "certificate_file": "rsa2048.cert.pem", "thumbprint_header": "x5c" }),
+        ),
+        c(
+            "thumbprint header without a certificate",
+            base("RS256"),
+            "rsa2048.pkcs8.pem",
+            json!({ "thumbprint_header": "x5t" }),
+        ),
     ]
 }
 

@@ -428,6 +428,9 @@ fn sign_assertion(input: &Value) -> Result<Value, Error> {
         key_id: s(input, "kid").map(str::to_owned),
         ..AssertionOptions::default()
     };
+    let certificate = s(input, "certificate_file").map(|f| std::fs::read(keys_dir().join(f)).unwrap());
+    let header = s(input, "thumbprint_header").map(str::parse).transpose()?;
+    let options = options.with_certificate(certificate.as_deref(), header)?;
     let mut signer = AssertionSigner::from_config_with(&config, key_bytes.as_deref(), template, options)?;
     // The runner signs on every compiled backend; the generator on the default one.
     if let Some(name) = s(input, "backend") {

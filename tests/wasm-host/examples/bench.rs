@@ -49,7 +49,13 @@ fn main() {
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .into();
         let key = std::fs::read(repo_root().join("tests/keys").join(file)).unwrap();
-        let options = AssertionOptions { mode: Mode::Strict, typ: AssertionType::Jwt, key_id: None };
+        let options = AssertionOptions {
+            mode: Mode::Strict,
+            typ: AssertionType::Jwt,
+            key_id: None,
+            certificate: None,
+            thumbprint_header: None,
+        };
         let signers = i.api.kafka_oauthbearer_assertions().assertion_signer();
         let signer = signers
             .call_from_properties(&mut i.store, &properties, Dialect::KafkaJava, Some(&key), None, &options)

@@ -28,7 +28,13 @@ pub fn sign(wasm: &str, properties: Vec<(String, String)>, now_ms: u64) -> wasmt
     let config = config.map_err(|e| wasmtime::format_err!("{}: {}", e.code, e.message))?;
     let key = std::fs::read(config.private_key_file.expect("a private key file"))?;
     let signers = api.kafka_oauthbearer_assertions().assertion_signer();
-    let options = AssertionOptions { mode: Mode::Strict, typ: AssertionType::Jwt, key_id: None };
+    let options = AssertionOptions {
+        mode: Mode::Strict,
+        typ: AssertionType::Jwt,
+        key_id: None,
+        certificate: None,
+        thumbprint_header: None,
+    };
     let signer = signers
         .call_from_properties(&mut store, &properties, Dialect::KafkaJava, Some(&key), None, &options)?
         .map_err(|e| wasmtime::format_err!("{}: {}", e.code, e.message))?;

@@ -60,6 +60,8 @@ function signAssertion(api, i) {
     mode: mode(i),
     typ: i.typ === 'client-authentication+jwt' ? 'client-authentication' : 'jwt',
     keyId: opt(i.kid),
+    certificate: i.certificate_file !== undefined ? readFileSync(`${ROOT}tests/keys/${i.certificate_file}`) : undefined,
+    thumbprintHeader: opt(i.thumbprint_header),
   };
   const key = i.key_file !== undefined ? keyBytes(i) : undefined;
   const template = i.template !== undefined ? new TextEncoder().encode(i.template) : undefined;

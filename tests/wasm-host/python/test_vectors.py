@@ -112,7 +112,9 @@ def parse_key(api, inp):
 
 def sign_assertion(api, inp):
     typ = "client-authentication" if inp.get("typ") == "client-authentication+jwt" else "jwt"
-    options = record(mode=inp.get("mode", "strict"), typ=typ, key_id=inp.get("kid"))
+    certificate = (ROOT / "tests/keys" / inp["certificate_file"]).read_bytes() if "certificate_file" in inp else None
+    options = record(mode=inp.get("mode", "strict"), typ=typ, key_id=inp.get("kid"), certificate=certificate,
+                     thumbprint_header=inp.get("thumbprint_header"))
     key = key_bytes(inp) if "key_file" in inp else None
     template = inp["template"].encode() if "template" in inp else None
     signer = api("assertions", "[static]assertion-signer.from-properties", props(inp),

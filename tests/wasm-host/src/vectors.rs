@@ -261,6 +261,9 @@ fn sign_assertion(i: &mut Instance, input: &Value) -> Outcome {
             assertions::AssertionType::Jwt
         },
         key_id: s(input, "kid").map(str::to_owned),
+        certificate: s(input, "certificate_file")
+            .map(|f| std::fs::read(crate::repo_root().join("tests/keys").join(f)).unwrap()),
+        thumbprint_header: s(input, "thumbprint_header").map(str::to_owned),
     };
     let template = s(input, "template").map(str::as_bytes);
     let signer = f
