@@ -223,6 +223,12 @@ export interface ExplainContext {
   privateKey?: Uint8Array
   token?: string
   idpMaxAssertionLifetimeSeconds?: number
+  /** The client library (`aiokafka`, `confluent-kafka`, `kafkajs`, `@confluentinc/kafka-javascript`, …). */
+  client?: string
+  /** Its version (`2.2.0`). */
+  clientVersion?: string
+  /** The broker's `connections.max.reauth.ms`. */
+  brokerReauthMs?: bigint
 }
 
 export declare function extensionsJaas(extensions: Pairs): string

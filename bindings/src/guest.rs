@@ -529,6 +529,9 @@ impl explain::Guest for Component {
             private_key: context.private_key.as_deref(),
             token: context.token.as_deref(),
             idp_max_assertion_lifetime_seconds: context.idp_max_assertion_lifetime_seconds,
+            client: context.client.as_deref(),
+            client_version: context.client_version.as_deref(),
+            broker_reauth_ms: context.broker_reauth_ms,
         };
         core_explain::explain(props(&properties), dialect(d), &context)
             .into_iter()

@@ -1116,6 +1116,30 @@ fn explain_cases() -> Vec<Value> {
             json!({ "sasl.mechanism": "OAUTHBEARER", "sasl.oauthbearer.method": "oidc" }),
             json!({ "token": "eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjQxMDI0NDQ4MDB9.c2ln" }),
         ),
+        e(
+            "aiokafka on a broker with connections.max.reauth.ms (no KIP-368)",
+            "kafka-java",
+            json!({ "sasl.mechanism": "OAUTHBEARER" }),
+            json!({ "client": "aiokafka", "client_version": "0.12.0", "broker_reauth_ms": 3_600_000 }),
+        ),
+        e(
+            "kafka-python 3.0 re-authenticates; broker reauth unknown",
+            "kafka-java",
+            json!({ "sasl.mechanism": "OAUTHBEARER" }),
+            json!({ "client": "kafka-python", "client_version": "3.0.0" }),
+        ),
+        e(
+            "confluent-kafka 2.12 with oauth_cb: the poll trap (it re-authenticates)",
+            "librdkafka",
+            json!({ "sasl.mechanism": "OAUTHBEARER", "security.protocol": "SASL_SSL" }),
+            json!({ "client": "confluent-kafka", "client_version": "2.12.1", "broker_reauth_ms": 0 }),
+        ),
+        e(
+            "an unknown client",
+            "librdkafka",
+            json!({ "sasl.mechanism": "OAUTHBEARER", "sasl.oauthbearer.method": "oidc" }),
+            json!({ "client": "kafka-net" }),
+        ),
     ]
 }
 

@@ -59,6 +59,130 @@ pub struct ExplainContext<'a> {
     pub token: Option<&'a str>,
     /// The longest assertion lifetime the IdP accepts, in seconds, when known.
     pub idp_max_assertion_lifetime_seconds: Option<u32>,
+    /// The client library that will use the properties (`aiokafka`, `confluent-kafka`, …; see
+    /// [`ClientLibrary`]), when known. An unknown name is an `invalid_config` finding.
+    pub client: Option<&'a str>,
+    /// Its version (`2.2.0`), when known.
+    pub client_version: Option<&'a str>,
+    /// The broker's `connections.max.reauth.ms`, when known (0: sessions never expire).
+    pub broker_reauth_ms: Option<u64>,
+}
+
+/// A Kafka client library, for the rules that depend on which client runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientLibrary {
+    /// Apache Kafka's Java client (`kafka-clients`); its version is the Kafka version.
+    KafkaJava,
+    /// librdkafka itself (C/C++, and the bindings not named here).
+    Librdkafka,
+    /// confluent-kafka for Python (librdkafka inside, same version numbers).
+    ConfluentKafkaPython,
+    /// @confluentinc/kafka-javascript (librdkafka ≥ 2.3 inside every release).
+    ConfluentKafkaJavascript,
+    /// kafka-python.
+    KafkaPython,
+    /// aiokafka.
+    Aiokafka,
+    /// KafkaJS.
+    KafkaJs,
+}
+
+impl ClientLibrary {
+    /// The package name ([`str::parse`] takes it, and a few aliases).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::KafkaJava => "kafka-clients",
+            Self::Librdkafka => "librdkafka",
+            Self::ConfluentKafkaPython => "confluent-kafka",
+            Self::ConfluentKafkaJavascript => "@confluentinc/kafka-javascript",
+            Self::KafkaPython => "kafka-python",
+            Self::Aiokafka => "aiokafka",
+            Self::KafkaJs => "kafkajs",
+        }
+    }
+}
+
+impl std::str::FromStr for ClientLibrary {
+    type Err = crate::Error;
+
+    fn from_str(s: &str) -> crate::error::Result<Self> {
+        Ok(match s.trim().to_ascii_lowercase().as_str() {
+            "kafka-clients" | "kafka-java" | "java" => Self::KafkaJava,
+            "librdkafka" => Self::Librdkafka,
+            "confluent-kafka" | "confluent-kafka-python" | "confluent_kafka" => Self::ConfluentKafkaPython,
+            "@confluentinc/kafka-javascript" | "confluent-kafka-javascript" => Self::ConfluentKafkaJavascript,
+            "kafka-python" | "kafka_python" => Self::KafkaPython,
+            "aiokafka" => Self::Aiokafka,
+            "kafkajs" => Self::KafkaJs,
+            _ => {
+                return crate::error::fail(
+                    crate::ErrorKind::InvalidConfig,
+                    format!(
+                        "unknown Kafka client {s:?}; use kafka-clients, librdkafka, confluent-kafka, \
+                         @confluentinc/kafka-javascript, kafka-python, aiokafka or kafkajs"
+                    ),
+                )
+            }
+        })
+    }
+}
+
+/// A client library and, when known, its version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// Which library.
+    pub library: ClientLibrary,
+    /// `(major, minor, patch)`.
+    pub version: Option<(u32, u32, u32)>,
+}
+
+impl ClientInfo {
+    /// A library by name with an optional version (`2.2.0`, `3.0.0rc1`, `v2.13`: the leading
+    /// numbers count). Fails with `invalid_config` for an unknown library or a version that does
+    /// not start with a number.
+    pub fn parse(library: &str, version: Option<&str>) -> crate::error::Result<Self> {
+        let library = library.parse()?;
+        let version = version
+            .map(|v| {
+                let mut parts = v.trim().trim_start_matches('v').split('.').map(|p| {
+                    let digits = p.find(|c: char| !c.is_ascii_digit()).map_or(p, |end| &p[..end]);
+                    digits.parse::<u32>().ok()
+                });
+                match parts.next().flatten() {
+                    Some(major) => {
+                        Ok((major, parts.next().flatten().unwrap_or(0), parts.next().flatten().unwrap_or(0)))
+                    }
+                    None => crate::error::fail(
+                        crate::ErrorKind::InvalidConfig,
+                        format!("the client version {v:?} does not start with a number"),
+                    ),
+                }
+            })
+            .transpose()?;
+        Ok(Self { library, version })
+    }
+
+    /// Whether this client re-authenticates (KIP-368) before its session ends; `None` when it
+    /// depends on a version not given.
+    pub fn reauthenticates(&self) -> Option<bool> {
+        let at_least = |min: (u32, u32, u32)| self.version.map(|v| v >= min);
+        match self.library {
+            // KIP-368: Kafka 2.2; librdkafka#4301: 2.2.0; kafka-python 3.0 (SaslReauthenticator).
+            ClientLibrary::KafkaJava => at_least((2, 2, 0)).or(Some(true)),
+            ClientLibrary::Librdkafka | ClientLibrary::ConfluentKafkaPython => at_least((2, 2, 0)),
+            ClientLibrary::KafkaPython => at_least((3, 0, 0)),
+            ClientLibrary::ConfluentKafkaJavascript | ClientLibrary::KafkaJs => Some(true),
+            ClientLibrary::Aiokafka => Some(false),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self.version {
+            Some((a, b, c)) => format!("{} {a}.{b}.{c}", self.library.as_str()),
+            None => self.library.as_str().to_owned(),
+        }
+    }
 }
 
 const LOGIN_HANDLER: &str = "sasl.login.callback.handler.class";
@@ -205,7 +329,8 @@ where
                         Severity::Error,
                         "token_refused_by_librdkafka",
                         format!("librdkafka's OIDC method refuses this token: {}", e.message()),
-                        "librdkafka needs a JWT access token with exp and sub; configure the IdP to add them, name                          another principal claim with sasl.oauthbearer.sub.claim.name (librdkafka 2.14+), or set                          tokens from the application with an oauthbearer_token_refresh_cb",
+                        "librdkafka needs a JWT access token with exp and sub; configure the IdP to add them, name another principal claim with \
+                         sasl.oauthbearer.sub.claim.name (librdkafka 2.14+), or set tokens from the application with an oauthbearer_token_refresh_cb",
                     ));
                 }
             }
@@ -261,6 +386,19 @@ where
     }
     if let Some(finding) = eventhubs_scope(&lookup, oauthbearer) {
         out.push(finding);
+    }
+    match context.client.map(|name| ClientInfo::parse(name, context.client_version)) {
+        Some(Ok(client)) => {
+            // Rules about the client apply unless the properties name another mechanism.
+            let other_mechanism = get("sasl.mechanism").is_some_and(|m| !m.eq_ignore_ascii_case("OAUTHBEARER"));
+            if !other_mechanism {
+                out.extend(no_reauthentication(&client, context.broker_reauth_ms));
+                let oidc = get("sasl.oauthbearer.method").is_some_and(|m| m.eq_ignore_ascii_case("oidc"));
+                out.extend(confluent_poll_trap(&client, oidc));
+            }
+        }
+        Some(Err(e)) => out.push(finding(Severity::Error, e.code(), e.message(), "name a client explain knows")),
+        None => {}
     }
     // Everything the configuration parser refuses (strict mode) is a finding too.
     if oauthbearer || props.iter().any(|(k, _)| k.starts_with("sasl.oauthbearer.")) {
@@ -422,6 +560,67 @@ fn msk_session_name(lookup: &Props<'_>) -> Option<Finding> {
          the re-authentication (\"Cannot change principals during re-authentication\")",
         "set AWS_ROLE_SESSION_NAME in the client's environment, or awsRoleArn with awsRoleSessionName in sasl.jaas.config",
     ))
+}
+
+/// A client without KIP-368 re-authentication on a broker that ends sessions: the broker closes
+/// each connection at the end of its session — `connections.max.reauth.ms`, capped by the token's
+/// lifetime — and requests in flight fail (aiokafka#1015, kafka-python#2205).
+fn no_reauthentication(client: &ClientInfo, broker_reauth_ms: Option<u64>) -> Option<Finding> {
+    if client.reauthenticates() != Some(false) || broker_reauth_ms == Some(0) {
+        return None;
+    }
+    let fix = match client.library {
+        ClientLibrary::Aiokafka => {
+            "aiokafka cannot re-authenticate (aiokafka#1015): make the application retry across reconnects, \
+             or use confluent-kafka (librdkafka >= 2.2) or kafka-python >= 3.0"
+        }
+        ClientLibrary::KafkaPython => "upgrade to kafka-python >= 3.0, which re-authenticates",
+        ClientLibrary::KafkaJava => "upgrade to Kafka's Java client >= 2.2 (KIP-368)",
+        _ => "upgrade to librdkafka / confluent-kafka >= 2.2.0, which re-authenticates at 90 % of the session",
+    };
+    Some(match broker_reauth_ms {
+        Some(ms) => finding(
+            Severity::Warning,
+            "no_reauthentication",
+            format!(
+                "{} does not re-authenticate (KIP-368); with connections.max.reauth.ms={ms} the broker closes each \
+                 connection when its session ends (at most the token's lifetime) and requests in flight fail",
+                client.describe()
+            ),
+            fix,
+        ),
+        None => finding(
+            Severity::Info,
+            "no_reauthentication",
+            format!(
+                "{} does not re-authenticate (KIP-368); if the broker sets connections.max.reauth.ms, it closes each \
+                 connection when its session ends (at most the token's lifetime)",
+                client.describe()
+            ),
+            fix,
+        ),
+    })
+}
+
+/// confluent-kafka before 2.13 (confluent-kafka-python#2130) serves `oauth_cb` only from
+/// `poll()`: a client that has not polled has no token, so an `AdminClient`, `list_topics()` or a
+/// first `flush()` waits and times out (confluent-kafka-python#1713, #1296). librdkafka's own OIDC
+/// method fetches on its background thread and is not affected.
+fn confluent_poll_trap(client: &ClientInfo, oidc: bool) -> Option<Finding> {
+    let old = client.library == ClientLibrary::ConfluentKafkaPython && client.version.is_some_and(|v| v < (2, 13, 0));
+    (old && !oidc).then(|| {
+        finding(
+            Severity::Warning,
+            "confluent_poll_trap",
+            format!(
+                "{} calls oauth_cb only from poll(): until the application polls there is no token, and an \
+                 AdminClient, list_topics() or a first flush() waits and times out",
+                client.describe()
+            ),
+            "call client.poll(0) right after creating each client (AdminClient too), or upgrade to confluent-kafka \
+             >= 2.13, which serves oauth_cb on a background thread",
+        )
+    })
 }
 
 /// Event Hubs' Kafka endpoint takes only tokens for its namespace: a scope that is not
@@ -669,5 +868,96 @@ mod tests {
         for code in ["unsecured_login_handler", "librdkafka_es256_der", "assertion_lifetime_too_long"] {
             assert!(c.contains(&code.to_owned()), "{code} missing from {c:?}");
         }
+    }
+
+    fn with_client<'a>(
+        library: &'a str,
+        version: Option<&'a str>,
+        broker_reauth_ms: Option<u64>,
+    ) -> ExplainContext<'a> {
+        ExplainContext { client: Some(library), client_version: version, broker_reauth_ms, ..Default::default() }
+    }
+
+    fn severity_of(findings: &[Finding], code: &str) -> Option<Severity> {
+        findings.iter().find(|f| f.code == code).map(|f| f.severity)
+    }
+
+    #[test]
+    fn clients_without_reauthentication_on_brokers_that_end_sessions() {
+        let props = [("sasl.mechanism", "OAUTHBEARER")];
+        let run = |library, version, reauth| {
+            explain(props.iter().copied(), Dialect::KafkaJava, &with_client(library, version, reauth))
+        };
+        for (library, version) in [
+            ("aiokafka", None),
+            ("kafka-python", Some("2.2.15")),
+            ("confluent-kafka", Some("2.1.1")),
+            ("librdkafka", Some("1.9.2")),
+            ("kafka-clients", Some("2.1.0")),
+        ] {
+            assert_eq!(
+                severity_of(&run(library, version, Some(3_600_000)), "no_reauthentication"),
+                Some(Severity::Warning),
+                "{library}"
+            );
+            assert_eq!(
+                severity_of(&run(library, version, None), "no_reauthentication"),
+                Some(Severity::Info),
+                "{library}"
+            );
+            assert_eq!(severity_of(&run(library, version, Some(0)), "no_reauthentication"), None, "{library}");
+        }
+        for (library, version) in [
+            ("kafka-python", Some("3.0.0")),
+            ("confluent-kafka", Some("2.2.0")),
+            ("kafkajs", None),
+            ("kafka-clients", None),
+            ("@confluentinc/kafka-javascript", Some("1.0.0")),
+            ("confluent-kafka", None),
+        ] {
+            assert_eq!(
+                severity_of(&run(library, version, Some(3_600_000)), "no_reauthentication"),
+                None,
+                "{library} {version:?}"
+            );
+        }
+        let findings = run("aiokafka", Some("0.12.0"), Some(600_000));
+        let message = &findings.iter().find(|f| f.code == "no_reauthentication").unwrap().message;
+        assert!(
+            message.contains("aiokafka 0.12.0") && message.contains("connections.max.reauth.ms=600000"),
+            "{message}"
+        );
+        // Another mechanism: nothing about OAUTHBEARER sessions.
+        let plain = [("sasl.mechanism", "PLAIN")];
+        assert!(explain(plain.iter().copied(), Dialect::KafkaJava, &with_client("aiokafka", None, Some(1))).is_empty());
+    }
+
+    #[test]
+    fn confluent_kafka_before_2_13_serves_oauth_cb_only_from_poll() {
+        let props = [("sasl.mechanism", "OAUTHBEARER"), ("security.protocol", "SASL_SSL")];
+        let run = |version, props: &[(&str, &str)]| {
+            codes(props, Dialect::Librdkafka, &with_client("confluent-kafka", Some(version), Some(0)))
+        };
+        assert!(run("2.12.1", &props).contains(&"confluent_poll_trap".into()));
+        assert!(!run("2.13.0", &props).contains(&"confluent_poll_trap".into()));
+        let oidc = [("sasl.mechanism", "OAUTHBEARER"), ("sasl.oauthbearer.method", "oidc")];
+        assert!(
+            !run("2.12.1", &oidc).contains(&"confluent_poll_trap".into()),
+            "librdkafka's own OIDC fetch is not affected"
+        );
+    }
+
+    #[test]
+    fn client_names_and_versions_parse_or_are_refused_with_codes() {
+        let v = |s| ClientInfo::parse("aiokafka", Some(s)).unwrap().version;
+        assert_eq!(v("0.12.0"), Some((0, 12, 0)));
+        assert_eq!(v("v2.13"), Some((2, 13, 0)));
+        assert_eq!(v("3.0.0rc1"), Some((3, 0, 0)));
+        assert_eq!(v("2.2.0.dev0"), Some((2, 2, 0)));
+        assert_eq!(ClientInfo::parse("kafka-net", None).unwrap_err().code(), "invalid_config");
+        assert_eq!(ClientInfo::parse("aiokafka", Some("latest")).unwrap_err().code(), "invalid_config");
+        assert_eq!(ClientInfo::parse("Confluent-Kafka", None).unwrap().library, ClientLibrary::ConfluentKafkaPython);
+        let findings = explain([], Dialect::KafkaJava, &with_client("kafka-net", None, None));
+        assert_eq!((findings[0].severity, findings[0].code.as_str()), (Severity::Error, "invalid_config"));
     }
 }

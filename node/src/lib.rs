@@ -1243,6 +1243,12 @@ pub struct ExplainContext {
     pub private_key: Option<Uint8Array>,
     pub token: Option<String>,
     pub idp_max_assertion_lifetime_seconds: Option<u32>,
+    /// The client library (`aiokafka`, `confluent-kafka`, `kafkajs`, `@confluentinc/kafka-javascript`, …).
+    pub client: Option<String>,
+    /// Its version (`2.2.0`).
+    pub client_version: Option<String>,
+    /// The broker's `connections.max.reauth.ms`.
+    pub broker_reauth_ms: Option<BigInt>,
 }
 
 #[napi(object)]
@@ -1267,6 +1273,9 @@ pub fn explain(properties: Pairs, d: Dialect, context: ExplainContext) -> napi::
         private_key: context.private_key.as_deref(),
         token: context.token.as_deref(),
         idp_max_assertion_lifetime_seconds: context.idp_max_assertion_lifetime_seconds,
+        client: context.client.as_deref(),
+        client_version: context.client_version.as_deref(),
+        broker_reauth_ms: context.broker_reauth_ms.as_ref().map(u64_of).transpose()?,
     };
     let findings = core_explain::explain(props.iter().map(|(k, v)| (k.as_str(), v.as_str())), dialect(d), &ctx);
     Ok(findings

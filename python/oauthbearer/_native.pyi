@@ -288,6 +288,10 @@ def explain(
     java_version: Optional[int] = None,
     private_key: Optional[bytes] = None,
     token: Optional[str] = None,
+    idp_max_assertion_lifetime_seconds: Optional[int] = None,
+    client: Optional[str] = None,
+    client_version: Optional[str] = None,
+    broker_reauth_ms: Optional[int] = None,
 ) -> list[tuple[str, str, str, str]]: ...
 def new_jti() -> str: ...
 def parse_properties(text: str) -> list[tuple[str, str]]: ...

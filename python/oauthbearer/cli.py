@@ -148,9 +148,31 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Client libraries whose properties are librdkafka's (the dialect `explain` reads them in by default).
+LIBRDKAFKA_LIBRARIES = {"librdkafka", "confluent-kafka", "@confluentinc/kafka-javascript"}
+
+
+def _library(spec: Optional[str]) -> tuple[Optional[str], Optional[str]]:
+    """``NAME`` or ``NAME==VERSION``; a Python client library's version defaults to the installed one."""
+    if not spec:
+        return None, None
+    name, _, version = spec.partition("==")
+    if not version:
+        import importlib.metadata
+
+        try:
+            version = importlib.metadata.version(name)
+        except (importlib.metadata.PackageNotFoundError, ValueError):
+            version = ""
+    return name, version or None
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     properties = load_properties(args.config)
-    findings = _native.explain(properties, DIALECTS[args.client])
+    library, version = _library(args.library)
+    dialect = args.client or ("librdkafka" if library in LIBRDKAFKA_LIBRARIES else "java")
+    findings = _native.explain(properties, DIALECTS[dialect], client=library, client_version=version,
+                               broker_reauth_ms=args.broker_reauth_ms)
     _print({"findings": [{"severity": s, "code": c, "message": m, "fix": f} for s, c, m, f in findings]})
     return 1 if any(severity == "error" for severity, *_ in findings) else 0
 
@@ -239,7 +261,12 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("explain", help="find configuration problems (exit 1 on an error-level finding)")
     p.add_argument("--config", required=True, help="Kafka client .properties")
-    p.add_argument("--client", choices=["java", "librdkafka"], default="java")
+    p.add_argument("--client", choices=["java", "librdkafka"],
+                   help="whose property names (default java; librdkafka for librdkafka-based --library)")
+    p.add_argument("--library", metavar="NAME[==VERSION]",
+                   help="the client library (kafka-clients, librdkafka, confluent-kafka, kafka-python, aiokafka, "
+                        "kafkajs, @confluentinc/kafka-javascript); a Python one's version defaults to the installed one")
+    p.add_argument("--broker-reauth-ms", type=int, metavar="MS", help="the broker's connections.max.reauth.ms")
     p.set_defaults(func=cmd_explain)
     return root
 

@@ -588,7 +588,8 @@ fn check_prebuilt(contents: &str, now_ms: u64, margin_seconds: u32, mode: &str) 
 
 /// One explain finding.
 #[pyfunction]
-#[pyo3(signature = (properties, dialect="kafka-java", kafka_version=None, java_version=None, private_key=None, token=None))]
+#[pyo3(signature = (properties, dialect="kafka-java", kafka_version=None, java_version=None, private_key=None, token=None, idp_max_assertion_lifetime_seconds=None, client=None, client_version=None, broker_reauth_ms=None))]
+#[allow(clippy::too_many_arguments)] // Python keyword arguments
 fn explain(
     properties: Properties,
     dialect: &str,
@@ -596,13 +597,20 @@ fn explain(
     java_version: Option<u32>,
     private_key: Option<&[u8]>,
     token: Option<&str>,
+    idp_max_assertion_lifetime_seconds: Option<u32>,
+    client: Option<&str>,
+    client_version: Option<&str>,
+    broker_reauth_ms: Option<u64>,
 ) -> Res<Vec<(String, String, String, String)>> {
     let context = core_explain::ExplainContext {
         kafka_version,
         java_version,
         private_key,
         token,
-        idp_max_assertion_lifetime_seconds: None,
+        idp_max_assertion_lifetime_seconds,
+        client,
+        client_version,
+        broker_reauth_ms,
     };
     let findings = core_explain::explain(props(&properties), parse(dialect)?, &context);
     Ok(findings.into_iter().map(|f| (f.severity.as_str().to_owned(), f.code, f.message, f.fix)).collect())

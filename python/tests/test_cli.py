@@ -76,6 +76,27 @@ def test_explain_names_the_property_a_misspelled_one_meant(tmp_path):
             "fix": "did you mean sasl.oauthbearer.assertion.claim.jti.include?"} in findings, findings
 
 
+def test_explain_knows_the_client_library_installed_here(tmp_path):
+    """`--library confluent-kafka` reads the installed version (2.16 here: no poll trap, it
+    re-authenticates); an older one named explicitly gets the poll trap; aiokafka on a broker that
+    ends sessions gets the re-authentication warning; an unknown library is an error finding."""
+    import importlib.metadata
+
+    config = tmp_path / "client.properties"
+    config.write_text("sasl.mechanism=OAUTHBEARER\nsecurity.protocol=SASL_SSL\n")
+
+    def codes(*extra):
+        return {f["code"]: f["severity"] for f in json.loads(run("explain", "--config", str(config), *extra).stdout)["findings"]}
+
+    installed = importlib.metadata.version("confluent-kafka")
+    assert tuple(int(x) for x in installed.split(".")[:2]) >= (2, 13), installed
+    assert "confluent_poll_trap" not in codes("--library", "confluent-kafka", "--broker-reauth-ms", "3600000")
+    assert codes("--library", "confluent-kafka==2.5.3")["confluent_poll_trap"] == "warning"
+    assert codes("--library", "aiokafka==0.12.0", "--broker-reauth-ms", "3600000")["no_reauthentication"] == "warning"
+    assert "no_reauthentication" not in codes("--library", "kafka-python==3.0.0", "--broker-reauth-ms", "3600000")
+    assert codes("--library", "kafka-net")["invalid_config"] == "error"
+
+
 def test_msk_token_from_environment_credentials():
     env = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
            "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}

@@ -40,8 +40,6 @@ def expressible(case):
         return not (case["op"] == "jaas" and not inp["text"].strip()) and not policy & set(inp)
     if case["op"] == "refresh" and inp.get("config"):
         return False
-    if case["op"] == "explain" and (inp.get("context") or {}).get("idp_max_assertion_lifetime_seconds") is not None:
-        return False
     return case["op"] not in NOT_IN_THIS_API and case["op"] not in RUN_ELSEWHERE
 
 
@@ -93,7 +91,9 @@ def run(op, inp):
         c = inp.get("context", {})
         findings = _native.explain(inp["properties"], inp.get("dialect", "kafka-java"),
                                    tuple(c["kafka_version"]) if c.get("kafka_version") else None, c.get("java_version"),
-                                   c["private_key"].encode() if c.get("private_key") else None, c.get("token"))
+                                   c["private_key"].encode() if c.get("private_key") else None, c.get("token"),
+                                   c.get("idp_max_assertion_lifetime_seconds"), c.get("client"), c.get("client_version"),
+                                   c.get("broker_reauth_ms"))
         return {"findings": [{"severity": s, "code": code} for s, code, _m, _f in findings]}
     if op == "issuer":
         key = _native.SigningKey.parse((KEYS / inp["key_file"]).read_bytes(), None, inp.get("alg", "ES256"))

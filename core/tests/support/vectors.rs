@@ -397,6 +397,9 @@ fn explain(input: &Value) -> Value {
         idp_max_assertion_lifetime_seconds: c["idp_max_assertion_lifetime_seconds"]
             .as_u64()
             .map(|v| u32::try_from(v).unwrap()),
+        client: c["client"].as_str(),
+        client_version: c["client_version"].as_str(),
+        broker_reauth_ms: c["broker_reauth_ms"].as_u64(),
     };
     let findings = explain::explain(props.iter().map(|(k, v)| (k.as_str(), v.as_str())), dialect(input), &context);
     json!({ "findings": findings.iter().map(|f| json!({ "severity": f.severity.as_str(), "code": f.code })).collect::<Vec<_>>() })

@@ -266,6 +266,9 @@ function explain(api, i) {
     privateKey: c.private_key ? new TextEncoder().encode(c.private_key) : undefined,
     token: opt(c.token),
     idpMaxAssertionLifetimeSeconds: opt(c.idp_max_assertion_lifetime_seconds),
+    client: opt(c.client),
+    clientVersion: opt(c.client_version),
+    brokerReauthMs: big(c.broker_reauth_ms),
   };
   return { findings: api.explain.explain(props(i), dialect(i), context).map((f) => ({ severity: f.severity, code: f.code })) };
 }

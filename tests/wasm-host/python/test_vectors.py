@@ -301,7 +301,9 @@ def explain(api, inp):
     context = record(kafka_version=tuple(version) if version else None, java_version=c.get("java_version"),
                      private_key=c["private_key"].encode() if c.get("private_key") else None,
                      token=c.get("token"),
-                     idp_max_assertion_lifetime_seconds=c.get("idp_max_assertion_lifetime_seconds"))
+                     idp_max_assertion_lifetime_seconds=c.get("idp_max_assertion_lifetime_seconds"),
+                     client=c.get("client"), client_version=c.get("client_version"),
+                     broker_reauth_ms=c.get("broker_reauth_ms"))
     findings = api("explain", "explain", props(inp), inp.get("dialect", "kafka-java"), context)
     return {"findings": [{"severity": f.severity, "code": f.code} for f in findings]}
 

@@ -595,6 +595,9 @@ fn explain(i: &mut Instance, input: &Value) -> Value {
         idp_max_assertion_lifetime_seconds: c["idp_max_assertion_lifetime_seconds"]
             .as_u64()
             .map(|_| small(&c["idp_max_assertion_lifetime_seconds"])),
+        client: c["client"].as_str().map(str::to_owned),
+        client_version: c["client_version"].as_str().map(str::to_owned),
+        broker_reauth_ms: c["broker_reauth_ms"].as_u64(),
     };
     let f = i.api.kafka_oauthbearer_explain();
     let findings = f.call_explain(&mut i.store, &properties(input), dialect(input), &context).unwrap();
