@@ -132,6 +132,9 @@ export interface AwsCredentials {
   expiresAtMs?: bigint
 }
 
+/** The message for an Azure SDK credential failure: the error's name and Entra's AADSTS code only. */
+export declare function azureCredentialFailureMessage(errorName: string, sdkMessage: string): string
+
 /** What a broker checks beyond the client (`sasl.oauthbearer.*` on the broker). */
 export interface BrokerCheck {
   /** The JWKS document (`{"keys": [...]}`) of `sasl.oauthbearer.jwks.endpoint.url`. */

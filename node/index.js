@@ -843,6 +843,7 @@ module.exports.SigningKey = nativeBinding.SigningKey
 module.exports.TokenLifecycle = nativeBinding.TokenLifecycle
 module.exports.Algorithm = nativeBinding.Algorithm
 module.exports.authenticateClient = nativeBinding.authenticateClient
+module.exports.azureCredentialFailureMessage = nativeBinding.azureCredentialFailureMessage
 module.exports.checkAccessToken = nativeBinding.checkAccessToken
 module.exports.checkAsBroker = nativeBinding.checkAsBroker
 module.exports.checkNotExpired = nativeBinding.checkNotExpired

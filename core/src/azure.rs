@@ -91,9 +91,47 @@ pub fn eventhubs_token_scope(bootstrap_servers: &str, scope: Option<&str>) -> Re
     }
 }
 
+/// The message for an Azure SDK credential failure: the SDK error's type name and Entra's
+/// `AADSTS<digits>` code when its message has one. Nothing else of the message is kept — the
+/// SDKs quote Entra's whole answer, which can hold tokens, assertions or a client's details.
+pub fn credential_failure_message(error_name: &str, sdk_message: &str) -> String {
+    let code = sdk_message.match_indices("AADSTS").find_map(|(at, prefix)| {
+        let digits = sdk_message[at + prefix.len()..].bytes().take_while(u8::is_ascii_digit).count();
+        (digits > 0).then(|| &sdk_message[at..at + prefix.len() + digits])
+    });
+    // The name is the SDK's class name; keep it only when it looks like one.
+    let name = if !error_name.is_empty()
+        && error_name.len() <= 64
+        && error_name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        error_name
+    } else {
+        "Error"
+    };
+    match code {
+        Some(code) => format!("Azure credentials: {name} ({code})"),
+        None => format!("Azure credentials: {name}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credential_failures_keep_the_aadsts_code_and_nothing_else() {
+        let quoted = "Authentication failed: AADSTS7000215: Invalid client secret provided. secret=PLANTED-42 \
+                      Trace ID: 1 Correlation ID: 2 token eyJhbGciOi.PLANTED.sig";
+        assert_eq!(
+            credential_failure_message("ClientAuthenticationError", quoted),
+            "Azure credentials: ClientAuthenticationError (AADSTS7000215)"
+        );
+        assert_eq!(
+            credential_failure_message("CredentialUnavailableError", "no AADSTS here"),
+            "Azure credentials: CredentialUnavailableError"
+        );
+        assert_eq!(credential_failure_message("Bad name PLANTED", "AADSTS"), "Azure credentials: Error");
+    }
 
     #[test]
     fn namespace_and_scope_from_bootstrap_servers() {

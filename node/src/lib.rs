@@ -863,6 +863,12 @@ pub fn validate_google_principal(principal: String) -> napi::Result<(), String> 
     google::validate_principal(&principal).js()
 }
 
+/// The message for an Azure SDK credential failure: the error's name and Entra's AADSTS code only.
+#[napi]
+pub fn azure_credential_failure_message(error_name: String, sdk_message: String) -> String {
+    oauthbearer::azure::credential_failure_message(&error_name, &sdk_message)
+}
+
 /// The Entra scope of Event Hubs tokens for the namespace of `bootstrapServers`
 /// (`https://<namespace>.servicebus.windows.net/.default`), or `scope` once checked against it.
 #[napi]

@@ -79,6 +79,7 @@ export const providers = {
   validateGooglePrincipal: g(native.validateGooglePrincipal),
   mskToken: g(native.mskToken),
   eventhubsScope: g(native.eventhubsScope),
+  azureCredentialFailureMessage: native.azureCredentialFailureMessage,
 };
 /** The SASL/OAUTHBEARER messages (RFC 7628) and extensions. */
 export const sasl = {

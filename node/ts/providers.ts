@@ -654,9 +654,9 @@ export class AzureProvider extends Provider {
     try {
       access = await this.#credential.getToken(this.scope);
     } catch (err) {
-      // @azure/identity's errors quote Entra's answer; only the error's name and AADSTS code are kept.
-      const code = /AADSTS\d+/.exec(String((err as Error).message))?.[0];
-      throw makeError('credentials_unavailable', `Azure credentials: ${(err as Error).name}${code ? ` (${code})` : ''}`);
+      // @azure/identity's errors quote Entra's answer; the core keeps the error's name and AADSTS code only.
+      const message = providers.azureCredentialFailureMessage(String((err as Error)?.name), String((err as Error)?.message));
+      throw makeError('credentials_unavailable', message);
     }
     if (!access?.token) throw makeError('credentials_unavailable', 'Azure returned no access token');
     return accepted(access.token, 'kafka-java', nowMs, {});

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 import threading
 import time
 import urllib.error
@@ -474,9 +473,8 @@ class AzureProvider(Provider):
         credential = self.credential()
         try:
             access = credential.get_token(self.scope)
-        except Exception as failure:  # azure-identity's errors quote Entra's answer; keep its AADSTS code only
-            code = re.search(r"AADSTS\d+", str(failure))
+        except Exception as failure:  # azure-identity's errors quote Entra's answer; the core keeps its AADSTS code only
             raise _error(CredentialsError, "credentials_unavailable",
-                         f"Azure credentials: {type(failure).__name__}" + (f" ({code.group(0)})" if code else "")) from None
+                         _native.azure_credential_failure_message(type(failure).__name__, str(failure))) from None
         return _accepted(access.token, "kafka-java", now_ms, {})
 

@@ -405,6 +405,12 @@ fn validate_google_principal(principal: &str) -> Res<()> {
     google::validate_principal(principal).py()
 }
 
+/// The message for an Azure SDK credential failure: the error's type name and Entra's AADSTS code only.
+#[pyfunction]
+fn azure_credential_failure_message(error_name: &str, sdk_message: &str) -> String {
+    oauthbearer::azure::credential_failure_message(error_name, sdk_message)
+}
+
 /// The scope of Event Hubs tokens for the namespace of `bootstrap_servers`: `scope` checked
 /// against it, or derived (`https://<namespace>.servicebus.windows.net/.default`).
 #[pyfunction]
@@ -893,6 +899,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(google_principal, m)?)?;
     m.add_function(wrap_pyfunction!(validate_google_principal, m)?)?;
     m.add_function(wrap_pyfunction!(eventhubs_scope, m)?)?;
+    m.add_function(wrap_pyfunction!(azure_credential_failure_message, m)?)?;
     m.add_function(wrap_pyfunction!(msk_token, m)?)?;
     m.add_function(wrap_pyfunction!(msk_signed_url, m)?)?;
     m.add_function(wrap_pyfunction!(sasl_client_first_message, m)?)?;
