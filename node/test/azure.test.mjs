@@ -10,7 +10,11 @@ import { createServer } from 'node:https';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { SignJWT, importPKCS8, decodeJwt } from 'jose';
+import { SignJWT, importPKCS8, importX509, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ob, require, serve } from './support.mjs';
 
 const NAMESPACE = 'contoso-kafka.servicebus.windows.net';
@@ -117,6 +121,29 @@ const TLS_KEY = new URL('../../tests/keys/localhost-tls.key.pem', import.meta.ur
 const TLS_CERT = new URL('../../tests/keys/localhost-tls.cert.pem', import.meta.url);
 
 /** Entra ID's v2.0 discovery and token endpoints for one tenant, over TLS (a private CA). */
+const CERT_PEM = readFileSync(new URL('../../tests/keys/rsa2048.cert.pem', import.meta.url), 'utf8');
+
+/** Entra's certificate-credential check: the header's thumbprint names the registered certificate
+ * (padding tolerated, as MSAL pads), whose key verifies the signature; aud = the token endpoint. */
+async function certificateSubject(assertion, tokenEndpoint) {
+  const cert = new X509Certificate(CERT_PEM);
+  const b64url = (hex) => Buffer.from(hex.replaceAll(':', ''), 'hex').toString('base64url');
+  const header = decodeProtectedHeader(assertion);
+  const named = header['x5t#S256'] !== undefined
+    ? header['x5t#S256'].replace(/=+$/, '') === b64url(cert.fingerprint256)
+    : header.x5t?.replace(/=+$/, '') === b64url(cert.fingerprint);
+  if (!named) return null;
+  try {
+    await jwtVerify(assertion, await importX509(CERT_PEM, header.alg), {
+      audience: tokenEndpoint, issuer: CLIENT_ID, subject: CLIENT_ID,
+      clockTolerance: 300, // Entra's skew allowance: the SDK's nbf comes from its own reading of the clock
+    });
+    return 'certificate-object-id';
+  } catch {
+    return null;
+  }
+}
+
 async function fakeEntra() {
   const requests = [];
   const server = createServer(
@@ -139,11 +166,15 @@ async function fakeEntra() {
         }
         const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
         requests.push(Object.fromEntries(form));
-        if (form.get('client_secret') !== SECRET) {
+        let subject = 'sp-object-id';
+        if (form.get('client_assertion')) {
+          subject = await certificateSubject(form.get('client_assertion'), `${base}/oauth2/v2.0/token`);
+          if (!subject) return send(401, { error: 'invalid_client', error_description: 'AADSTS700027: Client assertion failed signature validation.' });
+        } else if (form.get('client_secret') !== SECRET) {
           return send(401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' });
         }
         const resource = (form.get('scope') ?? '').split(' ').find((s) => s.endsWith('/.default'))?.slice(0, -'/.default'.length);
-        send(200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: await accessToken(resource, 'sp-object-id') });
+        send(200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: await accessToken(resource, subject) });
       });
     },
   );
@@ -180,3 +211,56 @@ test('client secret over TLS: @azure/identity reaches a loopback Entra by its au
   }
 });
 
+
+test('client certificate over TLS: @azure/identity\'s ClientCertificateCredential and our AssertionProvider with the same certificate, each header checked by the loopback Entra', async () => {
+  const entra = await fakeEntra();
+  const dir = mkdtempSync(join(tmpdir(), 'oauthbearer-'));
+  const keyPem = readFileSync(new URL('../../tests/keys/rsa2048.pkcs8.pem', import.meta.url), 'utf8');
+  writeFileSync(join(dir, 'client.pem'), keyPem + CERT_PEM);
+  const child = `
+    const { ClientCertificateCredential } = require('@azure/identity');
+    const ob = require('./dist/index.js');
+    const credential = new ClientCertificateCredential(${JSON.stringify(TENANT)}, ${JSON.stringify(CLIENT_ID)},
+      { certificatePath: process.env.BUNDLE }, { authorityHost: process.env.ENTRA, disableInstanceDiscovery: true });
+    const tokenEndpoint = process.env.ENTRA + '/' + ${JSON.stringify(TENANT)} + '/oauth2/v2.0/token';
+    const ours = (alg, thumbprintHeader) => new ob.AssertionProvider({
+      'sasl.oauthbearer.token.endpoint.url': tokenEndpoint,
+      'sasl.oauthbearer.client.credentials.client.id': ${JSON.stringify(CLIENT_ID)},
+      'sasl.oauthbearer.scope': ${JSON.stringify(RESOURCE + '/.default')},
+      'sasl.oauthbearer.assertion.algorithm': alg,
+      'sasl.oauthbearer.assertion.private.key.file': process.env.KEY,
+      'sasl.oauthbearer.assertion.claim.iss': ${JSON.stringify(CLIENT_ID)},
+      'sasl.oauthbearer.assertion.claim.sub': ${JSON.stringify(CLIENT_ID)},
+      'sasl.oauthbearer.assertion.claim.aud': tokenEndpoint,
+      'sasl.oauthbearer.assertion.claim.jti.include': 'true',
+    }, { certificateFile: process.env.CERT, thumbprintHeader }).token();
+    (async () => {
+      const out = [];
+      for (const get of [() => new ob.AzureProvider({ bootstrapServers: ${JSON.stringify(BOOTSTRAP)}, credential }).token(),
+                         () => ours('PS256'), () => ours('RS256', 'x5t')]) {
+        out.push(await get().then((t) => t.principal, (e) => e.code + ': ' + e.message));
+      }
+      console.log(JSON.stringify(out));
+    })();`;
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', child], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: {
+        ...process.env, NODE_EXTRA_CA_CERTS: fileURLToPath(TLS_CERT), ENTRA: entra.url, BUNDLE: join(dir, 'client.pem'),
+        KEY: fileURLToPath(new URL('../../tests/keys/rsa2048.pkcs8.pem', import.meta.url)),
+        CERT: fileURLToPath(new URL('../../tests/keys/rsa2048.cert.pem', import.meta.url)),
+      },
+      timeout: 60_000,
+    });
+    assert.deepEqual(JSON.parse(stdout), ['certificate-object-id', 'certificate-object-id', 'certificate-object-id']);
+    const headers = entra.requests.map((r) => decodeProtectedHeader(r.client_assertion));
+    const thumbprints = JSON.parse(readFileSync(new URL('../../tests/keys/rsa2048.cert.thumbprints.json', import.meta.url), 'utf8'));
+    // @azure/identity (MSAL Node) names the certificate as MSAL Python does for Entra: PS256 with x5t#S256.
+    assert.equal(headers[0].alg, 'PS256', JSON.stringify(headers[0]));
+    assert.equal(headers[0]['x5t#S256']?.replace(/=+$/, ''), thumbprints['x5t#S256']);
+    assert.deepEqual(headers[1], { alg: 'PS256', typ: 'JWT', 'x5t#S256': thumbprints['x5t#S256'] });
+    assert.deepEqual(headers[2], { alg: 'RS256', typ: 'JWT', x5t: thumbprints.x5t });
+  } finally {
+    await entra.close();
+  }
+});
