@@ -218,7 +218,13 @@ impl FileAssertionSource {
             }
             GrantPath::ClientAssertion(AssertionSource::File(path))
             | GrantPath::JwtBearer(AssertionSource::File(path)) => Source::Prebuilt {
-                file: Watched::open(path, |b| Ok(Secret::new(String::from_utf8_lossy(b).into_owned())))?,
+                // A file rewritten in place (spiffe-helper's os.WriteFile truncates, then writes)
+                // can be read empty or half-written: only a whole JWT replaces the last good one.
+                // Expiry is judged at each use, so `now` here is 0.
+                file: Watched::open(path, move |b| {
+                    let text = String::from_utf8_lossy(b);
+                    Ok(check_prebuilt_assertion(&text, 0, 0, mode)?.value)
+                })?,
                 margin_seconds: DEFAULT_EXPIRY_MARGIN_SECONDS,
                 mode,
             },

@@ -155,6 +155,48 @@ fn prebuilt_assertion_file_is_reloaded_and_checked_against_now() {
     assert_eq!(out.reload_errors.iter().map(|e| e.code()).collect::<Vec<_>>(), ["file_unreadable"]);
 }
 
+/// spiffe-helper writes its JWT-SVID file in place (`os.WriteFile`: truncate, then write): a read
+/// between the two sees an empty file, and a slow write half a token. Neither replaces the last
+/// good assertion, which keeps being sent (with the reload error reported) until the write is whole.
+#[test]
+fn a_prebuilt_file_read_mid_write_keeps_the_last_whole_assertion() {
+    use std::io::Write as _;
+    let dir = TempDir::new("in-place");
+    let jwt = |sub: &str| {
+        let e = |v: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        let exp = NOW_MS / 1000 + 600;
+        format!("{}.{}.c2lnbmF0dXJl\n", e(r#"{"alg":"ES256"}"#), e(&format!(r#"{{"sub":"{sub}","exp":{exp}}}"#)))
+    };
+    let file = dir.path("jwt_svid.token");
+    std::fs::write(&file, jwt("spiffe://example.org/first")).unwrap();
+    let config = Config::from_properties(
+        [
+            ("sasl.oauthbearer.token.endpoint.url", "https://idp.example/token"),
+            ("sasl.oauthbearer.assertion.file", file.to_str().unwrap()),
+        ],
+        Dialect::KafkaJava,
+    )
+    .unwrap();
+    let source = FileAssertionSource::from_config(&config, Mode::Strict).unwrap();
+    let first = source.assertion(NOW_MS, None).unwrap().assertion.expose().to_owned();
+    let next = jwt("spiffe://example.org/second");
+    // Truncated (the same inode, as os.WriteFile leaves it), then half written.
+    let mut writer = std::fs::OpenOptions::new().write(true).truncate(true).open(&file).unwrap();
+    for (written, seen) in [(0, "empty"), (next.len() / 2, "half")] {
+        writer.write_all(&next.as_bytes()[..written]).unwrap();
+        writer.flush().unwrap();
+        let out = source.assertion(NOW_MS, None).unwrap();
+        assert_eq!(out.assertion.expose(), first, "{seen}");
+        assert_eq!(out.reload_errors.iter().map(|e| e.code()).collect::<Vec<_>>(), ["invalid_assertion"], "{seen}");
+        writer = std::fs::OpenOptions::new().write(true).truncate(true).open(&file).unwrap();
+    }
+    writer.write_all(next.as_bytes()).unwrap();
+    drop(writer);
+    let out = source.assertion(NOW_MS, None).unwrap();
+    assert!(out.reload_errors.is_empty(), "{:?}", out.reload_errors);
+    assert_eq!(out.assertion.expose(), next.trim());
+}
+
 #[test]
 fn missing_files_fail_at_open_with_file_unreadable() {
     let dir = TempDir::new("missing");

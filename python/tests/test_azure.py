@@ -275,13 +275,33 @@ class KubeletVolume:
         os.replace(self.root / "..data_tmp", self.root / "..data")
 
 
-def test_kip1258_assertion_file_as_entra_workload_identity_rotated_under_load(entra, tmp_path):
-    """Kafka's own KIP-1258 assertion-file setting pointed at the projected token azure-identity
-    reads: eight threads ask for tokens while the kubelet rotates the file twenty times and each
+class SpiffeHelperFile:
+    """A JWT-SVID file as spiffe-helper writes it (``os.WriteFile``: the same file truncated, then
+    written), so a reader can find it empty between the two."""
+
+    def __init__(self, root, name: str):
+        self.path, self.rotations = Path(root) / name, 0
+
+    def write(self, text: str) -> None:
+        import os
+
+        self.rotations += 1
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, text.encode())
+        finally:
+            os.close(fd)
+
+
+@pytest.mark.parametrize("writer", [KubeletVolume, SpiffeHelperFile], ids=["kubelet-projected-token", "spiffe-jwt-svid"])
+def test_kip1258_assertion_file_as_entra_workload_identity_rotated_under_load(entra, tmp_path, writer):
+    """Kafka's own KIP-1258 assertion-file setting pointed at a federated token: the projected token
+    azure-identity reads (the kubelet swaps a symlink) or a SPIFFE JWT-SVID (spiffe-helper rewrites
+    the file in place). Eight threads ask for tokens while the file is rotated twenty times and each
     rotation's token is refreshed; not one call fails, and the newest file is what Entra gets."""
     clock = [time.time()]
     entra.clock = lambda: clock[0]
-    volume = KubeletVolume(tmp_path, "azure-identity-token")
+    volume = writer(tmp_path, "azure-identity-token")
 
     def rotate() -> str:
         token = projected_token(clock[0], volume.rotations)
