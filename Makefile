@@ -141,8 +141,15 @@ kafka: ## Fetch Apache Kafka 4.3 (broker, Java client) with Maven into target/ka
 	    -DoutputDirectory=$(CURDIR)/target/kafka/lib -DincludeScope=runtime && touch target/kafka/lib/.fetched; }
 	javac -d target/kafka/classes -cp "target/kafka/lib/*" tests/kafka/java/E2e.java
 
+.PHONY: beam
+beam: ## Fetch the Java side of Beam's Flink runner (job server, Kafka IO, expansion service) with Maven into target/beam
+	test tests/beam/pom.xml -ot target/beam/lib/.fetched || { rm -rf target/beam/lib; \
+	  mvn -q -B -f tests/beam/pom.xml -Dmaven.repo.local=$(CURDIR)/target/beam/m2 dependency:copy-dependencies \
+	    -DoutputDirectory=$(CURDIR)/target/beam/lib -DincludeScope=runtime && touch target/beam/lib/.fetched; }
+	javac -d target/beam/classes -cp "target/beam/lib/*" tests/beam/MskToken.java
+
 .PHONY: kafka-test
-kafka-test: kafka python node node-peers envoy-plugin ## End to end through a real Kafka 4.3 broker: Python, Node and Java clients, KIP-1258, the Envoy sidecar, refusals
+kafka-test: kafka beam python node node-peers envoy-plugin ## End to end through a real Kafka 4.3 broker: Python, Node and Java clients, KIP-1258, the Envoy sidecar, refusals
 	$(PY) -m pytest -q -p no:cacheprovider tests/kafka
 
 .PHONY: bench

@@ -161,6 +161,7 @@ pub(crate) fn msk_options(o: providers::MskOptions) -> msk::MskTokenOptions {
             providers::QueryOrder::Python => msk::QueryOrder::Python,
             providers::QueryOrder::Sorted => msk::QueryOrder::Sorted,
             providers::QueryOrder::Rust => msk::QueryOrder::RustCrate,
+            providers::QueryOrder::Java => msk::QueryOrder::Java,
         };
     }
     match o.user_agent {

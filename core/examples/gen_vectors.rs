@@ -724,6 +724,12 @@ fn providers() -> Vec<Value> {
         Some("FwoGZXIvYXdzEXAMPLE/+=="),
         json!({ "order": "rust", "user_agent": "aws-msk-iam-sasl-signer-rs/1.0.1" }),
     ));
+    out.push(msk(
+        "MSK (a) AWS's Java library aws-msk-iam-auth (layout as tests/kafka/test_beam_msk.py sees it)",
+        "us-east-1",
+        Some("FwoGZXIvYXdzEXAMPLE/+=="),
+        json!({ "order": "java", "user_agent": "aws-msk-iam-auth/2.3.2/aws-sdk-java/2.30.23" }),
+    ));
     out.push(msk("MSK default user agent", "us-east-1", None, json!({})));
     out.push(msk("MSK without user agent", "us-east-1", None, json!({ "user_agent": null })));
     out.push(msk("MSK credentials live 600.5 s: whole seconds (the JS signer writes 600.5)", "us-east-1", Some("SESSIONTOKEN"), json!({ "credentials_expire_at_ms": GOOGLE_NOW + 600_500, "order": "sorted", "user_agent": "aws-msk-iam-sasl-signer-js/1.0.3" })));
@@ -1133,6 +1139,19 @@ fn explain_cases() -> Vec<Value> {
             "librdkafka",
             json!({ "sasl.mechanism": "OAUTHBEARER", "security.protocol": "SASL_SSL" }),
             json!({ "client": "confluent-kafka", "client_version": "2.12.1", "broker_reauth_ms": 0 }),
+        ),
+        e(
+            "Java: an MSK cluster with tokens from a URL (MSK IAM tokens are not JWTs)",
+            "kafka-java",
+            json!({
+                "bootstrap.servers": "b-1.demo.abc123.c2.kafka.us-east-1.amazonaws.com:9098",
+                "security.protocol": "SASL_SSL",
+                "sasl.mechanism": "OAUTHBEARER",
+                "sasl.login.callback.handler.class": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
+                "sasl.oauthbearer.token.endpoint.url": "http://127.0.0.1:14293/token",
+                "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId=\"unused\" clientSecret=\"unused\";",
+            }),
+            json!({ "kafka_version": [3, 9] }),
         ),
         e(
             "an unknown client",

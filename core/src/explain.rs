@@ -387,6 +387,9 @@ where
     if let Some(finding) = eventhubs_scope(&lookup, oauthbearer) {
         out.push(finding);
     }
+    if let Some(finding) = msk_token_from_url(&lookup, dialect, oauthbearer) {
+        out.push(finding);
+    }
     match context.client.map(|name| ClientInfo::parse(name, context.client_version)) {
         Some(Ok(client)) => {
             // Rules about the client apply unless the properties name another mechanism.
@@ -559,6 +562,43 @@ fn msk_session_name(lookup: &Props<'_>) -> Option<Finding> {
          fixed role session name each session gets a new name, the principal changes, and the broker refuses \
          the re-authentication (\"Cannot change principals during re-authentication\")",
         "set AWS_ROLE_SESSION_NAME in the client's environment, or awsRoleArn with awsRoleSessionName in sasl.jaas.config",
+    ))
+}
+
+/// An MSK IAM token is a base64url SigV4-presigned URL, not a JWT: Kafka's Java client checks a
+/// token fetched from a URL as a JWT ("Malformed JWT"), and librdkafka's OIDC method likewise, so
+/// no token endpoint can serve MSK to them.
+fn msk_token_from_url(lookup: &Props<'_>, dialect: Dialect, oauthbearer: bool) -> Option<Finding> {
+    let from_url = match dialect {
+        Dialect::KafkaJava => lookup.value(crate::config::names::TOKEN_ENDPOINT_URL).is_some(),
+        Dialect::Librdkafka => lookup.value("sasl.oauthbearer.method").is_some_and(|m| m.eq_ignore_ascii_case("oidc")),
+    };
+    if !(oauthbearer && from_url && crate::msk::is_msk_bootstrap(lookup.value("bootstrap.servers")?)) {
+        return None;
+    }
+    let fix = match dialect {
+        Dialect::KafkaJava => {
+            "use AWS's aws-msk-iam-auth: sasl.login.callback.handler.class and sasl.client.callback.handler.class = \
+             software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler (oauthbearer.beam.msk_kafka_config for Beam)"
+        }
+        Dialect::Librdkafka => {
+            "set the token from the application instead: an oauth_cb / token refresh callback with an MSK IAM \
+             token (oauthbearer's MskProvider and its confluent-kafka adapter)"
+        }
+    };
+    Some(finding(
+        Severity::Error,
+        "msk_token_from_url",
+        format!(
+            "the bootstrap servers are Amazon MSK, whose IAM tokens are SigV4-presigned URLs, not JWTs; {} checks a \
+             token fetched from a URL as a JWT and refuses an MSK token (\"Malformed JWT\"), so no token endpoint can \
+             serve it",
+            match dialect {
+                Dialect::KafkaJava => "Kafka's Java client",
+                Dialect::Librdkafka => "librdkafka's OIDC method",
+            }
+        ),
+        fix,
     ))
 }
 
@@ -959,5 +999,33 @@ mod tests {
         assert_eq!(ClientInfo::parse("Confluent-Kafka", None).unwrap().library, ClientLibrary::ConfluentKafkaPython);
         let findings = explain([], Dialect::KafkaJava, &with_client("kafka-net", None, None));
         assert_eq!((findings[0].severity, findings[0].code.as_str()), (Severity::Error, "invalid_config"));
+    }
+
+    #[test]
+    fn an_msk_cluster_cannot_take_tokens_from_a_url() {
+        let msk = "b-1.demo.abc123.c2.kafka.us-east-1.amazonaws.com:9098";
+        let java = [
+            ("bootstrap.servers", msk),
+            ("sasl.mechanism", "OAUTHBEARER"),
+            ("sasl.oauthbearer.token.endpoint.url", "http://127.0.0.1:14293/token"),
+        ];
+        assert!(codes(&java, Dialect::KafkaJava, &ExplainContext::default()).contains(&"msk_token_from_url".into()));
+        let librdkafka =
+            [("bootstrap.servers", msk), ("sasl.mechanism", "OAUTHBEARER"), ("sasl.oauthbearer.method", "oidc")];
+        assert!(
+            codes(&librdkafka, Dialect::Librdkafka, &ExplainContext::default()).contains(&"msk_token_from_url".into())
+        );
+        let aws_library = [
+            ("bootstrap.servers", msk),
+            ("sasl.mechanism", "OAUTHBEARER"),
+            ("sasl.login.callback.handler.class", "software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler"),
+        ];
+        assert!(
+            !codes(&aws_library, Dialect::KafkaJava, &ExplainContext::default()).contains(&"msk_token_from_url".into())
+        );
+        let elsewhere = [("bootstrap.servers", "broker:9092"), java[1], java[2]];
+        assert!(
+            !codes(&elsewhere, Dialect::KafkaJava, &ExplainContext::default()).contains(&"msk_token_from_url".into())
+        );
     }
 }

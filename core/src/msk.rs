@@ -49,6 +49,10 @@ pub enum QueryOrder {
     Sorted,
     /// the Rust `aws-msk-iam-sasl-signer` crate (aws-sigv4): signature before the session token.
     RustCrate,
+    /// AWS's Java library aws-msk-iam-auth (the AWS SDK for Java v2's presigner): no `/` before the
+    /// query, the session token second, then algorithm, date, signed headers, expiry, credential,
+    /// signature and `User-Agent`.
+    Java,
 }
 
 impl std::str::FromStr for QueryOrder {
@@ -59,7 +63,11 @@ impl std::str::FromStr for QueryOrder {
             "python" => Ok(Self::Python),
             "sorted" | "js" | "go" => Ok(Self::Sorted),
             "rust" => Ok(Self::RustCrate),
-            _ => fail(ErrorKind::InvalidConfig, format!("unknown MSK query order {s:?}; use python, sorted or rust")),
+            "java" => Ok(Self::Java),
+            _ => fail(
+                ErrorKind::InvalidConfig,
+                format!("unknown MSK query order {s:?}; use python, sorted, rust or java"),
+            ),
         }
     }
 }
@@ -130,6 +138,26 @@ const PARTITIONS: &[(&str, &str)] = &[
 /// does not exist (vectordotdev/vector#25751).
 pub fn partition_domain(region: &str) -> &'static str {
     PARTITIONS.iter().find(|(prefix, _)| region.starts_with(prefix)).map_or("amazonaws.com", |(_, domain)| domain)
+}
+
+/// Whether `bootstrap_servers` (Kafka's comma list, `host:port`, optionally `PROTOCOL://`) names an
+/// Amazon MSK cluster: a host under `kafka.<region>.` or `kafka-serverless.<region>.` of an AWS
+/// partition's domain (`b-1.demo.abc123.c2.kafka.us-east-1.amazonaws.com`).
+pub fn is_msk_bootstrap(bootstrap_servers: &str) -> bool {
+    bootstrap_servers.split(',').any(|server| {
+        let server = server.trim();
+        let server = server.split_once("://").map_or(server, |(_, rest)| rest);
+        let host = server.rsplit_once(':').map_or(server, |(host, _)| host).to_ascii_lowercase();
+        let labels: Vec<&str> = host.split('.').collect();
+        labels.iter().enumerate().any(|(i, label)| {
+            (*label == "kafka" || *label == "kafka-serverless")
+                && labels.get(i + 1).is_some_and(|region| validate_region(region).is_ok())
+                && labels.get(i + 2..).is_some_and(|rest| {
+                    let domain = rest.join(".");
+                    !domain.is_empty() && domain == partition_domain(labels[i + 1])
+                })
+        })
+    })
 }
 
 /// Validates an AWS region: lower-case letters and digits in dash-separated parts ending in a
@@ -250,8 +278,27 @@ pub fn msk_token(credentials: &AwsCredentials, options: &MskTokenOptions, now_ms
             query.extend(user_agent.map(|ua| ("User-Agent", ua)));
             query.sort_by(|a, b| a.0.cmp(b.0));
         }
+        QueryOrder::Java => {
+            const JAVA_ORDER: [&str; 9] = [
+                "Action",
+                "X-Amz-Security-Token",
+                "X-Amz-Algorithm",
+                "X-Amz-Date",
+                "X-Amz-SignedHeaders",
+                "X-Amz-Expires",
+                "X-Amz-Credential",
+                "X-Amz-Signature",
+                "User-Agent",
+            ];
+            query.extend(token_param);
+            query.push(("X-Amz-Signature", signature));
+            query.extend(user_agent.map(|ua| ("User-Agent", ua)));
+            query.sort_by_key(|(name, _)| JAVA_ORDER.iter().position(|n| n == name));
+        }
     }
-    let signed_url = format!("https://{host}/?{}", join(&query));
+    // The Java presigner writes the empty path as nothing; the other signers as `/`.
+    let path = if options.order == QueryOrder::Java { "" } else { "/" };
+    let signed_url = format!("https://{host}{path}?{}", join(&query));
     Ok(MskToken {
         token: Secret::new(b64url(signed_url.as_bytes())),
         signed_url: Secret::new(signed_url),
@@ -385,6 +432,28 @@ mod tests {
         }
         for bad in ["", "US-EAST-1", "us-east", "useast1", "us-east-1 ", "us--1", "kafka.us-east-1"] {
             assert_eq!(validate_region(bad).unwrap_err().code(), "invalid_region", "{bad}");
+        }
+    }
+
+    #[test]
+    fn msk_bootstrap_servers_are_recognized() {
+        for msk in [
+            "b-1.demo.abc123.c2.kafka.us-east-1.amazonaws.com:9098",
+            "SASL_SSL://b-2.demo.abc123.c2.kafka.us-east-1.amazonaws.com:9098,b-1.x.kafka.us-east-1.amazonaws.com:9098",
+            "boot-abc.c1.kafka-serverless.eu-west-1.amazonaws.com:9098",
+            "b-1.demo.x.c3.kafka.cn-north-1.amazonaws.com.cn:9098",
+        ] {
+            assert!(is_msk_bootstrap(msk), "{msk}");
+        }
+        for other in [
+            "broker:9092",
+            "kafka.example.com:9093",
+            "ns.servicebus.windows.net:9093",
+            "kafka.us-east-1.example.com:9098",
+            "b-1.x.kafka.cn-north-1.amazonaws.com:9098",
+            "",
+        ] {
+            assert!(!is_msk_bootstrap(other), "{other}");
         }
     }
 }

@@ -11,19 +11,26 @@ and serves tokens on ``http://127.0.0.1:14293``::
     #   (and -Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=http://127.0.0.1:14293/token for kafka-clients >= 4.0)
 
 The provider comes from the environment as for ``oauthbearer serve``: ``PROVIDER=gcp`` (default on
-Dataflow) or ``aws`` with ``REGION``; ``OAUTHBEARER_BEAM_PORT`` changes the port. Several SDK
-processes on one worker share one endpoint: the first binds the port, the others find it taken and
-rely on it.
+Dataflow) or ``azure`` with ``BOOTSTRAP_SERVERS``; ``OAUTHBEARER_BEAM_PORT`` changes the port.
+Several SDK processes on one worker share one endpoint: the first binds the port, the others find it
+taken and rely on it. ``PROVIDER=aws`` is refused: Kafka's Java client cannot take an MSK IAM token
+from a URL; use :func:`msk_kafka_config` (AWS's aws-msk-iam-auth) instead.
+
+Workers in ``LOOPBACK`` and ``EXTERNAL`` environments never import ``--beam_plugins``: call
+:func:`prepare` with the pipeline options at launch (it starts the endpoint for LOOPBACK workers
+and says what to do otherwise), or start ``oauthbearer serve`` from the workers' entrypoint.
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import threading
-from typing import Optional
+from typing import Any, Optional
 
-from .providers import GoogleProvider, MskProvider, Provider
+from ._native import ConfigError, LocalIssuer, OAuthBearerError, SigningKey
+from .providers import MSK_FROM_A_URL, AzureProvider, GoogleProvider, LocalIssuerProvider, Provider, _error
 from .server import DEFAULT_PORT, Endpoint, Server, make_server
 
 try:  # apache-beam is optional ([beam] extra); the hook works without the base class for tests.
@@ -31,14 +38,23 @@ try:  # apache-beam is optional ([beam] extra); the hook works without the base 
 except ImportError:  # pragma: no cover - depends on the environment
     BeamPlugin = object  # type: ignore[misc,assignment]
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _server: Optional[Server] = None
 
 
 def provider_from_environment() -> Provider:
-    """``PROVIDER=gcp`` (default) or ``aws`` (with ``REGION`` / ``AWS_REGION``)."""
-    if os.environ.get("PROVIDER", "gcp") == "aws":
-        return MskProvider(os.environ.get("REGION"))
+    """``PROVIDER=gcp`` (default), ``azure`` (with ``BOOTSTRAP_SERVERS``) or ``local`` (the embedded
+    issuer, for development). ``aws`` is a
+    ``ConfigError``: no token URL can serve MSK IAM to Kafka's Java client (:data:`MSK_FROM_A_URL`)."""
+    kind = os.environ.get("PROVIDER") or "gcp"
+    if kind == "aws":
+        raise _error(ConfigError, "invalid_config", MSK_FROM_A_URL)
+    if kind == "azure":
+        return AzureProvider(os.environ.get("BOOTSTRAP_SERVERS", ""))
+    if kind == "local":
+        # The embedded issuer (a fresh key per worker): development brokers that trust it.
+        return LocalIssuerProvider(LocalIssuer("http://127.0.0.1", SigningKey.generate()), "beam")
     return GoogleProvider(style=os.environ.get("OAUTHBEARER_GOOGLE_STYLE", "google-java"))
 
 
@@ -67,28 +83,76 @@ LOGIN_HANDLER_3X = "org.apache.kafka.common.security.oauthbearer.secured.OAuthBe
 ALLOWED_URLS_PROPERTY = "org.apache.kafka.sasl.oauthbearer.allowed.urls"
 
 
-def kafka_config(bootstrap_servers: str, *, kafka_clients_version: str = "4.0",
-                 token_url: str = f"http://127.0.0.1:{DEFAULT_PORT}/token",
-                 security_protocol: str = "SASL_SSL") -> dict[str, str]:
-    """The ``consumer_config`` / ``producer_config`` for Beam's ``ReadFromKafka`` / ``WriteToKafka``:
-    Kafka's Java client fetching tokens from this endpoint. ``kafka_clients_version`` is the
-    kafka-clients version in the expansion service (it picks the login handler's class name).
+#: What Beam's Kafka expansion service runs (Beam 2.6x–2.7x bundle kafka-clients 3.9.x: tests/beam/pom.xml).
+BEAM_KAFKA_CLIENTS_VERSION = "3.9"
 
-    From kafka-clients 4.0 on, the workers' JVM must also allow the URL:
-    ``-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=<token_url>`` (see :func:`allowed_urls_jvm_option`);
-    without it the client refuses to start ("…is not allowed…")."""
-    major = int(kafka_clients_version.split(".", 1)[0])
+
+def kafka_config(bootstrap_servers: str, *, kafka_clients_version: str = BEAM_KAFKA_CLIENTS_VERSION,
+                 token_url: str = f"http://127.0.0.1:{DEFAULT_PORT}/token",
+                 security_protocol: str = "SASL_SSL", login_retry_max_ms: int = 120_000) -> dict[str, str]:
+    """The ``consumer_config`` / ``producer_config`` for Beam's ``ReadFromKafka`` / ``WriteToKafka``:
+    Kafka's Java client fetching tokens from this endpoint.
+
+    ``kafka_clients_version`` is the kafka-clients version of the expansion service (3.9 for Beam's
+    own, the default): it picks the login handler's class name (``org.apache.kafka.common.security.
+    oauthbearer.OAuthBearerLoginCallbackHandler`` from 3.4 on; the ``…secured.`` alias before) and
+    whether the JVM must allow the URL — from kafka-clients 4.0 on, the JVM running the Java
+    transforms needs ``-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=<token_url>``
+    (:func:`allowed_urls_jvm_option`), else the client refuses to start.
+
+    ``login_retry_max_ms`` (``sasl.login.retry.backoff.max.ms``) is how long the client keeps
+    retrying its first token fetch — Kafka's default is 10 s, less than a worker can take to start
+    its endpoint; 2 minutes outlasts that."""
+    major, minor = (int(p) for p in (kafka_clients_version.split(".") + ["0"])[:2])
     return {
         "bootstrap.servers": bootstrap_servers,
         "security.protocol": security_protocol,
         "sasl.mechanism": "OAUTHBEARER",
-        "sasl.login.callback.handler.class": LOGIN_HANDLER if major >= 4 else LOGIN_HANDLER_3X,
+        "sasl.login.callback.handler.class": LOGIN_HANDLER if (major, minor) >= (3, 4) else LOGIN_HANDLER_3X,
         "sasl.oauthbearer.token.endpoint.url": token_url,
+        "sasl.login.retry.backoff.max.ms": str(login_retry_max_ms),
         # Kafka's client_credentials request needs a client id and secret before 4.3; the local
         # endpoint does not check them.
         "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
                             'clientId="unused" clientSecret="unused";',
     }
+
+
+#: AWS's MSK IAM library, for the expansion service's classpath (``classpath=[MSK_IAM_AUTH]``).
+MSK_IAM_AUTH = "software.amazon.msk:aws-msk-iam-auth:2.3.2"
+MSK_LOGIN_HANDLER = "software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler"
+
+
+def msk_kafka_config(bootstrap_servers: str, *, role_arn: Optional[str] = None,
+                     role_session_name: str = "oauthbearer", profile: Optional[str] = None) -> dict[str, str]:
+    """``consumer_config`` / ``producer_config`` for Amazon MSK with IAM from Beam: AWS's own
+    aws-msk-iam-auth library (:data:`MSK_IAM_AUTH`, added to the expansion service's classpath)
+    signing with its OAUTHBEARER login handler on the worker's AWS credentials.
+
+    No token endpoint is involved, because none can serve MSK: an MSK IAM token is a SigV4-presigned
+    URL, and Kafka's Java client checks a token fetched from a URL as a JWT ("Malformed JWT").
+    With ``role_arn``, the library assumes the role under the fixed ``role_session_name``, so the
+    principal MSK sees is the same at every re-authentication; with web identity (IRSA) instead, set
+    ``AWS_ROLE_SESSION_NAME`` on the workers for the same reason."""
+    options = []
+    if profile:
+        options.append(f'awsProfileName="{profile}"')
+    if role_arn:
+        options += [f'awsRoleArn="{role_arn}"', f'awsRoleSessionName="{role_session_name}"']
+    jaas = " ".join(["org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required", *options]) + ";"
+    return {
+        "bootstrap.servers": bootstrap_servers,
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": "OAUTHBEARER",
+        "sasl.jaas.config": jaas,
+        "sasl.login.callback.handler.class": MSK_LOGIN_HANDLER,
+        "sasl.client.callback.handler.class": MSK_LOGIN_HANDLER,
+    }
+
+
+def needs_allowed_urls(kafka_clients_version: str = BEAM_KAFKA_CLIENTS_VERSION) -> bool:
+    """Whether the JVM must allow the token URL (kafka-clients >= 4.0 denies every URL by default)."""
+    return int(kafka_clients_version.split(".", 1)[0]) >= 4
 
 
 def allowed_urls_jvm_option(token_url: str = f"http://127.0.0.1:{DEFAULT_PORT}/token") -> str:
@@ -100,7 +164,49 @@ class LocalTokenEndpoint(BeamPlugin):  # type: ignore[misc,valid-type]
     """Name this class in ``--beam_plugins``; importing it on a worker starts the endpoint."""
 
 
+PLUGIN = f"{__name__}.LocalTokenEndpoint"
+
+
+def prepare(options: Any, *, port: int = DEFAULT_PORT, provider: Optional[Provider] = None) -> Optional[Server]:
+    """Call at launch with the pipeline's options: makes sure the workers will find an endpoint, and
+    says so in the log when the plugin cannot do it.
+
+    * ``LOOPBACK``: the Python workers run in this process, which never imports ``--beam_plugins``:
+      the endpoint is started here (unless ``port`` is already served) and returned.
+    * ``EXTERNAL``: the workers are started by someone else and never import ``--beam_plugins``
+      either: a warning says to run ``oauthbearer serve`` next to them (their entrypoint).
+    * ``DOCKER``, ``PROCESS`` or the runner's default (Dataflow): the plugin starts the endpoint in
+      each worker; a warning says so when ``--beam_plugins`` does not name it.
+
+    The Java Kafka client reaches the endpoint at ``127.0.0.1``, so it must run on the same host (or
+    network namespace) as the endpoint: true for Dataflow's SDK containers of one worker VM and for
+    Flink's EMBEDDED Java transforms when the endpoint runs on each task manager's host."""
+    from apache_beam.options.pipeline_options import PortableOptions, SetupOptions
+
+    environment = (options.view_as(PortableOptions).environment_type or "").upper()
+    plugins = options.view_as(SetupOptions).beam_plugins or []
+    if environment == "LOOPBACK":
+        server = start(provider, port=port)
+        if server is None:
+            log.info("LOOPBACK workers run in this process, which does not import --beam_plugins; port %d is "
+                     "already served here, so the workers use that endpoint", port)
+        else:
+            log.info("LOOPBACK workers run in this process, which does not import --beam_plugins; serving tokens "
+                     "for them on %s", server.url)
+        return server
+    if environment == "EXTERNAL":
+        log.warning("EXTERNAL workers do not import --beam_plugins, so no token endpoint starts with them: run "
+                    "`oauthbearer serve` next to each worker (in its entrypoint) on port %d", port)
+    elif PLUGIN not in plugins:
+        log.warning("--beam_plugins does not name %s: the workers start no token endpoint; add it, or run "
+                    "`oauthbearer serve` in the worker container's entrypoint", PLUGIN)
+    return None
+
+
 if os.environ.get("OAUTHBEARER_BEAM_AUTOSTART", "1") != "0" and os.environ.get("PIPELINE_OPTIONS"):
     # The Beam SDK harness sets PIPELINE_OPTIONS; the launcher (which also imports plugins) does not.
     # OAUTHBEARER_BEAM_PORT moves the endpoint off 14293 (then point kafka_config's token_url at it).
-    start(port=int(os.environ.get("OAUTHBEARER_BEAM_PORT", DEFAULT_PORT)))
+    try:
+        start(port=int(os.environ.get("OAUTHBEARER_BEAM_PORT", DEFAULT_PORT)))
+    except OAuthBearerError as failure:  # a worker must not die on import: say why nothing serves
+        log.error("oauthbearer.beam: no token endpoint on this worker: [%s] %s", failure.code, failure)

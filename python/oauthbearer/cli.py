@@ -16,11 +16,11 @@ from typing import Optional, Sequence
 from . import _native
 from ._native import OAuthBearerError
 from .providers import (AssertionProvider, AzureProvider, FileProvider, GoogleProvider, LocalIssuerProvider,
-                        MskProvider, Provider, load_properties)
+                        MSK_FROM_A_URL, MskProvider, Provider, load_properties)
 from .server import DEFAULT_PORT, RESPONSE_STYLES, Endpoint, serve
 
 DIALECTS = {"kafka": "kafka-java", "java": "kafka-java", "kafka-java": "kafka-java", "librdkafka": "librdkafka"}
-ORDERS = {"python": "python", "js": "sorted", "go": "sorted", "sorted": "sorted", "rust": "rust"}
+ORDERS = {"python": "python", "js": "sorted", "go": "sorted", "sorted": "sorted", "rust": "rust", "java": "java"}
 
 
 def _now_ms(args: argparse.Namespace) -> int:
@@ -76,6 +76,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     else:
         provider = _provider(args)
         make = lambda _url: Endpoint(provider=provider, style=style)  # noqa: E731
+        if args.provider == "aws":
+            logging.getLogger("oauthbearer").warning(MSK_FROM_A_URL)
     serve(make, args.host, args.port,
           ready=lambda url: print(f"oauthbearer: serving {args.provider} tokens on {url}", flush=True),
           access_log=args.access_log)
@@ -236,7 +238,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("msk-token", help="an AWS MSK IAM token from the botocore credential chain")
     p.add_argument("--region", help="AWS region (default $AWS_REGION)")
     p.add_argument("--now", type=float, help="Unix seconds (default: now)")
-    p.add_argument("--order", choices=["python", "js", "go", "rust"], default="python",
+    p.add_argument("--order", choices=["python", "js", "go", "rust", "java"], default="python",
                    help="query parameter order of the signer to match byte for byte")
     p.add_argument("--user-agent", help="User-Agent parameter (default ours; '' = none)")
     p.set_defaults(func=cmd_msk_token)

@@ -362,6 +362,15 @@ def _tokeninfo_email(request, access_token: str) -> str:  # noqa: ANN001
     return email
 
 
+#: Why no token URL can serve MSK IAM to Kafka's stock clients (``oauthbearer serve --provider aws``
+#: and the Beam hook say it; ``explain`` has the finding ``msk_token_from_url``).
+MSK_FROM_A_URL = (
+    "MSK IAM tokens are SigV4-presigned URLs, not JWTs: Kafka's Java client and librdkafka check a token "
+    "fetched from a URL as a JWT and refuse them (\"Malformed JWT\"). Serve them only to clients that take "
+    "the token as given (oauthbearer's own adapters, a custom login handler); for Kafka's Java client "
+    "(Beam's Kafka IO) use AWS's aws-msk-iam-auth, e.g. oauthbearer.beam.msk_kafka_config")
+
+
 class MskProvider(Provider):
     """AWS MSK IAM tokens from botocore's credential chain (environment, profile, web identity /
     IRSA, container and instance roles; ``role_arn`` assumes a role through STS). The token lives

@@ -40,15 +40,60 @@ def test_worker_import_autostarts_only_in_the_sdk_harness():
     assert launcher.stdout.strip() == "False"
 
 
-def test_kafka_config_names_the_login_handler_of_the_kafka_clients_version():
-    modern = beam.kafka_config("broker:9093")
-    assert modern["sasl.login.callback.handler.class"] == beam.LOGIN_HANDLER
-    assert modern["sasl.oauthbearer.token.endpoint.url"] == "http://127.0.0.1:14293/token"
-    assert modern["security.protocol"] == "SASL_SSL" and modern["sasl.mechanism"] == "OAUTHBEARER"
-    assert beam.kafka_config("broker:9093", kafka_clients_version="3.9.1")["sasl.login.callback.handler.class"] == \
+def test_kafka_config_fits_the_kafka_clients_beam_runs():
+    """Beam's expansion runs kafka-clients 3.9: the login handler's current name (3.4+), no
+    allowed-URLs JVM option (3.x allows every URL), and a login retry budget past worker start-up."""
+    beam_default = beam.kafka_config("broker:9093")
+    assert beam_default["sasl.login.callback.handler.class"] == beam.LOGIN_HANDLER
+    assert beam_default["sasl.oauthbearer.token.endpoint.url"] == "http://127.0.0.1:14293/token"
+    assert beam_default["security.protocol"] == "SASL_SSL" and beam_default["sasl.mechanism"] == "OAUTHBEARER"
+    assert beam_default["sasl.login.retry.backoff.max.ms"] == "120000"
+    assert not beam.needs_allowed_urls() and beam.needs_allowed_urls("4.1.0")
+    assert beam.kafka_config("broker:9093", kafka_clients_version="3.3.2")["sasl.login.callback.handler.class"] == \
         beam.LOGIN_HANDLER_3X
+    assert beam.kafka_config("broker:9093", kafka_clients_version="4.1")["sasl.login.callback.handler.class"] == \
+        beam.LOGIN_HANDLER
     assert beam.allowed_urls_jvm_option() == \
         "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=http://127.0.0.1:14293/token"
+
+
+def test_prepare_serves_loopback_workers_here_and_warns_where_the_plugin_cannot_apply(caplog):
+    """LOOPBACK and EXTERNAL workers never import --beam_plugins: prepare() starts the endpoint in a
+    LOOPBACK launcher (its workers are in-process) and says what to do for EXTERNAL ones, and for
+    Docker workers without the plugin named; with it named, it stays quiet."""
+    import logging
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    provider = LocalIssuerProvider(_native.LocalIssuer("http://x", _native.SigningKey.generate()), "beam")
+    caplog.set_level(logging.INFO, logger="oauthbearer.beam")
+    server = beam.prepare(PipelineOptions(["--environment_type=LOOPBACK"]), port=0, provider=provider)
+    try:
+        assert server is not None and "serving tokens for them on http://127.0.0.1:" in caplog.text
+    finally:
+        server.shutdown()
+        server.server_close()
+        beam._server = None
+    caplog.clear()
+    assert beam.prepare(PipelineOptions(["--environment_type=EXTERNAL",
+                                         "--environment_config=localhost:50000"]), port=14293) is None
+    assert "EXTERNAL workers do not import --beam_plugins" in caplog.text and "oauthbearer serve" in caplog.text
+    caplog.clear()
+    assert beam.prepare(PipelineOptions(["--environment_type=DOCKER"])) is None
+    assert "--beam_plugins does not name oauthbearer.beam.LocalTokenEndpoint" in caplog.text
+    caplog.clear()
+    beam.prepare(PipelineOptions(["--beam_plugins=oauthbearer.beam.LocalTokenEndpoint"]))
+    assert caplog.text == ""
+
+
+def test_a_worker_with_provider_aws_logs_why_no_endpoint_starts_and_keeps_running():
+    """No token URL can serve MSK IAM to Beam's Java Kafka client: the worker hook refuses
+    PROVIDER=aws with a typed error in the log (pointing at msk_kafka_config), not a dead worker."""
+    child = subprocess.run([sys.executable, "-c", "import oauthbearer.beam as b; print(b._server)"],
+                           capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "PIPELINE_OPTIONS": "{}", "PROVIDER": "aws", "REGION": "us-east-1"})
+    assert child.returncode == 0 and child.stdout.strip() == "None", child.stderr
+    assert "[invalid_config] MSK IAM tokens are SigV4-presigned URLs" in child.stderr
+    assert "msk_kafka_config" in child.stderr and "Traceback" not in child.stderr
 
 
 PIPELINE = """
@@ -66,17 +111,17 @@ class FetchToken(beam.DoFn):
         url = f"http://127.0.0.1:{os.environ['OAUTHBEARER_BEAM_PORT']}/token"
         with urllib.request.urlopen(url, timeout=10) as answer:
             body = json.loads(answer.read())
-        token = body["access_token"]
-        signed_url = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        # (this worker process serves the endpoint, it is not the launcher, an MSK IAM token came back)
-        yield (hook._server is not None, os.getpid() != LAUNCHER, body["token_type"], signed_url.split("?")[0])
+        payload = body["access_token"].split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        # (this worker process serves the endpoint, it is not the launcher, the local issuer's token came back)
+        yield (hook._server is not None, os.getpid() != LAUNCHER, body["token_type"], claims["sub"])
 
 
 options = PipelineOptions(["--runner=DirectRunner", "--direct_running_mode=multi_processing",
                            "--direct_num_workers=1", "--beam_plugins=oauthbearer.beam.LocalTokenEndpoint"])
 with beam.Pipeline(options=options) as pipeline:
     tokens = pipeline | beam.Create([0]) | beam.ParDo(FetchToken())
-    assert_that(tokens, equal_to([(True, True, "Bearer", "https://kafka.eu-west-1.amazonaws.com/")]))
+    assert_that(tokens, equal_to([(True, True, "Bearer", "beam")]))
 print("pipeline ok")
 """
 
@@ -91,8 +136,6 @@ def test_a_directrunner_worker_runs_the_endpoint_from_the_plugin(tmp_path):
         port = s.getsockname()[1]
     script = tmp_path / "pipeline.py"
     script.write_text(PIPELINE)
-    env = {**os.environ, "PROVIDER": "aws", "REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
-           "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AWS_EC2_METADATA_DISABLED": "true",
-           "OAUTHBEARER_BEAM_PORT": str(port)}
+    env = {**os.environ, "PROVIDER": "local", "OAUTHBEARER_BEAM_PORT": str(port)}
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0 and "pipeline ok" in done.stdout, done.stderr[-3000:]

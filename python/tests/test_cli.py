@@ -97,6 +97,22 @@ def test_explain_knows_the_client_library_installed_here(tmp_path):
     assert codes("--library", "kafka-net")["invalid_config"] == "error"
 
 
+def test_serve_aws_says_stock_kafka_clients_cannot_use_msk_tokens_from_a_url():
+    import subprocess
+    import sys
+    env = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+           "PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"}
+    proc = subprocess.Popen([sys.executable, "-m", "oauthbearer", "serve", "--provider", "aws", "--region", "us-east-1",
+                             "--port", "0", "--no-access-log"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    try:
+        assert proc.stdout.readline().startswith("oauthbearer: serving aws tokens on http://127.0.0.1:")
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert "Kafka's Java client and librdkafka check a token fetched from a URL as a JWT and refuse them" in err, err
+
+
 def test_msk_token_from_environment_credentials():
     env = {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
            "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}

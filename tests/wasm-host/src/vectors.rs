@@ -434,6 +434,7 @@ fn msk_token(i: &mut Instance, input: &Value) -> Option<Outcome> {
         Some("python") => Some(providers::QueryOrder::Python),
         Some("sorted") => Some(providers::QueryOrder::Sorted),
         Some("rust") => Some(providers::QueryOrder::Rust),
+        Some("java") => Some(providers::QueryOrder::Java),
         Some(_) => return None,
     };
     let user_agent = match input.get("user_agent") {

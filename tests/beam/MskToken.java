@@ -1,0 +1,40 @@
+// Runs AWS's own aws-msk-iam-auth OAUTHBEARER login handler, configured from a Kafka client
+// properties file (what oauthbearer.beam.msk_kafka_config produces), and prints the token it makes:
+// the test compares it with the core's for the same credentials. Credentials and region come from
+// the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION), as on
+// a worker.
+import java.io.FileReader;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import javax.security.auth.callback.Callback;
+import org.apache.kafka.common.config.types.Password;
+import org.apache.kafka.common.security.JaasContext;
+import org.apache.kafka.common.security.auth.AuthenticateCallbackHandler;
+import org.apache.kafka.common.security.oauthbearer.OAuthBearerTokenCallback;
+
+public class MskToken {
+    public static void main(String[] args) throws Exception {
+        Properties properties = new Properties();
+        try (FileReader reader = new FileReader(args[0])) {
+            properties.load(reader);
+        }
+        Map<String, Object> configs = new HashMap<>();
+        for (String name : properties.stringPropertyNames()) {
+            configs.put(name, properties.getProperty(name));
+        }
+        // As Kafka's client reads it: sasl.jaas.config is a Password-typed config.
+        configs.put("sasl.jaas.config", new Password(properties.getProperty("sasl.jaas.config")));
+        JaasContext jaas = JaasContext.loadClientContext(configs);
+        AuthenticateCallbackHandler handler = (AuthenticateCallbackHandler) Class
+            .forName(properties.getProperty("sasl.login.callback.handler.class"))
+            .getDeclaredConstructor().newInstance();
+        handler.configure(configs, properties.getProperty("sasl.mechanism"),
+            jaas.configurationEntries());
+        OAuthBearerTokenCallback callback = new OAuthBearerTokenCallback();
+        handler.handle(new Callback[] {callback});
+        // Token, lifetime and principal hold only base64url, digits and an ARN: no JSON escaping needed.
+        System.out.println("{\"token\":\"" + callback.token().value() + "\",\"lifetime_ms\":"
+            + callback.token().lifetimeMs() + ",\"principal\":\"" + callback.token().principalName() + "\"}");
+    }
+}

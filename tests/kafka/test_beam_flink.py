@@ -1,0 +1,215 @@
+"""Beam on a real distributed runner: a Beam Python pipeline writes records with ``WriteToKafka``
+and reads them back with ``ReadFromKafka`` on Beam's Flink runner (Flink 1.19 inside the job
+server's JVM, no Docker), through the Kafka 4.3 broker of conftest.py with SASL/OAUTHBEARER. Beam's
+Kafka IO runs Kafka's Java client (kafka-clients 3.9.1, as Beam's expansion does) EMBEDDED in the
+job server; it fetches its tokens from ``oauthbearer serve`` — the endpoint a worker's entrypoint
+starts before the pipeline — configured by ``oauthbearer.beam.kafka_config``. The endpoint itself
+gets KIP-1258 tokens from the broker's issuer.
+
+`make beam` fetches the Java side with Maven into target/beam/lib (tests/beam/pom.xml)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Consumer
+
+from conftest import ASSERTION_CLIENTS, ROOT, free_port, secret_client_conf
+
+BEAM = ROOT / "target" / "beam"
+PIPELINE = Path(__file__).parent / "beam_pipeline.py"
+COUNT = 25
+#: Kafka's Java client logs each failed token fetch it will retry (kafka-clients Retry.java).
+RETRY_LINE = re.compile(r"Attempt (\d+) to make call resulted in an error; sleeping (\d+) ms before retrying")
+
+
+def _wait_listening(port: int, process: subprocess.Popen, log: Path, what: str, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the {what} exited with {process.returncode}; see {log}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)  # polling a port until it listens
+    pytest.fail(f"the {what} did not listen within {seconds:.0f} s; see {log}")
+
+
+def _peak_rss_mib(process: subprocess.Popen) -> int:
+    """The process's peak resident set (VmHWM), in MiB; 0 once it has exited."""
+    try:
+        status = Path(f"/proc/{process.pid}/status").read_text()
+    except OSError:
+        return 0
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) // 1024
+
+
+@dataclass
+class Flink:
+    job_port: int
+    expansion_port: int
+    #: The job server's log: the EMBEDDED Kafka clients log here.
+    log: Path
+
+
+def _java(*args: str, heap: str, log: Path) -> subprocess.Popen:
+    with log.open("wb") as out:
+        return subprocess.Popen([shutil.which("java") or "java", f"-Xmx{heap}", "-cp", f"{BEAM / 'lib'}/*", *args],
+                                stdout=out, stderr=subprocess.STDOUT)
+
+
+@pytest.fixture(scope="module")
+def flink():
+    if not (BEAM / "lib" / ".fetched").is_file():
+        pytest.fail("the Beam jars are missing: run `make beam` (the test command does)")
+    work = Path(tempfile.mkdtemp(prefix="oauthbearer-flink-"))
+    job, artifact, job_expansion, expansion = free_port(), free_port(), free_port(), free_port()
+    # The job server's own expansion service cannot be switched to EMBEDDED (apache/beam#21021): the
+    # pipeline names this one, whose Java transforms then run inside the job server, without Docker.
+    expander = _java("org.apache.beam.sdk.expansion.service.ExpansionService", str(expansion),
+                     "--defaultEnvironmentType=EMBEDDED", heap="384m", log=work / "expansion.log")
+    server = _java("org.apache.beam.runners.flink.FlinkJobServerDriver", "--flink-master=[local]",
+                   f"--job-port={job}", f"--artifact-port={artifact}", f"--expansion-port={job_expansion}",
+                   heap="1g", log=work / "job-server.log")
+    try:
+        _wait_listening(expansion, expander, work / "expansion.log", "expansion service")
+        _wait_listening(job, server, work / "job-server.log", "Flink job server")
+        yield Flink(job, expansion, work / "job-server.log")
+    finally:
+        peaks = {name: _peak_rss_mib(p) for name, p in (("job server", server), ("expansion service", expander))}
+        print(f"\nFlink JVMs' peak RSS: {peaks}")
+        for process in (server, expander):
+            process.terminate()
+        for process in (server, expander):
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        print(f"\nFlink logs: {work}")
+
+
+class Sidecar:
+    """``oauthbearer serve --provider assertion``: KIP-1258 tokens from the broker's issuer, served on
+    ``port`` to the Java clients; its access log counts their fetches."""
+
+    def __init__(self, issuer, port: int, work: Path):
+        properties = work / "sidecar.properties"
+        properties.write_text("".join(f"{k}={v}\n" for k, v in {
+            "sasl.oauthbearer.token.endpoint.url": issuer.token_url,
+            "sasl.oauthbearer.assertion.algorithm": "ES256",
+            "sasl.oauthbearer.assertion.private.key.file": ASSERTION_CLIENTS["java-es256"],
+            "sasl.oauthbearer.assertion.claim.iss": "java-es256",
+            "sasl.oauthbearer.assertion.claim.sub": "java-es256",
+            "sasl.oauthbearer.assertion.claim.aud": issuer.token_url,
+        }.items()))
+        self.log = work / "sidecar.log"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "oauthbearer", "serve", "--provider", "assertion", "--config", str(properties),
+             "--port", str(port)],
+            stdout=subprocess.PIPE, stderr=self.log.open("wb"), text=True, env={**os.environ, "PROVIDER": ""})
+        ready = self.process.stdout.readline()
+        assert ready.startswith("oauthbearer: serving assertion tokens on"), (ready, self.log.read_text())
+
+    def fetches(self) -> int:
+        """Tokens served: one access-log line per answered token request."""
+        return len(re.findall(r" /token 200 ", self.log.read_text()))
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def _pipeline(flink: Flink, mode: str, broker, topic: str, token_url: str, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(PIPELINE), mode, str(flink.job_port), str(flink.expansion_port), broker.bootstrap, topic,
+         token_url, str(COUNT), *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(process: subprocess.Popen, what: str, flink: Flink, timeout: float = 300) -> None:
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"the {what} pipeline did not finish in {timeout:.0f} s; job server log: {flink.log}\n{err[-3000:]}")
+    assert process.returncode == 0 and json.loads(out.strip().splitlines()[-1]) == {"done": what}, \
+        f"{what}: exit {process.returncode}; job server log: {flink.log}\n{err[-4000:]}"
+
+
+def _wait_for_log(log: Path, pattern: re.Pattern, accept, process: subprocess.Popen, seconds: float) -> re.Match:
+    """Follows a log until a line matches `pattern` and `accept(match)`; fails if `process` ends first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for match in pattern.finditer(log.read_text(errors="replace")):
+            if accept(match):
+                return match
+        if process.poll() is not None:
+            pytest.fail(f"the pipeline ended before the log showed {pattern.pattern!r}: {process.communicate()[1][-3000:]}")
+        time.sleep(0.25)  # polling a log file; the event is the line, not the time
+    pytest.fail(f"no line matching {pattern.pattern!r} within {seconds:.0f} s in {log}")
+
+
+def test_write_then_read_kafka_on_flink_with_tokens_from_the_endpoint(flink, broker, issuer):
+    """The write starts before the endpoint is up, as when a worker's endpoint is still starting:
+    kafka_config's login retry budget (sasl.login.retry.backoff.max.ms) keeps the Java producer
+    retrying past Kafka's default 10 s, the endpoint comes up once the producer has retried for
+    12.7 s (a client with Kafka's defaults would have given up), and the pipeline succeeds. Then
+    a read with a fresh group gets every record back; an independent consumer agrees."""
+    work = Path(tempfile.mkdtemp(prefix="oauthbearer-beam-"))
+    topic = f"beam-flink-{os.getpid()}-{int(time.time())}"
+    port = free_port()
+    token_url = f"http://127.0.0.1:{port}/token"
+    started = time.monotonic()
+    writer = _pipeline(flink, "write", broker, topic, token_url)
+    sidecar = None
+    try:
+        # The eighth failed fetch, 12.7 s into the producer's retries: past Kafka's default budget.
+        _wait_for_log(flink.log, RETRY_LINE, lambda m: int(m.group(1)) >= 8 and int(m.group(2)) >= 1000, writer, 240)
+        sidecar = Sidecar(issuer, port, work)
+        _finish(writer, "write", flink)
+        write_seconds = time.monotonic() - started
+        writes = sidecar.fetches()
+        assert writes == 1, f"one producer, one token: {writes} fetches; {sidecar.log}"
+
+        started = time.monotonic()
+        reader = _pipeline(flink, "read", broker, topic, token_url, f"beam-{topic}")
+        _finish(reader, "read", flink)
+        read_seconds = time.monotonic() - started
+        reads = sidecar.fetches() - writes
+        # The reader's consumer and its offset consumer each log in once.
+        assert reads == 2, f"{reads} token fetches for the read; {sidecar.log}"
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+        if sidecar:
+            sidecar.stop()
+
+    consumer = Consumer({**secret_client_conf(broker.bootstrap, issuer), "group.id": f"check-{topic}",
+                         "auto.offset.reset": "earliest"})
+    try:
+        consumer.subscribe([topic])
+        got = {}
+        deadline = time.monotonic() + 60
+        while len(got) < COUNT and time.monotonic() < deadline:
+            message = consumer.poll(1)
+            if message is not None and message.error() is None:
+                got[message.key()] = json.loads(message.value())
+    finally:
+        consumer.close()
+    assert got == {f"key-{i}".encode(): {"n": i, "text": f"record {i}"} for i in range(COUNT)}
+    print(f"\nFlink: write {write_seconds:.1f} s (the endpoint came up 12.7 s into the retries), read {read_seconds:.1f} s, "
+          f"token fetches: write {writes}, read {reads}")
