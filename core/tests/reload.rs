@@ -55,6 +55,18 @@ fn header(assertion: &str) -> Value {
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
 }
 
+/// A configuration that sends the pre-built assertion in `file`.
+fn prebuilt_config(file: &Path) -> Config {
+    Config::from_properties(
+        [
+            ("sasl.oauthbearer.token.endpoint.url", "https://idp.example/token"),
+            ("sasl.oauthbearer.assertion.file", file.to_str().unwrap()),
+        ],
+        Dialect::KafkaJava,
+    )
+    .unwrap()
+}
+
 fn signed_config(dir: &TempDir, extra: &[(&str, String)]) -> Config {
     let key = dir.path("client.key").display().to_string();
     let mut props: Vec<(&str, String)> = vec![
@@ -134,14 +146,7 @@ fn prebuilt_assertion_file_is_reloaded_and_checked_against_now() {
     };
     let file = dir.path("assertion.jwt");
     std::fs::write(&file, jwt(NOW_MS / 1000 + 300)).unwrap();
-    let config = Config::from_properties(
-        [
-            ("sasl.oauthbearer.token.endpoint.url", "https://idp.example/token"),
-            ("sasl.oauthbearer.assertion.file", file.to_str().unwrap()),
-        ],
-        Dialect::KafkaJava,
-    )
-    .unwrap();
+    let config = prebuilt_config(&file);
     let source = FileAssertionSource::from_config(&config, Mode::Strict).unwrap();
     assert!(source.assertion(NOW_MS, None).is_ok());
     // Time passes and the writer stopped: the core refuses to send an assertion about to expire.
@@ -169,14 +174,7 @@ fn a_prebuilt_file_read_mid_write_keeps_the_last_whole_assertion() {
     };
     let file = dir.path("jwt_svid.token");
     std::fs::write(&file, jwt("spiffe://example.org/first")).unwrap();
-    let config = Config::from_properties(
-        [
-            ("sasl.oauthbearer.token.endpoint.url", "https://idp.example/token"),
-            ("sasl.oauthbearer.assertion.file", file.to_str().unwrap()),
-        ],
-        Dialect::KafkaJava,
-    )
-    .unwrap();
+    let config = prebuilt_config(&file);
     let source = FileAssertionSource::from_config(&config, Mode::Strict).unwrap();
     let first = source.assertion(NOW_MS, None).unwrap().assertion.expose().to_owned();
     let next = jwt("spiffe://example.org/second");

@@ -148,13 +148,20 @@ def broker(issuer: Issuer):
         _wait_ready(bootstrap, issuer, process, log)
         yield Broker(bootstrap, log, process)
     finally:
+        stop(process)
+        print(f"\nbroker log: {log}")
+
+
+def stop(*processes: subprocess.Popen) -> None:
+    """Terminates the processes and waits for them (30 s each, then kills)."""
+    for process in processes:
         process.terminate()
+    for process in processes:
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        print(f"\nbroker log: {log}")
 
 
 def _wait_ready(bootstrap: str, issuer: Issuer, process: subprocess.Popen, log: Path) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer
 
-from conftest import ASSERTION_CLIENTS, ROOT, free_port, secret_client_conf
+from conftest import ASSERTION_CLIENTS, ROOT, free_port, secret_client_conf, stop
 
 BEAM = ROOT / "target" / "beam"
 PIPELINE = Path(__file__).parent / "beam_pipeline.py"
@@ -90,14 +90,7 @@ def flink():
     finally:
         peaks = {name: _peak_rss_mib(p) for name, p in (("job server", server), ("expansion service", expander))}
         print(f"\nFlink JVMs' peak RSS: {peaks}")
-        for process in (server, expander):
-            process.terminate()
-        for process in (server, expander):
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(server, expander)
         print(f"\nFlink logs: {work}")
 
 
