@@ -36,7 +36,7 @@ setup: python ## Install what the build and tests need (rustup target, venv with
 	cd tests/wasm-host/js && npm install --no-audit --no-fund --loglevel=error
 
 .PHONY: test
-test: setup lint rust-test server-test vectors-check wasm wasm-test peers-test python-test envoy-test node-test kafka-test ## Set up and run every test
+test: setup lint rust-test server-test vectors-check wasm wasm-test peers-test python-test envoy-test node-test kafka-test dist-test ## Set up and run every test
 	@echo "make test: all suites passed"
 
 .PHONY: lint
@@ -140,6 +140,28 @@ kafka: ## Fetch Apache Kafka 4.3 (broker, Java client) with Maven into target/ka
 	  mvn -q -B -f tests/kafka/pom.xml -Dmaven.repo.local=$(CURDIR)/target/kafka/m2 dependency:copy-dependencies \
 	    -DoutputDirectory=$(CURDIR)/target/kafka/lib -DincludeScope=runtime && touch target/kafka/lib/.fetched; }
 	javac -d target/kafka/classes -cp "target/kafka/lib/*" tests/kafka/java/E2e.java
+
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+DIST := target/dist
+
+.PHONY: dist
+dist: setup wasm envoy-plugin node ## Installable artifacts with checksums in target/dist: abi3 manylinux2014 wheel + sdist, npm main + platform tarballs, the component + WIT, the Envoy plugin
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	$(PIP) -r tests/dist/requirements.txt
+	# zig (from PyPI) links the wheel against glibc 2.17 whatever this machine's glibc is; its own
+	# target dir, since zig's linker and C compiler would otherwise rebuild the shared one.
+	cd python && PATH=$(CURDIR)/$(VENV)/bin:$$PATH CARGO_TARGET_DIR=$(CURDIR)/target/dist-build \
+	  maturin build --quiet --release --zig --compatibility manylinux2014 --out $(CURDIR)/$(DIST)
+	cd python && PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin sdist --out $(CURDIR)/$(DIST)
+	bash tests/dist/npm-pack.sh $(DIST)
+	cp $(WASM) $(DIST)/oauthbearer-$(VERSION).wasm
+	cp wit/oauthbearer.wit $(DIST)/kafka-oauthbearer-$(VERSION).wit
+	cp $(PLUGIN) $(DIST)/oauthbearer-envoy-$(VERSION).wasm
+	cd $(DIST) && sha256sum * > SHA256SUMS && cat SHA256SUMS
+
+.PHONY: dist-test
+dist-test: dist ## Install the artifacts in clean environments without cargo or rustc: a venv from the wheel (+ extras from the registry), an npm project from the tarballs
+	$(PY) -m pytest -q -p no:cacheprovider tests/dist
 
 .PHONY: beam
 beam: ## Fetch the Java side of Beam's Flink runner (job server, Kafka IO, expansion service) with Maven into target/beam

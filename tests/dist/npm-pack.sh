@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Packs the npm package in napi-rs's layout: the main package `oauthbearer` (JavaScript, types, the
+# loader) with an optional dependency on one package per platform (`oauthbearer-linux-x64-gnu`, the
+# native addon only). napi's own commands make the platform packages; `npm pkg` adds the optional
+# dependencies (all `napi pre-publish` does besides publishing). Usage: npm-pack.sh OUT_DIR
+set -euo pipefail
+out=$(realpath "$1")
+root=$(cd "$(dirname "$0")/../.." && pwd)
+napi="$root/node/node_modules/.bin/napi"
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+cd "$root/node"
+cp package.json index.js index.d.ts "$stage/"
+cp -r dist "$stage/dist"
+cp "$root/README.md" "$stage/"
+mkdir "$stage/artifacts"
+cp ./*.node "$stage/artifacts/"
+cd "$stage"
+# napi reports each file it writes on stderr: keep that for a failure only.
+"$napi" create-npm-dirs --npm-dir npm >"$stage/napi.log" 2>&1 || { cat "$stage/napi.log"; exit 1; }
+"$napi" artifacts --output-dir artifacts --npm-dir npm >"$stage/napi.log" 2>&1 || { cat "$stage/napi.log"; exit 1; }
+rm "$stage/napi.log"
+# `napi artifacts` also leaves the addon next to the loader; the main package must not carry it.
+rm -f ./*.node
+version=$(node -p 'require("./package.json").version')
+for dir in npm/*/; do
+  name=$(node -p "require('./${dir}package.json').name")
+  npm pkg set "optionalDependencies.${name}=${version}"
+  (cd "$dir" && npm pack --silent --pack-destination "$out" >/dev/null)
+done
+npm pack --silent --pack-destination "$out" >/dev/null
+ls "$out"/*.tgz
