@@ -241,3 +241,11 @@ def test_google_tokens_pass_the_java_clients_validator(broker, issuer, style):
         assert result.get("login") == "ok", result
     finally:
         server.shutdown()
+
+
+def test_the_java_driver_reports_an_error_holding_control_characters_as_valid_json(issuer):
+    """Kafka quotes a bad bootstrap address in its message; the driver's JSON must escape the tab
+    and the control character in it (json.loads in run_java fails otherwise)."""
+    result = run_java(issuer, {"bootstrap.servers": "bad\\thost\\u0001:9092", "security.protocol": "PLAINTEXT"},
+                      "login")
+    assert "bad\thost\x01:9092" in result["error"], result
