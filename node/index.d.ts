@@ -57,7 +57,7 @@ export declare class SigningKey {
   keyType(): string
   algorithm(): Algorithm
   defaultAlgorithm(): Algorithm
-  /** The public JWK (JSON text). */
+  /** The public JWK (JSON text) to register with an IdP: the RFC 7638 members, `alg` and `use: "sig"`. */
   publicJwk(): string
   thumbprint(): string
   /** The raw JWS signature over `message`. */

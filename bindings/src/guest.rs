@@ -52,7 +52,7 @@ impl keys::GuestSigningKey for SigningKey {
     }
 
     fn public_jwk(&self) -> String {
-        serde_json::Value::Object(self.0.private_key().public_jwk()).to_string()
+        serde_json::Value::Object(self.0.public_jwk(None)).to_string()
     }
 
     fn thumbprint(&self) -> String {
@@ -154,7 +154,7 @@ impl assertions::GuestAssertionSigner for AssertionSigner {
     }
 
     fn public_jwk(&self) -> String {
-        serde_json::Value::Object(self.0.signing_key().private_key().public_jwk()).to_string()
+        serde_json::Value::Object(self.0.signing_key().public_jwk(None)).to_string()
     }
 }
 

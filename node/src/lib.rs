@@ -188,10 +188,10 @@ impl SigningKey {
         algorithm_out(self.0.private_key().default_algorithm())
     }
 
-    /// The public JWK (JSON text).
+    /// The public JWK (JSON text) to register with an IdP: the RFC 7638 members, `alg` and `use: "sig"`.
     #[napi]
     pub fn public_jwk(&self) -> String {
-        Value::Object(self.0.private_key().public_jwk()).to_string()
+        Value::Object(self.0.public_jwk(None)).to_string()
     }
 
     #[napi]
@@ -391,7 +391,7 @@ impl AssertionSigner {
 
     #[napi]
     pub fn public_jwk(&self) -> String {
-        Value::Object(self.0.signing_key().private_key().public_jwk()).to_string()
+        Value::Object(self.0.signing_key().public_jwk(None)).to_string()
     }
 }
 

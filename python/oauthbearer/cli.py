@@ -169,6 +169,14 @@ def _library(spec: Optional[str]) -> tuple[Optional[str], Optional[str]]:
     return name, version or None
 
 
+def cmd_jwks(args: argparse.Namespace) -> int:
+    """The public JWKS of a private key, as an IdP takes it (Keycloak refuses a JWK without `use`)."""
+    passphrase = os.environ.get(args.passphrase_env) if args.passphrase_env else None
+    key = _native.SigningKey.parse(Path(args.key).read_bytes(), passphrase, args.alg)
+    _print({"keys": [key.public_jwk(kid=key.thumbprint if args.kid is None else args.kid or None)]})
+    return 0
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     properties = load_properties(args.config)
     library, version = _library(args.library)
@@ -260,6 +268,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--issuer", help="with --jwks: sasl.oauthbearer.expected.issuer")
     p.add_argument("--now", type=float, help="Unix seconds (default: now)")
     p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("jwks", help="the public JWKS of a private key file, to register with the IdP "
+                                    "(alg, use: sig, kid: the RFC 7638 thumbprint)")
+    p.add_argument("key", help="private key file (PEM, DER or JWK; PKCS#8, PKCS#1, SEC1, encrypted PKCS#8)")
+    p.add_argument("--alg", help="the algorithm the key signs with (default: RS256, ES256, ES384 or EdDSA by key type)")
+    p.add_argument("--kid", help="the kid to publish (default: the RFC 7638 thumbprint; '' for none)")
+    p.add_argument("--passphrase-env", metavar="VAR", help="environment variable holding the key's passphrase")
+    p.set_defaults(func=cmd_jwks)
 
     p = sub.add_parser("explain", help="find configuration problems (exit 1 on an error-level finding)")
     p.add_argument("--config", required=True, help="Kafka client .properties")

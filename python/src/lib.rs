@@ -81,9 +81,11 @@ impl SigningKey {
         self.0.private_key().thumbprint()
     }
 
-    /// The public key as a JWK dict (`kty` and key members).
-    fn public_jwk<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &Value::Object(self.0.private_key().public_jwk()))
+    /// The public key as a JWK dict to register with an IdP: the RFC 7638 members, `alg`, `use: "sig"`
+    /// and `kid` when given.
+    #[pyo3(signature = (kid=None))]
+    fn public_jwk<'py>(&self, py: Python<'py>, kid: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &Value::Object(self.0.public_jwk(kid)))
     }
 
     /// The raw JWS signature over `message`.
@@ -184,7 +186,7 @@ impl AssertionSigner {
     }
 
     fn public_jwk<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, &Value::Object(self.0.signing_key().private_key().public_jwk()))
+        to_py(py, &Value::Object(self.0.signing_key().public_jwk(None)))
     }
 
     fn __repr__(&self) -> String {

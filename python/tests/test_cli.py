@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 
+from oauthbearer import _native
 from conftest import KEYS, VECTORS
 
 
@@ -13,7 +14,7 @@ def run(*args, env=None):
 
 
 def test_every_command_has_help():
-    for command in ("serve", "token", "assertion", "msk-token", "gcp-token", "inspect", "explain"):
+    for command in ("serve", "token", "assertion", "msk-token", "gcp-token", "inspect", "explain", "jwks"):
         result = run(command, "--help")
         assert result.returncode == 0 and "usage: oauthbearer " + command in result.stdout
 
@@ -111,6 +112,29 @@ def test_serve_aws_says_stock_kafka_clients_cannot_use_msk_tokens_from_a_url():
         proc.terminate()
         _, err = proc.communicate(timeout=10)
     assert "Kafka's Java client and librdkafka check a token fetched from a URL as a JWT and refuse them" in err, err
+
+
+def test_jwks_prints_the_public_key_as_idps_take_it(tmp_path):
+    """`use: sig` and `alg` (Keycloak refuses a JWKS without `use`), `kid` the RFC 7638 thumbprint;
+    PyJWT's JWK set verifies an assertion the same key signed."""
+    import os
+
+    import jwt
+
+    key = KEYS / "rsa2048.pbes2-pbkdf2-aes256.pem"
+    result = run("jwks", str(key), "--alg", "PS256", "--passphrase-env", "KEY_PASSPHRASE",
+                 env={**os.environ, "KEY_PASSPHRASE": "test-passphrase"})
+    assert result.returncode == 0, result.stderr
+    jwks = json.loads(result.stdout)
+    (jwk,) = jwks["keys"]
+    thumbprint = _native.SigningKey.parse((KEYS / "rsa2048.pkcs8.pem").read_bytes()).thumbprint
+    assert (jwk["use"], jwk["alg"], jwk["kid"], jwk["kty"]) == ("sig", "PS256", thumbprint, "RSA")
+    signer = _native.SigningKey.parse((KEYS / "rsa2048.pkcs8.pem").read_bytes(), None, "PS256")
+    token = jwt.encode({"sub": "x"}, (KEYS / "rsa2048.pkcs8.pem").read_bytes(), algorithm="PS256",
+                       headers={"kid": thumbprint})
+    assert jwt.decode(token, jwt.PyJWKSet(jwks["keys"])[thumbprint].key, algorithms=["PS256"])["sub"] == "x"
+    assert signer.public_jwk(kid="k") == {**jwk, "kid": "k"}
+    assert "kid" not in json.loads(run("jwks", str(KEYS / "ec-p256.pkcs8.pem"), "--kid", "").stdout)["keys"][0]
 
 
 def test_msk_token_from_environment_credentials():

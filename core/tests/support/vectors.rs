@@ -410,7 +410,8 @@ fn parse_key(input: &Value) -> Result<Value, Error> {
     Ok(json!({
         "key_type": key_type(key.key_type()),
         "thumbprint": key.thumbprint(),
-        "public_jwk": key.public_jwk(),
+        // As every front prints it: `alg` (the key's default) and `use: "sig"` with the RFC 7638 members.
+        "public_jwk": key.signing_key(key.default_algorithm())?.public_jwk(None),
         "default_algorithm": key.default_algorithm().as_str(),
     }))
 }
@@ -453,7 +454,7 @@ fn sign_assertion(input: &Value) -> Result<Value, Error> {
         "header_json": Value::Object(header).to_string(),
         "payload_json": Value::Object(payload).to_string(),
         "signing_input": format!("{}.{}", parts[0], parts[1]),
-        "public_jwk": signer.signing_key().private_key().public_jwk(),
+        "public_jwk": signer.signing_key().public_jwk(None),
         "expires_at": signed.expires_at,
     });
     if deterministic {
