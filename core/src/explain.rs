@@ -390,6 +390,9 @@ where
     if let Some(finding) = msk_token_from_url(&lookup, dialect, oauthbearer) {
         out.push(finding);
     }
+    if let Ok(config) = Config::from_properties_with(props.iter().copied(), dialect, Mode::KafkaCompatible) {
+        out.extend(assertion_traps(&config));
+    }
     match context.client.map(|name| ClientInfo::parse(name, context.client_version)) {
         Some(Ok(client)) => {
             // Rules about the client apply unless the properties name another mechanism.
@@ -600,6 +603,58 @@ fn msk_token_from_url(lookup: &Props<'_>, dialect: Dialect, oauthbearer: bool) -
         ),
         fix,
     ))
+}
+
+/// What IdPs that enforce RFC 7523 strictly (Keycloak among them) refuse in the assertions a
+/// configuration sends: no `jti` (Kafka's default), an `aud` that is neither the token endpoint nor
+/// an issuer URL it starts with, and a pre-built assertion file sent again and again (`jti`s are
+/// single-use there).
+fn assertion_traps(config: &Config) -> Vec<Finding> {
+    use crate::config::{AssertionSource, GrantPath};
+    let mut out = Vec::new();
+    match &config.grant {
+        GrantPath::ClientAssertion(AssertionSource::Signed) | GrantPath::JwtBearer(AssertionSource::Signed) => {
+            if !config.assertion.jti_include {
+                out.push(finding(
+                    Severity::Warning,
+                    "assertion_without_jti",
+                    "the assertions carry no jti (the client's default); IdPs that enforce replay protection refuse \
+                     them (Keycloak: \"Token jti claim is required\")",
+                    // The same name in both clients.
+                    format!("set {}=true", crate::config::names::ASSERTION_CLAIM_JTI_INCLUDE),
+                ));
+            }
+            if let (Some(aud), Some(url)) = (&config.assertion.aud, &config.token_endpoint_url) {
+                // An issuer URL names the token endpoint's own prefix, path-wise and without a trailing `/`.
+                let issuer_of_url =
+                    !aud.ends_with('/') && url.strip_prefix(aud.as_str()).is_some_and(|rest| rest.starts_with('/'));
+                if aud != url && !issuer_of_url {
+                    out.push(finding(
+                        Severity::Warning,
+                        "assertion_audience_mismatch",
+                        format!(
+                            "the assertions' aud {aud:?} is neither the token endpoint {url:?} nor an issuer URL it \
+                             starts with; IdPs compare aud with their issuer or token endpoint as strings (Keycloak: \
+                             the same host as the request — localhost is not 127.0.0.1 — and no trailing /)"
+                        ),
+                        format!("set sasl.oauthbearer.assertion.claim.aud to {url} or to the IdP's issuer URL"),
+                    ));
+                }
+            }
+        }
+        GrantPath::ClientAssertion(AssertionSource::File(_)) | GrantPath::JwtBearer(AssertionSource::File(_)) => {
+            out.push(finding(
+                Severity::Warning,
+                "prebuilt_assertion_reused",
+                "a pre-built assertion file is sent as it is at every token request until it is replaced; IdPs that \
+                 take each jti once (Keycloak: \"Token reuse detected\") accept it only the first time",
+                "have the file's writer replace it after each use, or let the client sign assertions itself (a private \
+                 key file)",
+            ));
+        }
+        _ => {}
+    }
+    out
 }
 
 /// A client without KIP-368 re-authentication on a broker that ends sessions: the broker closes
@@ -1027,5 +1082,66 @@ mod tests {
         assert!(
             !codes(&elsewhere, Dialect::KafkaJava, &ExplainContext::default()).contains(&"msk_token_from_url".into())
         );
+    }
+
+    #[test]
+    fn assertions_an_idp_enforcing_rfc_7523_refuses() {
+        let url = "http://localhost:8080/realms/kafka/protocol/openid-connect/token";
+        let signed = |aud: &str, jti: &str| {
+            codes(
+                &[
+                    ("sasl.oauthbearer.token.endpoint.url", url),
+                    ("sasl.oauthbearer.assertion.private.key.file", "/k.pem"),
+                    ("sasl.oauthbearer.assertion.claim.iss", "app"),
+                    ("sasl.oauthbearer.assertion.claim.sub", "app"),
+                    ("sasl.oauthbearer.assertion.claim.aud", aud),
+                    ("sasl.oauthbearer.assertion.claim.jti.include", jti),
+                ],
+                Dialect::KafkaJava,
+                &ExplainContext::default(),
+            )
+        };
+        let has = |c: &[String], code: &str| c.iter().any(|x| x == code);
+        let c = signed(url, "false");
+        assert!(has(&c, "assertion_without_jti") && !has(&c, "assertion_audience_mismatch"), "{c:?}");
+        let c = signed("http://localhost:8080/realms/kafka", "true");
+        assert!(!has(&c, "assertion_without_jti") && !has(&c, "assertion_audience_mismatch"), "{c:?}");
+        for wrong in [
+            "http://127.0.0.1:8080/realms/kafka/protocol/openid-connect/token",
+            "http://localhost:8080/realms/kafka/",
+            "http://localhost:8080/realms/kafk",
+            "kafka",
+        ] {
+            assert!(has(&signed(wrong, "true"), "assertion_audience_mismatch"), "{wrong}");
+        }
+        let file = codes(
+            &[("sasl.oauthbearer.token.endpoint.url", url), ("sasl.oauthbearer.assertion.file", "/var/run/token")],
+            Dialect::KafkaJava,
+            &ExplainContext::default(),
+        );
+        assert!(has(&file, "prebuilt_assertion_reused") && !has(&file, "assertion_without_jti"), "{file:?}");
+        let librdkafka = codes(
+            &[
+                ("sasl.oauthbearer.method", "oidc"),
+                ("sasl.oauthbearer.grant.type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                ("sasl.oauthbearer.token.endpoint.url", url),
+                ("sasl.oauthbearer.assertion.private.key.file", "/k.pem"),
+                ("sasl.oauthbearer.assertion.claim.aud", url),
+            ],
+            Dialect::Librdkafka,
+            &ExplainContext::default(),
+        );
+        let fix = explain(
+            [
+                ("sasl.oauthbearer.method", "oidc"),
+                ("sasl.oauthbearer.grant.type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                ("sasl.oauthbearer.token.endpoint.url", url),
+                ("sasl.oauthbearer.assertion.private.key.file", "/k.pem"),
+            ],
+            Dialect::Librdkafka,
+            &ExplainContext::default(),
+        );
+        assert!(has(&librdkafka, "assertion_without_jti"), "{librdkafka:?}");
+        assert!(fix.iter().any(|f| f.fix == "set sasl.oauthbearer.assertion.claim.jti.include=true"), "{fix:?}");
     }
 }
