@@ -36,7 +36,7 @@ setup: python ## Install what the build and tests need (rustup target, venv with
 	cd tests/wasm-host/js && npm install --no-audit --no-fund --loglevel=error
 
 .PHONY: test
-test: setup lint rust-test server-test vectors-check wasm wasm-test peers-test python-test envoy-test node-test kafka-test dist-test ## Set up and run every test
+test: setup lint rust-test server-test vectors-check wasm wasm-test peers-test python-test envoy-test node-test kafka-test keycloak-test dist-test ## Set up and run every test
 	@echo "make test: all suites passed"
 
 .PHONY: lint
@@ -162,6 +162,20 @@ dist: setup wasm envoy-plugin node ## Installable artifacts with checksums in ta
 .PHONY: dist-test
 dist-test: dist ## Install the artifacts in clean environments without cargo or rustc: a venv from the wheel (+ extras from the registry), an npm project from the tarballs
 	$(PY) -m pytest -q -p no:cacheprovider tests/dist
+
+KEYCLOAK_VERSION := 26.4.0
+
+.PHONY: keycloak
+keycloak: ## Fetch Keycloak (the Quarkus distribution, a zip on Maven Central) into target/keycloak
+	test -x target/keycloak/dist/keycloak-$(KEYCLOAK_VERSION)/bin/kc.sh || { rm -rf target/keycloak/dist && \
+	  mvn -q -B dependency:get -Dartifact=org.keycloak:keycloak-quarkus-dist:$(KEYCLOAK_VERSION):zip -Dtransitive=false \
+	    -Dmaven.repo.local=$(CURDIR)/target/keycloak/m2 && mkdir -p target/keycloak/dist && \
+	  unzip -q target/keycloak/m2/org/keycloak/keycloak-quarkus-dist/$(KEYCLOAK_VERSION)/keycloak-quarkus-dist-$(KEYCLOAK_VERSION).zip \
+	    -d target/keycloak/dist; }
+
+.PHONY: keycloak-test
+keycloak-test: keycloak python ## Our assertions against Keycloak 26 (every algorithm, the CLI's JWKS as given) and each refusal explain predicts
+	$(PY) -m pytest -q -p no:cacheprovider tests/keycloak
 
 .PHONY: beam
 beam: ## Fetch the Java side of Beam's Flink runner (job server, Kafka IO, expansion service) with Maven into target/beam

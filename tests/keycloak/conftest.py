@@ -1,0 +1,100 @@
+"""Keycloak 26 (the IdP of most self-hosted Kafka OAuth set-ups), fetched with Maven by `make keycloak`
+into target/keycloak and started here in development mode on a free loopback port, once for the
+suite; a realm of its own for each run, set up through the admin REST API (admin.py)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from admin import KeycloakAdmin
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYCLOAK = ROOT / "target" / "keycloak" / "dist" / "keycloak-26.4.0"
+ADMIN = ("admin", "admin-e2e-password")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Keycloak:
+    base: str
+    realm: str
+    admin: KeycloakAdmin
+    log: Path
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.base}/realms/{self.realm}"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.issuer}/protocol/openid-connect/token"
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.issuer}/protocol/openid-connect/certs"
+
+
+def _peak_rss_mib(pid: int) -> int:
+    try:
+        return int(re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text()).group(1)) // 1024
+    except (OSError, AttributeError):
+        return 0
+
+
+@pytest.fixture(scope="session")
+def keycloak():
+    if not (KEYCLOAK / "bin" / "kc.sh").is_file():
+        pytest.fail("Keycloak is missing: run `make keycloak` (the test command does)")
+    port = free_port()
+    log = Path(tempfile.mkdtemp(prefix="oauthbearer-keycloak-")) / "keycloak.log"
+    env = {**os.environ, "KC_BOOTSTRAP_ADMIN_USERNAME": ADMIN[0], "KC_BOOTSTRAP_ADMIN_PASSWORD": ADMIN[1],
+           "JAVA_OPTS_KC_HEAP": "-Xms64m -Xmx512m"}
+    started = time.monotonic()
+    with log.open("wb") as out:
+        process = subprocess.Popen([str(KEYCLOAK / "bin" / "kc.sh"), "start-dev", f"--http-port={port}",
+                                    "--http-host=127.0.0.1"], stdout=out, stderr=subprocess.STDOUT, env=env,
+                                   start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"Keycloak exited with {process.returncode}; see {log}")
+            try:
+                with urllib.request.urlopen(f"{base}/realms/master", timeout=2):
+                    break
+            except (urllib.error.URLError, OSError):
+                if time.monotonic() > deadline:
+                    pytest.fail(f"Keycloak did not answer within 180 s; see {log}")
+                time.sleep(0.5)  # polling the port until Keycloak answers
+        ready = time.monotonic() - started
+        admin = KeycloakAdmin(base, *ADMIN)
+        realm = f"kafka-{os.getpid()}-{int(time.time())}"
+        admin.create_realm(realm)
+        yield Keycloak(base, realm, admin, log)
+    finally:
+        print(f"\nKeycloak: ready in {ready if 'ready' in locals() else float('nan'):.1f} s, "
+              f"peak RSS {_peak_rss_mib(process.pid)} MiB; log {log}")
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

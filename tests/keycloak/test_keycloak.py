@@ -1,0 +1,133 @@
+"""Our KIP-1258 assertions against a real IdP server: Keycloak 26 verifies each algorithm we share
+(the public key registered as `oauthbearer jwks` prints it, as given), and every refusal Keycloak
+makes of what Kafka's defaults send is reproduced, carries Keycloak's own error_description, and
+is one `explain` warned about beforehand."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+from pathlib import Path
+
+import pytest
+
+import oauthbearer
+from oauthbearer import _native
+
+from admin import AUDIENCE
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYS = ROOT / "tests" / "keys"
+ALGORITHMS = {"ES256": "ec-p256.pkcs8.pem", "RS256": "rsa2048.pkcs8.pem", "PS256": "rsa2048.pkcs8.pem",
+              "ES384": "ec-p384.pkcs8.pem", "EdDSA": "ed25519.pkcs8.pem"}
+
+
+def jwks(key: Path, alg: str) -> dict:
+    """The JWKS exactly as the CLI prints it for the user to paste into the IdP."""
+    done = subprocess.run([sys.executable, "-m", "oauthbearer", "jwks", str(key), "--alg", alg],
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def claims(token: str) -> dict:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def properties(keycloak, client_id: str, alg: str, **overrides: str) -> dict[str, str]:
+    """KIP-1258 properties for Keycloak, as the README shows them: aud = the realm's issuer, a jti."""
+    return {
+        "sasl.oauthbearer.token.endpoint.url": keycloak.token_url,
+        "sasl.oauthbearer.assertion.algorithm": alg,
+        "sasl.oauthbearer.assertion.private.key.file": str(KEYS / ALGORITHMS[alg]),
+        "sasl.oauthbearer.assertion.claim.iss": client_id,
+        "sasl.oauthbearer.assertion.claim.sub": client_id,
+        "sasl.oauthbearer.assertion.claim.aud": keycloak.issuer,
+        "sasl.oauthbearer.assertion.claim.jti.include": "true",
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="module")
+def clients(keycloak):
+    """One Signed-JWT client per algorithm (key registered from the CLI's JWKS) and a secret client."""
+    for alg in ALGORITHMS:
+        keycloak.admin.create_client(keycloak.realm, f"app-{alg.lower()}", jwks=jwks(KEYS / ALGORITHMS[alg], alg))
+    keycloak.admin.create_client(keycloak.realm, "app-secret", secret="app-secret-PLANTED-value")
+    return keycloak
+
+
+@pytest.mark.parametrize("alg", sorted(ALGORITHMS))
+def test_keycloak_accepts_our_assertions_with_the_jwks_the_cli_prints(clients, alg):
+    client_id = f"app-{alg.lower()}"
+    token = oauthbearer.AssertionProvider(properties(clients, client_id, alg), mode="kafka-compatible").token()
+    got = claims(token.value)
+    assert got["azp"] == client_id and AUDIENCE in got["aud"] and got["iss"] == clients.issuer, got
+    assert token.principal == got["sub"]
+
+
+def test_a_client_secret_client_gets_a_token(clients):
+    token = oauthbearer.AssertionProvider({
+        "sasl.oauthbearer.token.endpoint.url": clients.token_url,
+        "sasl.oauthbearer.client.credentials.client.id": "app-secret",
+        "sasl.oauthbearer.client.credentials.client.secret": "app-secret-PLANTED-value",
+    }).token()
+    assert claims(token.value)["azp"] == "app-secret"
+
+
+def test_a_jwk_without_use_is_refused_which_is_why_ours_carry_it(clients):
+    """The defect the CLI's `use: "sig"` fixes: Keycloak cannot load a key without it."""
+    bare = {"keys": [{k: v for k, v in key.items() if k != "use"} for key in jwks(KEYS / "ec-p256.pkcs8.pem", "ES256")["keys"]]}
+    clients.admin.create_client(clients.realm, "app-bare-jwk", jwks=bare)
+    with pytest.raises(oauthbearer.OAuthBearerError) as refused:
+        oauthbearer.AssertionProvider(properties(clients, "app-bare-jwk", "ES256")).token()
+    assert "Unable to load public key" in str(refused.value)
+
+
+def refusal(props: dict[str, str], *, attempts: int = 1) -> oauthbearer.OAuthBearerError:
+    provider = oauthbearer.AssertionProvider(props, mode="kafka-compatible")
+    for _ in range(attempts - 1):
+        provider.token()
+        provider = oauthbearer.AssertionProvider(props, mode="kafka-compatible")
+    with pytest.raises(oauthbearer.OAuthBearerError) as refused:
+        provider.token()
+    return refused.value
+
+
+def explained(props: dict[str, str]) -> set[str]:
+    return {code for _severity, code, _message, _fix in _native.explain(props)}
+
+
+def test_keycloak_refusals_are_explained_before_they_happen(clients, tmp_path):
+    """Kafka's default (no jti), an aud Keycloak does not take (another spelling of its host, a
+    trailing /), a pre-built assertion file sent twice: explain names each beforehand, Keycloak
+    refuses each with its own description, and our error carries it (and no assertion)."""
+    localhost = clients.issuer.replace("127.0.0.1", "localhost")
+    cases = [
+        ("assertion_without_jti", properties(clients, "app-es256", "ES256",
+                                             **{"sasl.oauthbearer.assertion.claim.jti.include": "false"}),
+         "Token jti claim is required", 1),
+        ("assertion_audience_mismatch", properties(clients, "app-es256", "ES256",
+                                                   **{"sasl.oauthbearer.assertion.claim.aud": localhost}),
+         "Invalid token audience", 1),
+        ("assertion_audience_mismatch", properties(clients, "app-es256", "ES256",
+                                                   **{"sasl.oauthbearer.assertion.claim.aud": clients.issuer + "/"}),
+         "Invalid token audience", 1),
+    ]
+    signer = _native.AssertionSigner(properties(clients, "app-es256", "ES256"),
+                                     private_key=(KEYS / "ec-p256.pkcs8.pem").read_bytes())
+    assertion = signer.sign(int(time.time() * 1000)).value
+    prebuilt = tmp_path / "assertion.jwt"
+    prebuilt.write_text(assertion)
+    cases.append(("prebuilt_assertion_reused", {"sasl.oauthbearer.token.endpoint.url": clients.token_url,
+                                                "sasl.oauthbearer.assertion.file": str(prebuilt)},
+                  "Token reuse detected", 2))
+    for code, props, description, attempts in cases:
+        assert code in explained(props), (code, props)
+        err = refusal(props, attempts=attempts)
+        assert err.code == "token_response_error" and description in str(err), (code, str(err))
+        assert assertion.split(".")[2] not in str(err) and "PLANTED" not in repr(err)
