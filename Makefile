@@ -36,7 +36,7 @@ setup: python ## Install what the build and tests need (rustup target, venv with
 	cd tests/wasm-host/js && npm install --no-audit --no-fund --loglevel=error
 
 .PHONY: test
-test: setup lint rust-test server-test vectors-check wasm wasm-test peers-test python-test envoy-test node-test kafka-test keycloak-test dist-test ## Set up and run every test
+test: setup lint rust-test server-test vectors-check wasm wasm-test peers-test python-test envoy-test node-test kafka-test dist-test ## Set up and run every test
 	@echo "make test: all suites passed"
 
 .PHONY: lint
@@ -173,10 +173,6 @@ keycloak: ## Fetch Keycloak (the Quarkus distribution, a zip on Maven Central) i
 	  unzip -q target/keycloak/m2/org/keycloak/keycloak-quarkus-dist/$(KEYCLOAK_VERSION)/keycloak-quarkus-dist-$(KEYCLOAK_VERSION).zip \
 	    -d target/keycloak/dist; }
 
-.PHONY: keycloak-test
-keycloak-test: keycloak python ## Our assertions against Keycloak 26 (every algorithm, the CLI's JWKS as given) and each refusal explain predicts
-	$(PY) -m pytest -q -p no:cacheprovider tests/keycloak
-
 .PHONY: beam
 beam: ## Fetch the Java side of Beam's Flink runner (job server, Kafka IO, expansion service) with Maven into target/beam
 	test tests/beam/pom.xml -ot target/beam/lib/.fetched || { rm -rf target/beam/lib; \
@@ -185,7 +181,7 @@ beam: ## Fetch the Java side of Beam's Flink runner (job server, Kafka IO, expan
 	javac -d target/beam/classes -cp "target/beam/lib/*" tests/beam/MskToken.java
 
 .PHONY: kafka-test
-kafka-test: kafka beam python node node-peers envoy-plugin ## End to end through a real Kafka 4.3 broker: Python, Node and Java clients, KIP-1258, the Envoy sidecar, refusals
+kafka-test: kafka beam keycloak python node node-peers envoy-plugin ## End to end through a real Kafka 4.3 broker: Python, Node and Java clients, KIP-1258, the Envoy sidecar, refusals
 	$(PY) -m pytest -q -p no:cacheprovider tests/kafka
 
 .PHONY: bench

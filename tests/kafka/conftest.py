@@ -5,15 +5,19 @@ driver into target/kafka/classes."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from confluent_kafka import KafkaException
@@ -101,6 +105,14 @@ def secret_client_conf(bootstrap: str, issuer: Issuer) -> dict:
 
 @pytest.fixture(scope="session")
 def broker(issuer: Issuer):
+    with running_broker(issuer.jwks_url, issuer.url, lambda bootstrap: secret_client_conf(bootstrap, issuer)) as b:
+        yield b
+
+
+@contextlib.contextmanager
+def running_broker(jwks_url: str, expected_issuer: str, probe: Callable[[str], dict]):
+    """A broker validating tokens with `jwks_url` (audience AUDIENCE, issuer `expected_issuer`),
+    ready once a client configured by `probe(bootstrap)` gets an answer."""
     _require_jars()
     work = Path(tempfile.mkdtemp(prefix="oauthbearer-kafka-"))
     port, controller, internal = free_port(), free_port(), free_port()
@@ -119,9 +131,9 @@ def broker(issuer: Issuer):
             "org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler",
         "listener.name.sasl_plaintext.oauthbearer.sasl.jaas.config":
             "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ;",
-        "sasl.oauthbearer.jwks.endpoint.url": issuer.jwks_url,
+        "sasl.oauthbearer.jwks.endpoint.url": jwks_url,
         "sasl.oauthbearer.expected.audience": AUDIENCE,
-        "sasl.oauthbearer.expected.issuer": issuer.url,
+        "sasl.oauthbearer.expected.issuer": expected_issuer,
         "log.dirs": str(work / "data"),
         "offsets.topic.replication.factor": "1",
         "transaction.state.log.replication.factor": "1",
@@ -140,16 +152,41 @@ def broker(issuer: Issuer):
     with log.open("wb") as out:
         process = subprocess.Popen(
             [java, "-Xmx512m", f"-Dlog4j2.configurationFile={log4j}",
-             f"-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls={issuer.jwks_url}",
+             f"-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls={jwks_url}",
              "-cp", CLASSPATH, "kafka.Kafka", str(config)],
             stdout=out, stderr=subprocess.STDOUT)
     bootstrap = f"127.0.0.1:{port}"
     try:
-        _wait_ready(bootstrap, issuer, process, log)
+        _wait_ready(probe(bootstrap), process, log)
         yield Broker(bootstrap, log, process)
     finally:
         stop(process)
         print(f"\nbroker log: {log}")
+
+
+class Sidecar:
+    """``oauthbearer serve --provider assertion``: tokens got with `properties` (KIP-1258 to an IdP),
+    served on ``port`` to Kafka's Java client, as a worker's or pod's entrypoint would start it; its
+    access log counts the fetches."""
+
+    def __init__(self, properties: dict, port: int, work: Path):
+        config = work / "sidecar.properties"
+        config.write_text("".join(f"{k}={v}\n" for k, v in properties.items()))
+        self.log = work / "sidecar.log"
+        self.url = f"http://127.0.0.1:{port}/token"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "oauthbearer", "serve", "--provider", "assertion", "--config", str(config),
+             "--port", str(port)],
+            stdout=subprocess.PIPE, stderr=self.log.open("wb"), text=True, env={**os.environ, "PROVIDER": ""})
+        ready = self.process.stdout.readline()
+        assert ready.startswith("oauthbearer: serving assertion tokens on"), (ready, self.log.read_text())
+
+    def fetches(self) -> int:
+        """Tokens served: one access-log line per answered token request."""
+        return len(re.findall(r" /token 200 ", self.log.read_text()))
+
+    def stop(self) -> None:
+        stop(self.process)
 
 
 def stop(*processes: subprocess.Popen) -> None:
@@ -164,9 +201,9 @@ def stop(*processes: subprocess.Popen) -> None:
             process.wait()
 
 
-def _wait_ready(bootstrap: str, issuer: Issuer, process: subprocess.Popen, log: Path) -> None:
+def _wait_ready(probe: dict, process: subprocess.Popen, log: Path) -> None:
     """Probes with an authenticated metadata request until the broker answers (no fixed sleep)."""
-    admin = AdminClient(secret_client_conf(bootstrap, issuer))
+    admin = AdminClient(probe)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -201,3 +238,7 @@ def run_java(issuer: Issuer, properties: dict, *args: str, allowed_files: tuple[
 @pytest.fixture
 def topic(request) -> str:
     return f"e2e-{request.node.name.replace('[', '-').replace(']', '')}-{os.getpid()}"
+
+
+# Keycloak and its broker (keycloak.py), for test_keycloak.py.
+from keycloak import keycloak, keycloak_broker  # noqa: E402,F401 - fixtures

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer
 
-from conftest import ASSERTION_CLIENTS, ROOT, free_port, secret_client_conf, stop
+from conftest import ASSERTION_CLIENTS, ROOT, Sidecar, free_port, secret_client_conf, stop
 
 BEAM = ROOT / "target" / "beam"
 PIPELINE = Path(__file__).parent / "beam_pipeline.py"
@@ -94,37 +94,6 @@ def flink():
         print(f"\nFlink logs: {work}")
 
 
-class Sidecar:
-    """``oauthbearer serve --provider assertion``: KIP-1258 tokens from the broker's issuer, served on
-    ``port`` to the Java clients; its access log counts their fetches."""
-
-    def __init__(self, issuer, port: int, work: Path):
-        properties = work / "sidecar.properties"
-        properties.write_text("".join(f"{k}={v}\n" for k, v in {
-            "sasl.oauthbearer.token.endpoint.url": issuer.token_url,
-            "sasl.oauthbearer.assertion.algorithm": "ES256",
-            "sasl.oauthbearer.assertion.private.key.file": ASSERTION_CLIENTS["java-es256"],
-            "sasl.oauthbearer.assertion.claim.iss": "java-es256",
-            "sasl.oauthbearer.assertion.claim.sub": "java-es256",
-            "sasl.oauthbearer.assertion.claim.aud": issuer.token_url,
-        }.items()))
-        self.log = work / "sidecar.log"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "oauthbearer", "serve", "--provider", "assertion", "--config", str(properties),
-             "--port", str(port)],
-            stdout=subprocess.PIPE, stderr=self.log.open("wb"), text=True, env={**os.environ, "PROVIDER": ""})
-        ready = self.process.stdout.readline()
-        assert ready.startswith("oauthbearer: serving assertion tokens on"), (ready, self.log.read_text())
-
-    def fetches(self) -> int:
-        """Tokens served: one access-log line per answered token request."""
-        return len(re.findall(r" /token 200 ", self.log.read_text()))
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
-
-
 def _pipeline(flink: Flink, mode: str, broker, topic: str, token_url: str, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(PIPELINE), mode, str(flink.job_port), str(flink.expansion_port), broker.bootstrap, topic,
@@ -172,7 +141,14 @@ def test_write_then_read_kafka_on_flink_with_tokens_from_the_endpoint(flink, bro
     try:
         # The eighth failed fetch, 12.7 s into the producer's retries: past Kafka's default budget.
         _wait_for_log(flink.log, RETRY_LINE, lambda m: int(m.group(1)) >= 8 and int(m.group(2)) >= 1000, writer, 240)
-        sidecar = Sidecar(issuer, port, work)
+        sidecar = Sidecar({
+            "sasl.oauthbearer.token.endpoint.url": issuer.token_url,
+            "sasl.oauthbearer.assertion.algorithm": "ES256",
+            "sasl.oauthbearer.assertion.private.key.file": ASSERTION_CLIENTS["java-es256"],
+            "sasl.oauthbearer.assertion.claim.iss": "java-es256",
+            "sasl.oauthbearer.assertion.claim.sub": "java-es256",
+            "sasl.oauthbearer.assertion.claim.aud": issuer.token_url,
+        }, port, work)
         _finish(writer, "write", flink)
         write_seconds = time.monotonic() - started
         writes = sidecar.fetches()

@@ -18,7 +18,11 @@ import pytest
 import oauthbearer
 from oauthbearer import _native
 
-from admin import AUDIENCE
+from conftest import Sidecar, free_port, run_java
+from keycloak import keycloak_secret_conf
+from keycloak_admin import AUDIENCE
+from oauthbearer.adapters import confluent_oauth_cb
+from test_e2e import java_base, roundtrip, safe
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = ROOT / "tests" / "keys"
@@ -57,7 +61,6 @@ def clients(keycloak):
     """One Signed-JWT client per algorithm (key registered from the CLI's JWKS) and a secret client."""
     for alg in ALGORITHMS:
         keycloak.admin.create_client(keycloak.realm, f"app-{alg.lower()}", jwks=jwks(KEYS / ALGORITHMS[alg], alg))
-    keycloak.admin.create_client(keycloak.realm, "app-secret", secret="app-secret-PLANTED-value")
     return keycloak
 
 
@@ -71,10 +74,11 @@ def test_keycloak_accepts_our_assertions_with_the_jwks_the_cli_prints(clients, a
 
 
 def test_a_client_secret_client_gets_a_token(clients):
+    from keycloak import SECRET_CLIENT
     token = oauthbearer.AssertionProvider({
         "sasl.oauthbearer.token.endpoint.url": clients.token_url,
-        "sasl.oauthbearer.client.credentials.client.id": "app-secret",
-        "sasl.oauthbearer.client.credentials.client.secret": "app-secret-PLANTED-value",
+        "sasl.oauthbearer.client.credentials.client.id": SECRET_CLIENT[0],
+        "sasl.oauthbearer.client.credentials.client.secret": SECRET_CLIENT[1],
     }).token()
     assert claims(token.value)["azp"] == "app-secret"
 
@@ -131,3 +135,46 @@ def test_keycloak_refusals_are_explained_before_they_happen(clients, tmp_path):
         err = refusal(props, attempts=attempts)
         assert err.code == "token_response_error" and description in str(err), (code, str(err))
         assert assertion.split(".")[2] not in str(err) and "PLANTED" not in repr(err)
+
+
+# Through the broker: a second Kafka 4.3.1 broker validates Keycloak's access tokens with Keycloak's
+# JWKS (expected issuer: the realm; expected audience: "kafka", from the clients' audience mapper).
+
+def oauth_cb_conf(broker, provider) -> dict:
+    return {"bootstrap.servers": broker.bootstrap, "security.protocol": "SASL_PLAINTEXT",
+            "sasl.mechanisms": "OAUTHBEARER", "oauth_cb": confluent_oauth_cb(provider)}
+
+
+@pytest.mark.parametrize("alg", sorted(ALGORITHMS))
+def test_our_python_provider_produces_and_consumes_with_keycloak_tokens(clients, keycloak_broker, topic, alg):
+    provider = oauthbearer.AssertionProvider(properties(clients, f"app-{alg.lower()}", alg), mode="kafka-compatible")
+    assert roundtrip(oauth_cb_conf(keycloak_broker, provider), topic)
+
+
+def test_librdkafka_oidc_with_a_keycloak_client_secret(clients, keycloak_broker, topic):
+    assert roundtrip(keycloak_secret_conf(keycloak_broker.bootstrap, clients), topic)
+
+
+@pytest.mark.parametrize("alg", ["ES256", "RS256"])
+def test_kafkas_java_client_kip1258_signer_with_keycloak(clients, keycloak_broker, issuer, topic, alg):
+    """Kafka 4.3.1's own KIP-1258 signer, configured as Keycloak needs (jti on, aud the realm)."""
+    props = {**java_base(keycloak_broker), **properties(clients, f"app-{alg.lower()}", alg),
+             "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ;"}
+    result = run_java(issuer, props, "roundtrip", safe(topic), allowed_files=(KEYS / ALGORITHMS[alg],))
+    assert "consumed" in result, f"{result}; broker log: {keycloak_broker.log}"
+
+
+def test_the_kip1258_sidecar_serves_kafkas_java_client_keycloak_tokens(clients, keycloak_broker, issuer, topic,
+                                                                        tmp_path):
+    """The Beam path: `oauthbearer serve` signs assertions for Keycloak, Kafka's Java client fetches
+    from it by URL (its client id and secret are placeholders the endpoint does not check)."""
+    sidecar = Sidecar(properties(clients, "app-es256", "ES256"), free_port(), tmp_path)
+    try:
+        props = {**java_base(keycloak_broker), "sasl.oauthbearer.token.endpoint.url": sidecar.url,
+                 "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+                                     'clientId="unused" clientSecret="unused";'}
+        result = run_java(issuer, props, "roundtrip", safe(topic))
+        assert "consumed" in result, f"{result}; broker log: {keycloak_broker.log}; sidecar: {sidecar.log}"
+        assert sidecar.fetches() >= 1
+    finally:
+        sidecar.stop()

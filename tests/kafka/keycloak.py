@@ -1,13 +1,13 @@
 """Keycloak 26 (the IdP of most self-hosted Kafka OAuth set-ups), fetched with Maven by `make keycloak`
 into target/keycloak and started here in development mode on a free loopback port, once for the
-suite; a realm of its own for each run, set up through the admin REST API (admin.py)."""
+suite; a realm of its own for each run, set up through the admin REST API (keycloak_admin.py);
+and a second Kafka broker that validates Keycloak's tokens through Keycloak's JWKS."""
 
 from __future__ import annotations
 
 import os
 import re
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,17 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from admin import KeycloakAdmin
+from conftest import free_port, running_broker
+from keycloak_admin import AUDIENCE, KeycloakAdmin
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYCLOAK = ROOT / "target" / "keycloak" / "dist" / "keycloak-26.4.0"
 ADMIN = ("admin", "admin-e2e-password")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+#: The client-secret client (librdkafka's OIDC mode, and the broker's readiness probe).
+SECRET_CLIENT = ("app-secret", "app-secret-PLANTED-value")
 
 
 @dataclass
@@ -88,6 +85,7 @@ def keycloak():
         admin = KeycloakAdmin(base, *ADMIN)
         realm = f"kafka-{os.getpid()}-{int(time.time())}"
         admin.create_realm(realm)
+        admin.create_client(realm, SECRET_CLIENT[0], secret=SECRET_CLIENT[1])
         yield Keycloak(base, realm, admin, log)
     finally:
         print(f"\nKeycloak: ready in {ready if 'ready' in locals() else float('nan'):.1f} s, "
@@ -98,3 +96,25 @@ def keycloak():
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def keycloak_secret_conf(bootstrap: str, keycloak: Keycloak) -> dict:
+    """confluent-kafka in librdkafka's OIDC mode with Keycloak's client-secret client."""
+    return {
+        "bootstrap.servers": bootstrap,
+        "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanisms": "OAUTHBEARER",
+        "sasl.oauthbearer.method": "oidc",
+        "sasl.oauthbearer.token.endpoint.url": keycloak.token_url,
+        "sasl.oauthbearer.client.id": SECRET_CLIENT[0],
+        "sasl.oauthbearer.client.secret": SECRET_CLIENT[1],
+    }
+
+
+@pytest.fixture(scope="session")
+def keycloak_broker(keycloak):
+    """A broker whose listener validates Keycloak's access tokens: Keycloak's JWKS, the realm as the
+    expected issuer, AUDIENCE (the clients' audience mapper) as the expected audience."""
+    assert AUDIENCE == "kafka"
+    with running_broker(keycloak.jwks_url, keycloak.issuer, lambda b: keycloak_secret_conf(b, keycloak)) as broker:
+        yield broker
