@@ -189,6 +189,14 @@ class Sidecar:
         stop(self.process)
 
 
+def peak_rss_mib(pid: int) -> int:
+    """A process's peak resident set (VmHWM) in MiB; 0 once it has exited."""
+    try:
+        return int(re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text()).group(1)) // 1024
+    except (OSError, AttributeError):
+        return 0
+
+
 def stop(*processes: subprocess.Popen) -> None:
     """Terminates the processes and waits for them (30 s each, then kills)."""
     for process in processes:

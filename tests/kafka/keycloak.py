@@ -6,7 +6,6 @@ and a second Kafka broker that validates Keycloak's tokens through Keycloak's JW
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import tempfile
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port, running_broker
+from conftest import free_port, peak_rss_mib, running_broker
 from keycloak_admin import AUDIENCE, KeycloakAdmin
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,13 +45,6 @@ class Keycloak:
     @property
     def jwks_url(self) -> str:
         return f"{self.issuer}/protocol/openid-connect/certs"
-
-
-def _peak_rss_mib(pid: int) -> int:
-    try:
-        return int(re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text()).group(1)) // 1024
-    except (OSError, AttributeError):
-        return 0
 
 
 @pytest.fixture(scope="session")
@@ -89,7 +81,7 @@ def keycloak():
         yield Keycloak(base, realm, admin, log)
     finally:
         print(f"\nKeycloak: ready in {ready if 'ready' in locals() else float('nan'):.1f} s, "
-              f"peak RSS {_peak_rss_mib(process.pid)} MiB; log {log}")
+              f"peak RSS {peak_rss_mib(process.pid)} MiB; log {log}")
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(30)

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer
 
-from conftest import ASSERTION_CLIENTS, ROOT, Sidecar, free_port, secret_client_conf, stop
+from conftest import ASSERTION_CLIENTS, ROOT, Sidecar, free_port, peak_rss_mib, secret_client_conf, stop
 
 BEAM = ROOT / "target" / "beam"
 PIPELINE = Path(__file__).parent / "beam_pipeline.py"
@@ -45,15 +45,6 @@ def _wait_listening(port: int, process: subprocess.Popen, log: Path, what: str, 
         except OSError:
             time.sleep(0.2)  # polling a port until it listens
     pytest.fail(f"the {what} did not listen within {seconds:.0f} s; see {log}")
-
-
-def _peak_rss_mib(process: subprocess.Popen) -> int:
-    """The process's peak resident set (VmHWM), in MiB; 0 once it has exited."""
-    try:
-        status = Path(f"/proc/{process.pid}/status").read_text()
-    except OSError:
-        return 0
-    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) // 1024
 
 
 @dataclass
@@ -88,7 +79,7 @@ def flink():
         _wait_listening(job, server, work / "job-server.log", "Flink job server")
         yield Flink(job, expansion, work / "job-server.log")
     finally:
-        peaks = {name: _peak_rss_mib(p) for name, p in (("job server", server), ("expansion service", expander))}
+        peaks = {name: peak_rss_mib(p.pid) for name, p in (("job server", server), ("expansion service", expander))}
         print(f"\nFlink JVMs' peak RSS: {peaks}")
         stop(server, expander)
         print(f"\nFlink logs: {work}")

@@ -10,7 +10,6 @@ import json
 import subprocess
 import sys
 import time
-import urllib.error
 from pathlib import Path
 
 import pytest
