@@ -1,16 +1,20 @@
 // The Node clients through the real broker: `node node_e2e.mjs kafkajs|confluent BOOTSTRAP TOKEN_URL
 // CLIENT_ID SECRET TOPIC` produces one record and consumes it back with our AssertionProvider (client
-// secret against the local issuer) behind the client's adapter. Prints one JSON line.
+// secret against the local issuer) behind the client's adapter; with PROPERTIES set (a Kafka client
+// .properties file, e.g. KIP-1258 to Keycloak), the provider reads that instead. Prints one JSON line.
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../../node/package.json', import.meta.url));
 const ob = require('./dist/index.js');
 const [client, bootstrap, tokenUrl, clientId, secret, topic] = process.argv.slice(2);
-const provider = new ob.AssertionProvider({
-  'sasl.oauthbearer.token.endpoint.url': tokenUrl,
-  'sasl.oauthbearer.client.credentials.client.id': clientId,
-  'sasl.oauthbearer.client.credentials.client.secret': secret,
-});
+const provider = new ob.AssertionProvider(
+  process.env.PROPERTIES ?? {
+    'sasl.oauthbearer.token.endpoint.url': tokenUrl,
+    'sasl.oauthbearer.client.credentials.client.id': clientId,
+    'sasl.oauthbearer.client.credentials.client.secret': secret,
+  },
+  { mode: 'kafka-compatible' },
+);
 const value = `${client}-${process.pid}-${Date.now()}`;
 
 async function kafkajs() {

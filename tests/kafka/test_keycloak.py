@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
 import time
@@ -177,3 +178,17 @@ def test_the_kip1258_sidecar_serves_kafkas_java_client_keycloak_tokens(clients, 
         assert sidecar.fetches() >= 1
     finally:
         sidecar.stop()
+
+
+@pytest.mark.parametrize("client", ["kafkajs", "confluent"])
+def test_our_node_provider_behind_node_clients_with_keycloak_tokens(clients, keycloak_broker, topic, client, tmp_path):
+    """Our Node AssertionProvider (KIP-1258 ES256 to Keycloak, from a .properties file) behind KafkaJS
+    and @confluentinc/kafka-javascript: one token for admin, producer and consumer."""
+    config = tmp_path / "client.properties"
+    config.write_text("".join(f"{k}={v}\n" for k, v in properties(clients, "app-es256", "ES256").items()))
+    done = subprocess.run(["node", str(Path(__file__).parent / "node_e2e.mjs"), client, keycloak_broker.bootstrap,
+                           "-", "-", "-", safe(topic)], capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "PROPERTIES": str(config)})
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {"error": done.stderr[-2000:]}
+    assert "consumed" in result and result["fetches"] == 1, f"{client}: {result}; broker log: {keycloak_broker.log}"
