@@ -392,12 +392,11 @@ impl tokens::Guest for Component {
     }
 
     fn check_as_broker(token: String, check: tokens::BrokerCheck, now_ms: u64) -> Result<tokens::AcceptedToken, Error> {
-        let mut core_check = oauthbearer::broker::BrokerCheck::from_jwks(&check.jwks_json).fail()?;
-        core_check.expected_audience = check.expected_audience;
-        core_check.expected_issuer = check.expected_issuer;
-        if let Some(skew) = check.clock_skew_seconds {
-            core_check.clock_skew_seconds = skew;
-        }
+        let core_check = oauthbearer::broker::BrokerCheck::from_jwks(&check.jwks_json).fail()?.expecting(
+            check.expected_audience,
+            check.expected_issuer,
+            check.clock_skew_seconds,
+        );
         Ok(accepted_token(oauthbearer::broker::check_as_broker(&token, &core_check, now_ms).fail()?))
     }
 

@@ -116,12 +116,8 @@ impl AssertionOptions {
     /// (`x5t#S256` when absent). Fails with `invalid_certificate` for a certificate that does not
     /// parse and `invalid_config` for a header without a certificate.
     pub fn with_certificate(self, certificate: Option<&[u8]>, header: Option<ThumbprintHeader>) -> Result<Self> {
-        let thumbprint_header = header.unwrap_or_default();
-        let certificate = match (certificate, header) {
-            (Some(bytes), _) => Some(CertificateThumbprints::from_bytes(bytes)?),
-            (None, Some(_)) => return fail(ErrorKind::InvalidConfig, "a thumbprint header needs a certificate"),
-            (None, None) => None,
-        };
+        let thumbprint_header = ThumbprintHeader::for_certificate(certificate.is_some(), header)?;
+        let certificate = certificate.map(CertificateThumbprints::from_bytes).transpose()?;
         Ok(Self { certificate, thumbprint_header, ..self })
     }
 }
@@ -254,11 +250,6 @@ impl AssertionSigner {
     ) -> Result<Self> {
         let options = AssertionOptions { certificate, ..self.options.clone() };
         Self::new(key, self.claims.clone(), Some(self.template.clone()), options)
-    }
-
-    /// The options this signer was built with.
-    pub fn options(&self) -> &AssertionOptions {
-        &self.options
     }
 
     /// The same signer with another template (after a template file changed).

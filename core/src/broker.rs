@@ -49,6 +49,17 @@ impl BrokerCheck {
             claims: TokenCheck::new(Dialect::KafkaJava),
         })
     }
+
+    /// These settings with the broker's expected audience (empty: not checked), expected issuer and,
+    /// when given, clock skew: what every front takes beside the JWKS.
+    pub fn expecting(mut self, audience: Vec<String>, issuer: Option<String>, clock_skew_seconds: Option<u64>) -> Self {
+        self.expected_audience = audience;
+        self.expected_issuer = issuer;
+        if let Some(skew) = clock_skew_seconds {
+            self.clock_skew_seconds = skew;
+        }
+        self
+    }
 }
 
 fn refuse<T>(message: impl Into<String>) -> Result<T> {

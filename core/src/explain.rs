@@ -202,6 +202,8 @@ where
     let get = |name: &str| lookup.value(name);
     let mut out = Vec::new();
     let oauthbearer = get("sasl.mechanism").is_some_and(|m| m.eq_ignore_ascii_case("OAUTHBEARER"));
+    // librdkafka's own token fetch (its OIDC method) rather than the application's callback.
+    let oidc = get("sasl.oauthbearer.method").is_some_and(|m| m.eq_ignore_ascii_case("oidc"));
     let at_least = |major, minor| context.kafka_version.is_none_or(|v| v >= (major, minor));
 
     match dialect {
@@ -318,7 +320,6 @@ where
             }
         }
         Dialect::Librdkafka => {
-            let oidc = get("sasl.oauthbearer.method").is_some_and(|m| m.eq_ignore_ascii_case("oidc"));
             if let Some(token) = context.token.filter(|_| oidc) {
                 let check = TokenCheck {
                     sub_claim: get(SUB_CLAIM_NAME).unwrap_or("sub").to_owned(),
@@ -387,7 +388,7 @@ where
     if let Some(finding) = eventhubs_scope(&lookup, oauthbearer) {
         out.push(finding);
     }
-    if let Some(finding) = msk_token_from_url(&lookup, dialect, oauthbearer) {
+    if let Some(finding) = msk_token_from_url(&lookup, dialect, oauthbearer, oidc) {
         out.push(finding);
     }
     if let Ok(config) = Config::from_properties_with(props.iter().copied(), dialect, Mode::KafkaCompatible) {
@@ -399,7 +400,6 @@ where
             let other_mechanism = get("sasl.mechanism").is_some_and(|m| !m.eq_ignore_ascii_case("OAUTHBEARER"));
             if !other_mechanism {
                 out.extend(no_reauthentication(&client, context.broker_reauth_ms));
-                let oidc = get("sasl.oauthbearer.method").is_some_and(|m| m.eq_ignore_ascii_case("oidc"));
                 out.extend(confluent_poll_trap(&client, oidc));
             }
         }
@@ -571,10 +571,10 @@ fn msk_session_name(lookup: &Props<'_>) -> Option<Finding> {
 /// An MSK IAM token is a base64url SigV4-presigned URL, not a JWT: Kafka's Java client checks a
 /// token fetched from a URL as a JWT ("Malformed JWT"), and librdkafka's OIDC method likewise, so
 /// no token endpoint can serve MSK to them.
-fn msk_token_from_url(lookup: &Props<'_>, dialect: Dialect, oauthbearer: bool) -> Option<Finding> {
+fn msk_token_from_url(lookup: &Props<'_>, dialect: Dialect, oauthbearer: bool, oidc: bool) -> Option<Finding> {
     let from_url = match dialect {
         Dialect::KafkaJava => lookup.value(crate::config::names::TOKEN_ENDPOINT_URL).is_some(),
-        Dialect::Librdkafka => lookup.value("sasl.oauthbearer.method").is_some_and(|m| m.eq_ignore_ascii_case("oidc")),
+        Dialect::Librdkafka => oidc,
     };
     if !(oauthbearer && from_url && crate::msk::is_msk_bootstrap(lookup.value("bootstrap.servers")?)) {
         return None;

@@ -163,11 +163,8 @@ impl CertificateFile {
     /// The certificate file a front's optional arguments name: none without a path (then a header
     /// is refused with `invalid_config`), `x5t#S256` when no header is given.
     pub fn optional(path: Option<PathBuf>, header: Option<ThumbprintHeader>) -> Result<Option<Self>> {
-        match (path, header) {
-            (Some(path), header) => Ok(Some(Self { path, header: header.unwrap_or_default() })),
-            (None, Some(_)) => Err(Error::new(ErrorKind::InvalidConfig, "a thumbprint header needs a certificate")),
-            (None, None) => Ok(None),
-        }
+        let header = ThumbprintHeader::for_certificate(path.is_some(), header)?;
+        Ok(path.map(|path| Self { path, header }))
     }
 }
 

@@ -27,13 +27,13 @@ pub enum ThumbprintHeader {
 }
 
 impl ThumbprintHeader {
-    /// The name [`str::parse`] takes: `x5t#S256`, `x5t` or `both`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::X5tS256 => "x5t#S256",
-            Self::X5t => "x5t",
-            Self::Both => "both",
+    /// The header for a certificate a front was or was not given: `header`, else the default;
+    /// `invalid_config` for a header without a certificate.
+    pub fn for_certificate(has_certificate: bool, header: Option<Self>) -> Result<Self> {
+        if header.is_some() && !has_certificate {
+            return fail(ErrorKind::InvalidConfig, "a thumbprint header needs a certificate");
         }
+        Ok(header.unwrap_or_default())
     }
 }
 

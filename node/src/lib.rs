@@ -1035,12 +1035,12 @@ pub struct BrokerCheck {
 /// reason, which the broker never tells the client.
 #[napi]
 pub fn check_as_broker(token: String, check: BrokerCheck, now_ms: BigInt) -> napi::Result<AcceptedToken, String> {
-    let mut c = oauthbearer::broker::BrokerCheck::from_jwks(&check.jwks_json).js()?;
-    c.expected_audience = check.expected_audience;
-    c.expected_issuer = check.expected_issuer;
-    if let Some(skew) = &check.clock_skew_seconds {
-        c.clock_skew_seconds = u64_of(skew)?;
-    }
+    let skew = check.clock_skew_seconds.as_ref().map(u64_of).transpose()?;
+    let c = oauthbearer::broker::BrokerCheck::from_jwks(&check.jwks_json).js()?.expecting(
+        check.expected_audience,
+        check.expected_issuer,
+        skew,
+    );
     Ok(accepted_token(oauthbearer::broker::check_as_broker(&token, &c, u64_of(&now_ms)?).js()?))
 }
 

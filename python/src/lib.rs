@@ -552,10 +552,11 @@ fn check_as_broker(
     issuer: Option<String>,
     clock_skew_seconds: u64,
 ) -> Res<AcceptedToken> {
-    let mut check = oauthbearer::broker::BrokerCheck::from_jwks(jwks_json).py()?;
-    check.expected_audience = audience;
-    check.expected_issuer = issuer;
-    check.clock_skew_seconds = clock_skew_seconds;
+    let check = oauthbearer::broker::BrokerCheck::from_jwks(jwks_json).py()?.expecting(
+        audience,
+        issuer,
+        Some(clock_skew_seconds),
+    );
     let accepted = oauthbearer::broker::check_as_broker(token, &check, now_ms).py()?;
     Ok(accepted.into())
 }

@@ -285,13 +285,15 @@ fn check_token(input: &Value) -> Result<Value, Error> {
 
 /// `broker::check_as_broker` with the JWKS and the broker's settings of the case.
 fn broker_check(input: &Value) -> Result<Value, Error> {
-    let mut check = oauthbearer::broker::BrokerCheck::from_jwks(s(input, "jwks").unwrap())?;
-    check.expected_audience = input["audience"]
+    let audience = input["audience"]
         .as_array()
         .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
         .unwrap_or_default();
-    check.expected_issuer = s(input, "issuer").map(str::to_owned);
-    check.clock_skew_seconds = input["clock_skew_seconds"].as_u64().unwrap_or(30);
+    let check = oauthbearer::broker::BrokerCheck::from_jwks(s(input, "jwks").unwrap())?.expecting(
+        audience,
+        s(input, "issuer").map(str::to_owned),
+        input["clock_skew_seconds"].as_u64(),
+    );
     let accepted =
         oauthbearer::broker::check_as_broker(s(input, "token").unwrap(), &check, input["now_ms"].as_u64().unwrap())?;
     Ok(json!({ "principal": accepted.principal, "expires_at_ms": accepted.expires_at_ms }))
