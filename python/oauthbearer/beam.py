@@ -103,12 +103,12 @@ def kafka_config(bootstrap_servers: str, *, kafka_clients_version: str = BEAM_KA
     ``login_retry_max_ms`` (``sasl.login.retry.backoff.max.ms``) is how long the client keeps
     retrying its first token fetch — Kafka's default is 10 s, less than a worker can take to start
     its endpoint; 2 minutes outlasts that."""
-    major, minor = (int(p) for p in (kafka_clients_version.split(".") + ["0"])[:2])
     return {
         "bootstrap.servers": bootstrap_servers,
         "security.protocol": security_protocol,
         "sasl.mechanism": "OAUTHBEARER",
-        "sasl.login.callback.handler.class": LOGIN_HANDLER if (major, minor) >= (3, 4) else LOGIN_HANDLER_3X,
+        "sasl.login.callback.handler.class": LOGIN_HANDLER if _major_minor(kafka_clients_version) >= (3, 4)
+        else LOGIN_HANDLER_3X,
         "sasl.oauthbearer.token.endpoint.url": token_url,
         "sasl.login.retry.backoff.max.ms": str(login_retry_max_ms),
         # Kafka's client_credentials request needs a client id and secret before 4.3; the local
@@ -152,7 +152,13 @@ def msk_kafka_config(bootstrap_servers: str, *, role_arn: Optional[str] = None,
 
 def needs_allowed_urls(kafka_clients_version: str = BEAM_KAFKA_CLIENTS_VERSION) -> bool:
     """Whether the JVM must allow the token URL (kafka-clients >= 4.0 denies every URL by default)."""
-    return int(kafka_clients_version.split(".", 1)[0]) >= 4
+    return _major_minor(kafka_clients_version) >= (4, 0)
+
+
+def _major_minor(version: str) -> tuple[int, int]:
+    """``(major, minor)`` of a kafka-clients version such as ``3.9`` or ``3.9.1``."""
+    major, minor = (version.split(".") + ["0"])[:2]
+    return int(major), int(minor)
 
 
 def allowed_urls_jvm_option(token_url: str = f"http://127.0.0.1:{DEFAULT_PORT}/token") -> str:

@@ -179,11 +179,10 @@ class AssertionProvider(Provider):
         self.config = _native.parse_config(self.properties, dialect, mode)
         if dialect == "librdkafka":
             self.refresh_schedule = "librdkafka"
+        signs = self.config["grant"] in ("client_assertion", "jwt_bearer")
+        # Without an assertion to name it in, a certificate gets the core's invalid_config from here.
         self._assertions = (_native.FileAssertions(self.properties, dialect, mode, certificate_file, thumbprint_header)
-                            if self.config["grant"] in ("client_assertion", "jwt_bearer") else None)
-        if self._assertions is None and (certificate_file or thumbprint_header):
-            # No assertion is signed here to name the certificate in: the core's invalid_config.
-            _native.FileAssertions(self.properties, dialect, mode, certificate_file, thumbprint_header)
+                            if signs or certificate_file or thumbprint_header else None)
         self._ssl = None
         if ca_file:
             import ssl
