@@ -232,6 +232,8 @@ export interface ExplainContext {
   clientVersion?: string
   /** The broker's `connections.max.reauth.ms`. */
   brokerReauthMs?: bigint
+  /** The assertion template file's contents (its `aud` layers over the configured one). */
+  assertionTemplate?: Uint8Array
 }
 
 export declare function extensionsJaas(extensions: Pairs): string

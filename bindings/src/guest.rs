@@ -531,6 +531,7 @@ impl explain::Guest for Component {
             client: context.client.as_deref(),
             client_version: context.client_version.as_deref(),
             broker_reauth_ms: context.broker_reauth_ms,
+            assertion_template: context.assertion_template.as_deref(),
         };
         core_explain::explain(props(&properties), dialect(d), &context)
             .into_iter()

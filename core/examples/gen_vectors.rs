@@ -1092,6 +1092,18 @@ fn explain_cases() -> Vec<Value> {
             json!({ "kafka_version": [4, 3], "private_key": "-----BEGIN PRIVATE KEY-----\n..." }),
         ),
         e(
+            "Java: a template file with two audiences (Keycloak takes exactly one)",
+            "kafka-java",
+            kip1258_java(&[
+                ("sasl.oauthbearer.assertion.claim.jti.include", "true"),
+                ("sasl.oauthbearer.assertion.template.file", "/etc/kafka/template.json"),
+            ]),
+            json!({
+                "kafka_version": [4, 3],
+                "assertion_template": r#"{"payload": {"aud": ["https://idp.example", "https://idp.example/token"]}}"#,
+            }),
+        ),
+        e(
             "Java: misspelled jti switch (Kafka ignores it, the IdP then refuses the assertion)",
             "kafka-java",
             kip1258_java(&[

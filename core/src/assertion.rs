@@ -80,6 +80,20 @@ impl Claims {
         Self { exp_seconds: 300, nbf_seconds: 60, ..Self::default() }
     }
 
+    /// The configured `iss`, `sub` and `aud` layered with a template's payload, as the signer
+    /// merges them before adding `iat`, `nbf`, `exp` and `jti`: in Kafka Java the template wins
+    /// (`LayeredAssertionJwtTemplate`), in librdkafka the configuration does.
+    pub fn layered(&self, template: &AssertionTemplate, dialect: Dialect) -> Map<String, Value> {
+        let mut payload = Map::new();
+        for (name, value) in [("iss", &self.iss), ("sub", &self.sub), ("aud", &self.aud)] {
+            if let Some(v) = value {
+                payload.insert(name.into(), v.as_str().into());
+            }
+        }
+        merge(&mut payload, &template.payload, SIGNER_OWNED_PAYLOAD, dialect == Dialect::KafkaJava);
+        payload
+    }
+
     /// The claims a parsed configuration asks for.
     pub fn from_config(assertion: &crate::config::AssertionConfig) -> Self {
         Self {
@@ -278,15 +292,7 @@ impl AssertionSigner {
         }
         merge(&mut header, &self.template.header, SIGNER_OWNED_HEADER, true);
 
-        let mut payload = Map::new();
-        let configured = [("iss", &self.claims.iss), ("sub", &self.claims.sub), ("aud", &self.claims.aud)];
-        let template_wins = self.options.dialect == Dialect::KafkaJava;
-        for (name, value) in configured {
-            if let Some(v) = value {
-                payload.insert(name.into(), v.as_str().into());
-            }
-        }
-        merge(&mut payload, &self.template.payload, SIGNER_OWNED_PAYLOAD, template_wins);
+        let mut payload = self.claims.layered(&self.template, self.options.dialect);
 
         let iat =
             i64::try_from(now_ms / 1000).map_err(|_| Error::new(ErrorKind::InvalidConfig, "now is out of range"))?;

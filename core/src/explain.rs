@@ -66,6 +66,9 @@ pub struct ExplainContext<'a> {
     pub client_version: Option<&'a str>,
     /// The broker's `connections.max.reauth.ms`, when known (0: sessions never expire).
     pub broker_reauth_ms: Option<u64>,
+    /// The contents of the assertion template file, when the host could read it (its `aud` is the
+    /// one the assertions carry in Kafka Java, where the template wins over the configuration).
+    pub assertion_template: Option<&'a [u8]>,
 }
 
 /// A Kafka client library, for the rules that depend on which client runs.
@@ -392,7 +395,7 @@ where
         out.push(finding);
     }
     if let Ok(config) = Config::from_properties_with(props.iter().copied(), dialect, Mode::KafkaCompatible) {
-        out.extend(assertion_traps(&config));
+        out.extend(assertion_traps(&config, context.assertion_template));
     }
     match context.client.map(|name| ClientInfo::parse(name, context.client_version)) {
         Some(Ok(client)) => {
@@ -606,11 +609,14 @@ fn msk_token_from_url(lookup: &Props<'_>, dialect: Dialect, oauthbearer: bool, o
 }
 
 /// What IdPs that enforce RFC 7523 strictly (Keycloak among them) refuse in the assertions a
-/// configuration sends: no `jti` (Kafka's default), an `aud` that is neither the token endpoint nor
-/// an issuer URL it starts with, and a pre-built assertion file sent again and again (`jti`s are
-/// single-use there).
-fn assertion_traps(config: &Config) -> Vec<Finding> {
+/// configuration sends: no `jti` (Kafka's default), several audiences, an `aud` that is neither the
+/// token endpoint nor an issuer URL it starts with, and a pre-built assertion file sent again and
+/// again (`jti`s are single-use there). `template` is the template file's contents, when known:
+/// its `aud` layers over the configured one as the signer layers them.
+fn assertion_traps(config: &Config, template: Option<&[u8]>) -> Vec<Finding> {
+    use crate::assertion::Claims;
     use crate::config::{AssertionSource, GrantPath};
+    use crate::template::AssertionTemplate;
     let mut out = Vec::new();
     match &config.grant {
         GrantPath::ClientAssertion(AssertionSource::Signed) | GrantPath::JwtBearer(AssertionSource::Signed) => {
@@ -624,10 +630,31 @@ fn assertion_traps(config: &Config) -> Vec<Finding> {
                     format!("set {}=true", crate::config::names::ASSERTION_CLAIM_JTI_INCLUDE),
                 ));
             }
-            if let (Some(aud), Some(url)) = (&config.assertion.aud, &config.token_endpoint_url) {
+            // A template that does not parse is the signer's error (invalid_template), not a trap.
+            let template = template.and_then(|bytes| AssertionTemplate::parse(bytes, config.dialect).ok());
+            let payload = Claims::from_config(&config.assertion).layered(&template.unwrap_or_default(), config.dialect);
+            let aud = match payload.get("aud") {
+                Some(Value::Array(many)) if many.len() > 1 => {
+                    out.push(finding(
+                        Severity::Warning,
+                        "assertion_multiple_audiences",
+                        format!(
+                            "the assertions carry {} audiences (from the template file); IdPs that take exactly one \
+                             refuse them (Keycloak: \"Multiple audiences not allowed\")",
+                            many.len()
+                        ),
+                        "give the template's aud a single value: the IdP's token endpoint or issuer URL",
+                    ));
+                    None
+                }
+                Some(Value::Array(one)) => one.first().and_then(Value::as_str),
+                Some(Value::String(one)) => Some(one.as_str()),
+                _ => None,
+            };
+            if let (Some(aud), Some(url)) = (aud, &config.token_endpoint_url) {
                 // An issuer URL names the token endpoint's own prefix, path-wise and without a trailing `/`.
                 let issuer_of_url =
-                    !aud.ends_with('/') && url.strip_prefix(aud.as_str()).is_some_and(|rest| rest.starts_with('/'));
+                    !aud.ends_with('/') && url.strip_prefix(aud).is_some_and(|rest| rest.starts_with('/'));
                 if aud != url && !issuer_of_url {
                     out.push(finding(
                         Severity::Warning,
@@ -1143,5 +1170,51 @@ mod tests {
         );
         assert!(has(&librdkafka, "assertion_without_jti"), "{librdkafka:?}");
         assert!(fix.iter().any(|f| f.fix == "set sasl.oauthbearer.assertion.claim.jti.include=true"), "{fix:?}");
+    }
+
+    #[test]
+    fn a_templates_audiences_are_the_ones_checked() {
+        let url = "http://localhost:8080/realms/kafka/protocol/openid-connect/token";
+        let issuer = "http://localhost:8080/realms/kafka";
+        let with_template = |configured_aud: &str, template: &str, dialect: Dialect| {
+            let template_name = match dialect {
+                Dialect::KafkaJava => "sasl.oauthbearer.assertion.template.file",
+                Dialect::Librdkafka => "sasl.oauthbearer.assertion.jwt.template.file",
+            };
+            let mut props = vec![
+                ("sasl.oauthbearer.token.endpoint.url", url),
+                ("sasl.oauthbearer.assertion.private.key.file", "/k.pem"),
+                ("sasl.oauthbearer.assertion.claim.aud", configured_aud),
+                ("sasl.oauthbearer.assertion.claim.jti.include", "true"),
+                (template_name, "/t.json"),
+            ];
+            if dialect == Dialect::KafkaJava {
+                props.extend([
+                    ("sasl.oauthbearer.assertion.claim.iss", "app"),
+                    ("sasl.oauthbearer.assertion.claim.sub", "app"),
+                ]);
+            } else {
+                props.extend([
+                    ("sasl.oauthbearer.method", "oidc"),
+                    ("sasl.oauthbearer.grant.type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                ]);
+            }
+            let context = ExplainContext { assertion_template: Some(template.as_bytes()), ..Default::default() };
+            codes(&props, dialect, &context)
+        };
+        let has = |c: &[String], code: &str| c.iter().any(|x| x == code);
+        let several = format!(r#"{{"payload": {{"aud": ["{issuer}", "{url}"]}}}}"#);
+        // Kafka Java: the template wins over the configured aud.
+        let c = with_template(issuer, &several, Dialect::KafkaJava);
+        assert!(has(&c, "assertion_multiple_audiences") && !has(&c, "assertion_audience_mismatch"), "{c:?}");
+        let c = with_template(issuer, r#"{"payload": {"aud": ["kafka"]}}"#, Dialect::KafkaJava);
+        assert!(has(&c, "assertion_audience_mismatch"), "{c:?}");
+        let c = with_template("kafka", &format!(r#"{{"payload": {{"aud": "{issuer}"}}}}"#), Dialect::KafkaJava);
+        assert!(!has(&c, "assertion_audience_mismatch") && !has(&c, "assertion_multiple_audiences"), "{c:?}");
+        // librdkafka: the configured aud wins; a template that does not parse changes nothing.
+        let c = with_template(issuer, r#"{"header": {}, "payload": {"aud": ["a", "b"]}}"#, Dialect::Librdkafka);
+        assert!(!has(&c, "assertion_multiple_audiences") && !has(&c, "assertion_audience_mismatch"), "{c:?}");
+        let c = with_template(issuer, "not json", Dialect::KafkaJava);
+        assert!(!has(&c, "assertion_multiple_audiences") && !has(&c, "assertion_audience_mismatch"), "{c:?}");
     }
 }

@@ -210,11 +210,24 @@ pub fn client_auth(data: &[u8]) {
 }
 
 /// `explain` over arbitrary property maps (the `.properties` reader makes the map).
+///
+/// Bytes after the first NUL are the files' contents the host hands over (key and template) and
+/// the token; without a NUL there are none.
 pub fn explain(data: &[u8]) {
     begin(data);
-    let Ok(pairs) = properties::parse(&text(data)) else { return };
+    let (props, files) = match data.iter().position(|&b| b == 0) {
+        Some(at) => (&data[..at], Some(&data[at + 1..])),
+        None => (data, None),
+    };
+    let Ok(pairs) = properties::parse(&text(props)) else { return };
     let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let context = oauthbearer::explain::ExplainContext::default();
+    let token = files.map(text);
+    let context = oauthbearer::explain::ExplainContext {
+        private_key: files,
+        assertion_template: files,
+        token: token.as_deref(),
+        ..Default::default()
+    };
     for dialect in [Dialect::KafkaJava, Dialect::Librdkafka] {
         for finding in oauthbearer::explain::explain(pairs.iter().copied(), dialect, &context) {
             assert!(!finding.code.is_empty());

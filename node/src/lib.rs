@@ -1255,6 +1255,8 @@ pub struct ExplainContext {
     pub client_version: Option<String>,
     /// The broker's `connections.max.reauth.ms`.
     pub broker_reauth_ms: Option<BigInt>,
+    /// The assertion template file's contents (its `aud` layers over the configured one).
+    pub assertion_template: Option<Uint8Array>,
 }
 
 #[napi(object)]
@@ -1282,6 +1284,7 @@ pub fn explain(properties: Pairs, d: Dialect, context: ExplainContext) -> napi::
         client: context.client.as_deref(),
         client_version: context.client_version.as_deref(),
         broker_reauth_ms: context.broker_reauth_ms.as_ref().map(u64_of).transpose()?,
+        assertion_template: context.assertion_template.as_deref(),
     };
     let findings = core_explain::explain(props.iter().map(|(k, v)| (k.as_str(), v.as_str())), dialect(d), &ctx);
     Ok(findings

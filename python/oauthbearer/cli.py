@@ -177,12 +177,26 @@ def cmd_jwks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _readable(path: Optional[str]) -> Optional[bytes]:
+    """A file the properties name, when this process can read it (explain then checks its contents)."""
+    try:
+        return Path(path).read_bytes() if path else None
+    except OSError:
+        return None
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     properties = load_properties(args.config)
     library, version = _library(args.library)
-    dialect = args.client or ("librdkafka" if library in LIBRDKAFKA_LIBRARIES else "java")
-    findings = _native.explain(properties, DIALECTS[dialect], client=library, client_version=version,
-                               broker_reauth_ms=args.broker_reauth_ms)
+    dialect = DIALECTS[args.client or ("librdkafka" if library in LIBRDKAFKA_LIBRARIES else "java")]
+    try:
+        config = _native.parse_config(properties, dialect, "kafka-compatible")
+    except OAuthBearerError:
+        config = {}  # explain reports what is wrong with the properties themselves
+    findings = _native.explain(properties, dialect, client=library, client_version=version,
+                               broker_reauth_ms=args.broker_reauth_ms,
+                               private_key=_readable(config.get("private_key_file")),
+                               assertion_template=_readable(config.get("template_file")))
     _print({"findings": [{"severity": s, "code": c, "message": m, "fix": f} for s, c, m, f in findings]})
     return 1 if any(severity == "error" for severity, *_ in findings) else 0
 

@@ -597,7 +597,7 @@ fn check_prebuilt(contents: &str, now_ms: u64, margin_seconds: u32, mode: &str) 
 
 /// One explain finding.
 #[pyfunction]
-#[pyo3(signature = (properties, dialect="kafka-java", kafka_version=None, java_version=None, private_key=None, token=None, idp_max_assertion_lifetime_seconds=None, client=None, client_version=None, broker_reauth_ms=None))]
+#[pyo3(signature = (properties, dialect="kafka-java", kafka_version=None, java_version=None, private_key=None, token=None, idp_max_assertion_lifetime_seconds=None, client=None, client_version=None, broker_reauth_ms=None, assertion_template=None))]
 #[allow(clippy::too_many_arguments)] // Python keyword arguments
 fn explain(
     properties: Properties,
@@ -610,6 +610,7 @@ fn explain(
     client: Option<&str>,
     client_version: Option<&str>,
     broker_reauth_ms: Option<u64>,
+    assertion_template: Option<&[u8]>,
 ) -> Res<Vec<(String, String, String, String)>> {
     let context = core_explain::ExplainContext {
         kafka_version,
@@ -620,6 +621,7 @@ fn explain(
         client,
         client_version,
         broker_reauth_ms,
+        assertion_template,
     };
     let findings = core_explain::explain(props(&properties), parse(dialect)?, &context);
     Ok(findings.into_iter().map(|f| (f.severity.as_str().to_owned(), f.code, f.message, f.fix)).collect())

@@ -4,6 +4,7 @@ without tracebacks."""
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from oauthbearer import _native
 from conftest import KEYS, VECTORS
@@ -75,6 +76,31 @@ def test_explain_names_the_property_a_misspelled_one_meant(tmp_path):
     assert {"severity": "warning", "code": "unknown_property",
             "message": "sasl.oauthbearer.assertion.jti.include is not a Kafka Java property; Kafka's Java client ignores it",
             "fix": "did you mean sasl.oauthbearer.assertion.claim.jti.include?"} in findings, findings
+
+
+def test_explain_reads_the_files_the_properties_name(tmp_path):
+    """The key file (Kafka's Java client reads only PKCS#8) and the template file (its `aud` is the
+    one the assertions carry: two audiences, which Keycloak refuses) are read when readable; an
+    unreadable one is simply not checked."""
+    template = tmp_path / "template.json"
+    template.write_text('{"payload": {"aud": ["https://idp/realms/k", "https://idp/realms/k/token"]}}')
+    config = tmp_path / "client.properties"
+
+    def codes(key: Path, template_file: Path) -> set[str]:
+        config.write_text("sasl.mechanism=OAUTHBEARER\n"
+                          "sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler\n"
+                          "sasl.oauthbearer.token.endpoint.url=https://idp/realms/k/token\n"
+                          f"sasl.oauthbearer.assertion.private.key.file={key}\n"
+                          f"sasl.oauthbearer.assertion.template.file={template_file}\n"
+                          "sasl.oauthbearer.assertion.claim.iss=app\nsasl.oauthbearer.assertion.claim.sub=app\n"
+                          "sasl.oauthbearer.assertion.claim.aud=https://idp/realms/k\n"
+                          "sasl.oauthbearer.assertion.claim.jti.include=true\n")
+        return {f["code"] for f in json.loads(run("explain", "--config", str(config)).stdout)["findings"]}
+
+    found = codes(KEYS / "rsa2048.pkcs1.pem", template)
+    assert {"assertion_multiple_audiences", "key_format_unsupported_by_java"} <= found, found
+    found = codes(tmp_path / "missing.pem", tmp_path / "missing.json")
+    assert not {"assertion_multiple_audiences", "key_format_unsupported_by_java"} & found, found
 
 
 def test_explain_knows_the_client_library_installed_here(tmp_path):

@@ -93,7 +93,8 @@ def run(op, inp):
                                    tuple(c["kafka_version"]) if c.get("kafka_version") else None, c.get("java_version"),
                                    c["private_key"].encode() if c.get("private_key") else None, c.get("token"),
                                    c.get("idp_max_assertion_lifetime_seconds"), c.get("client"), c.get("client_version"),
-                                   c.get("broker_reauth_ms"))
+                                   c.get("broker_reauth_ms"),
+                                   c["assertion_template"].encode() if c.get("assertion_template") else None)
         return {"findings": [{"severity": s, "code": code} for s, code, _m, _f in findings]}
     if op == "issuer":
         key = _native.SigningKey.parse((KEYS / inp["key_file"]).read_bytes(), None, inp.get("alg", "ES256"))

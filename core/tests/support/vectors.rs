@@ -402,6 +402,7 @@ fn explain(input: &Value) -> Value {
         client: c["client"].as_str(),
         client_version: c["client_version"].as_str(),
         broker_reauth_ms: c["broker_reauth_ms"].as_u64(),
+        assertion_template: c["assertion_template"].as_str().map(str::as_bytes),
     };
     let findings = explain::explain(props.iter().map(|(k, v)| (k.as_str(), v.as_str())), dialect(input), &context);
     json!({ "findings": findings.iter().map(|f| json!({ "severity": f.severity.as_str(), "code": f.code })).collect::<Vec<_>>() })

@@ -269,6 +269,7 @@ function explain(api, i) {
     client: opt(c.client),
     clientVersion: opt(c.client_version),
     brokerReauthMs: big(c.broker_reauth_ms),
+    assertionTemplate: c.assertion_template ? new TextEncoder().encode(c.assertion_template) : undefined,
   };
   return { findings: api.explain.explain(props(i), dialect(i), context).map((f) => ({ severity: f.severity, code: f.code })) };
 }

@@ -303,7 +303,8 @@ def explain(api, inp):
                      token=c.get("token"),
                      idp_max_assertion_lifetime_seconds=c.get("idp_max_assertion_lifetime_seconds"),
                      client=c.get("client"), client_version=c.get("client_version"),
-                     broker_reauth_ms=c.get("broker_reauth_ms"))
+                     broker_reauth_ms=c.get("broker_reauth_ms"),
+                     assertion_template=c["assertion_template"].encode() if c.get("assertion_template") else None)
     findings = api("explain", "explain", props(inp), inp.get("dialect", "kafka-java"), context)
     return {"findings": [{"severity": f.severity, "code": f.code} for f in findings]}
 

@@ -599,6 +599,7 @@ fn explain(i: &mut Instance, input: &Value) -> Value {
         client: c["client"].as_str().map(str::to_owned),
         client_version: c["client_version"].as_str().map(str::to_owned),
         broker_reauth_ms: c["broker_reauth_ms"].as_u64(),
+        assertion_template: c["assertion_template"].as_str().map(|t| t.as_bytes().to_vec()),
     };
     let f = i.api.kafka_oauthbearer_explain();
     let findings = f.call_explain(&mut i.store, &properties(input), dialect(input), &context).unwrap();
