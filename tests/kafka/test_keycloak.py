@@ -6,6 +6,7 @@ is one `explain` warned about beforehand."""
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import subprocess
@@ -23,6 +24,9 @@ from keycloak import keycloak_secret_conf
 from keycloak_admin import AUDIENCE
 from oauthbearer.adapters import confluent_oauth_cb
 from test_e2e import java_base, roundtrip, safe
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "support"))
+from envoy_harness import Envoy, bootstrap, cluster, listener, plugin_filter  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = ROOT / "tests" / "keys"
@@ -103,12 +107,16 @@ def refusal(props: dict[str, str], *, attempts: int = 1) -> oauthbearer.OAuthBea
 
 
 def explained(props: dict[str, str]) -> set[str]:
-    return {code for _severity, code, _message, _fix in _native.explain(props)}
+    """explain's codes, with the template file's contents as the CLI reads them."""
+    template = props.get("sasl.oauthbearer.assertion.template.file")
+    findings = _native.explain(props, assertion_template=Path(template).read_bytes() if template else None)
+    return {code for _severity, code, _message, _fix in findings}
 
 
 def test_keycloak_refusals_are_explained_before_they_happen(clients, tmp_path):
     """Kafka's default (no jti), an aud Keycloak does not take (another spelling of its host, a
-    trailing /), a pre-built assertion file sent twice: explain names each beforehand, Keycloak
+    trailing /), two audiences from a template file, a pre-built assertion file sent twice: explain
+    names each beforehand, Keycloak
     refuses each with its own description, and our error carries it (and no assertion)."""
     localhost = clients.issuer.replace("127.0.0.1", "localhost")
     cases = [
@@ -122,6 +130,10 @@ def test_keycloak_refusals_are_explained_before_they_happen(clients, tmp_path):
                                                    **{"sasl.oauthbearer.assertion.claim.aud": clients.issuer + "/"}),
          "Invalid token audience", 1),
     ]
+    template = tmp_path / "template.json"
+    template.write_text(json.dumps({"payload": {"aud": [clients.issuer, clients.token_url]}}))
+    cases.append(("assertion_multiple_audiences", properties(clients, "app-es256", "ES256", **{
+        "sasl.oauthbearer.assertion.template.file": str(template)}), "Multiple audiences not allowed", 1))
     signer = _native.AssertionSigner(properties(clients, "app-es256", "ES256"),
                                      private_key=(KEYS / "ec-p256.pkcs8.pem").read_bytes())
     assertion = signer.sign(int(time.time() * 1000)).value
@@ -192,3 +204,54 @@ def test_our_node_provider_behind_node_clients_with_keycloak_tokens(clients, key
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     result = json.loads(lines[-1]) if lines else {"error": done.stderr[-2000:]}
     assert "consumed" in result and result["fetches"] == 1, f"{client}: {result}; broker log: {keycloak_broker.log}"
+
+
+# The Envoy plugin (#11) with Keycloak: its injector puts Keycloak's tokens on requests to an
+# upstream that checks them itself (Keycloak's own userinfo endpoint), and its token-endpoint mode
+# serves them to Kafka's Java client through the broker. One fetch for both of Envoy's workers.
+
+def envoy_config(keycloak, mode: str, **extra: str) -> dict:
+    props = properties(keycloak, "app-es256", "ES256", **extra)
+    key = Path(props.pop("sasl.oauthbearer.assertion.private.key.file")).read_text()
+    return {"mode": mode, "cluster": "keycloak", "private_key": key, "properties": props}
+
+
+def test_the_envoy_injector_puts_keycloak_tokens_on_requests_keycloak_accepts(clients):
+    """Requests through the injector reach Keycloak's userinfo endpoint with a token Keycloak
+    issued to app-es256 (scope openid, so userinfo answers for its service account); the clients'
+    own Authorization never passes, and the key and tokens stay out of Envoy's log."""
+    netloc = clients.base.removeprefix("http://")
+    port = int(netloc.rsplit(":", 1)[1])
+    config = envoy_config(clients, "inject", **{"sasl.oauthbearer.scope": "openid"})
+    bootstrap_config = bootstrap([listener("main", [plugin_filter(config)], "keycloak")], [cluster("keycloak", port)])
+    path = f"/realms/{clients.realm}/protocol/openid-connect/userinfo"
+    with Envoy(bootstrap_config) as envoy:
+        for _ in range(4):
+            connection = http.client.HTTPConnection("127.0.0.1", envoy.port("main"), timeout=30)
+            # Keycloak checks a token's issuer against the host the request names: its own.
+            connection.request("GET", path, headers={"Host": netloc, "Authorization": "Basic c3RvbGVu"})
+            answer = connection.getresponse()
+            body = answer.read()
+            connection.close()
+            assert answer.status == 200, (answer.status, body, envoy.log()[-3000:])
+            assert json.loads(body)["preferred_username"] == "service-account-app-es256", body
+        assert envoy.stats("wasmcustom.oauthbearer_fetches")["wasmcustom.oauthbearer_fetches"] == 1
+        log = envoy.log()
+    assert config["private_key"].splitlines()[1] not in log and "eyJ" not in log
+
+
+def test_the_envoy_sidecar_serves_kafkas_java_client_keycloak_tokens(clients, keycloak_broker, issuer, topic):
+    """The Beam path with the key inside Envoy: Kafka's Java client fetches from the plugin's
+    token endpoint, which signs the KIP-1258 assertion for Keycloak; the broker checks Keycloak's
+    token with Keycloak's JWKS."""
+    port = int(clients.base.rsplit(":", 1)[1])
+    config = bootstrap([listener("sidecar", [plugin_filter(envoy_config(clients, "endpoint"))], None)],
+                       [cluster("keycloak", port)])
+    with Envoy(config) as envoy:
+        url = f"http://127.0.0.1:{envoy.port('sidecar')}/token"
+        props = {**java_base(keycloak_broker), "sasl.oauthbearer.token.endpoint.url": url,
+                 "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
+                                     'clientId="unused" clientSecret="unused";'}
+        result = run_java(issuer, props, "roundtrip", safe(topic))
+        assert "consumed" in result, f"{result}; broker log: {keycloak_broker.log}; envoy log: {envoy.log_path}"
+        assert envoy.stats("wasmcustom.oauthbearer_fetches")["wasmcustom.oauthbearer_fetches"] == 1
