@@ -189,6 +189,18 @@ class Sidecar:
         stop(self.process)
 
 
+#: What the fixtures and tests measure (start-up times, peak memory), printed after the run
+#: (pytest captures a passing test's own output).
+MEASURED: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if MEASURED:
+        terminalreporter.section("measured")
+        for line in MEASURED:
+            terminalreporter.write_line(line)
+
+
 def peak_rss_mib(pid: int) -> int:
     """A process's peak resident set (VmHWM) in MiB; 0 once it has exited."""
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port, peak_rss_mib, running_broker
+from conftest import MEASURED, free_port, peak_rss_mib, running_broker
 from keycloak_admin import AUDIENCE, KeycloakAdmin
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,8 +80,8 @@ def keycloak():
         admin.create_client(realm, SECRET_CLIENT[0], secret=SECRET_CLIENT[1])
         yield Keycloak(base, realm, admin, log)
     finally:
-        print(f"\nKeycloak: ready in {ready if 'ready' in locals() else float('nan'):.1f} s, "
-              f"peak RSS {peak_rss_mib(process.pid)} MiB; log {log}")
+        MEASURED.append(f"Keycloak: ready in {ready if 'ready' in locals() else float('nan'):.1f} s, "
+                        f"peak RSS {peak_rss_mib(process.pid)} MiB; log {log}")
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(30)

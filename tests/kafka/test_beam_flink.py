@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer
 
-from conftest import ASSERTION_CLIENTS, ROOT, Sidecar, free_port, peak_rss_mib, secret_client_conf, stop
+from conftest import (ASSERTION_CLIENTS, MEASURED, ROOT, Sidecar, free_port, peak_rss_mib, secret_client_conf,
+                      stop)
 
 BEAM = ROOT / "target" / "beam"
 PIPELINE = Path(__file__).parent / "beam_pipeline.py"
@@ -80,9 +81,8 @@ def flink():
         yield Flink(job, expansion, work / "job-server.log")
     finally:
         peaks = {name: peak_rss_mib(p.pid) for name, p in (("job server", server), ("expansion service", expander))}
-        print(f"\nFlink JVMs' peak RSS: {peaks}")
+        MEASURED.append(f"Flink JVMs' peak RSS (MiB): {peaks}; logs {work}")
         stop(server, expander)
-        print(f"\nFlink logs: {work}")
 
 
 def _pipeline(flink: Flink, mode: str, broker, topic: str, token_url: str, *extra: str) -> subprocess.Popen:
@@ -140,6 +140,7 @@ def test_write_then_read_kafka_on_flink_with_tokens_from_the_endpoint(flink, bro
             "sasl.oauthbearer.assertion.claim.sub": "java-es256",
             "sasl.oauthbearer.assertion.claim.aud": issuer.token_url,
         }, port, work)
+        endpoint_up = time.monotonic() - started
         _finish(writer, "write", flink)
         write_seconds = time.monotonic() - started
         writes = sidecar.fetches()
@@ -171,5 +172,5 @@ def test_write_then_read_kafka_on_flink_with_tokens_from_the_endpoint(flink, bro
     finally:
         consumer.close()
     assert got == {f"key-{i}".encode(): {"n": i, "text": f"record {i}"} for i in range(COUNT)}
-    print(f"\nFlink: write {write_seconds:.1f} s (the endpoint came up 12.7 s into the retries), read {read_seconds:.1f} s, "
-          f"token fetches: write {writes}, read {reads}")
+    MEASURED.append(f"Flink: write {write_seconds:.1f} s (the endpoint up {endpoint_up:.1f} s after the write began), "
+                    f"read {read_seconds:.1f} s; token fetches: write {writes}, read {reads}")
