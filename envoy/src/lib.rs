@@ -16,7 +16,7 @@ use std::rc::Rc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use oauthbearer::endpoint::Route;
-use oauthbearer::lifecycle::shared::{CasStore, SharedLifecycle};
+use oauthbearer::lifecycle::shared::{proxy_wasm_cas, CasStore, SharedLifecycle};
 use oauthbearer::lifecycle::{Decision, FetchFailure, FetchId, Fetched};
 use oauthbearer::sidecar::{Answer, Call, Exchange, Outcome, Sidecar, SidecarConfig, SidecarMode};
 use oauthbearer::{Error, ErrorKind};
@@ -75,7 +75,8 @@ impl CasStore for SharedData<'_> {
         hostcalls::get_shared_data(self.0).unwrap_or((None, None))
     }
     fn store(&mut self, bytes: &[u8], cas: Option<u32>) -> bool {
-        hostcalls::set_shared_data(self.0, Some(bytes), cas).is_ok()
+        // A creation must fail if another worker created the key since the load.
+        hostcalls::set_shared_data(self.0, Some(bytes), Some(proxy_wasm_cas(cas))).is_ok()
     }
 }
 
@@ -256,7 +257,12 @@ impl Vm {
         for _ in 0..64 {
             let (bytes, cas) = hostcalls::get_shared_data(&counter).unwrap_or((None, None));
             let count = bytes.and_then(|b| String::from_utf8(b).ok()).and_then(|t| t.parse::<u32>().ok()).unwrap_or(0);
-            if hostcalls::set_shared_data(&counter, Some((count + 1).to_string().as_bytes()), cas).is_ok() {
+            let stored = hostcalls::set_shared_data(
+                &counter,
+                Some((count + 1).to_string().as_bytes()),
+                Some(proxy_wasm_cas(cas)),
+            );
+            if stored.is_ok() {
                 if hostcalls::register_shared_queue(&self.queue_name(count)).is_ok() {
                     self.index = Some(count);
                 }

@@ -104,6 +104,22 @@ def test_one_fetch_for_every_request_on_both_workers(idp, echo):
         assert fetches["wasmcustom.oauthbearer_fetches"] == 1 and fetches["wasmcustom.oauthbearer_fetch_failures"] == 0, state
 
 
+def test_one_fetch_when_every_worker_starts_at_once(idp, echo):
+    """Every root (the main thread's and each worker's) looks at the shared state 1 ms after its
+    configuration, when nothing is stored yet. Envoy creates an absent key whatever CAS it is given
+    and overwrites a present one when given none, so two roots that both found nothing could both
+    store "fetch in flight": the first store must be one that fails once another root has stored.
+    Eight workers started five times: one fetch each time."""
+    config = assertion_config(idp, "app-es256", private_key=(KEYS / "ec-p256.pkcs8.pem").read_text())
+    for attempt in range(5):
+        before = idp.requests
+        with Envoy(injector(idp, echo, config), concurrency=8) as envoy:
+            status, _, body = get(envoy.port("main"))
+            fetches = envoy.stats("wasmcustom.oauthbearer_fetches")["wasmcustom.oauthbearer_fetches"]
+        assert status == 200, body
+        assert (fetches, idp.requests - before) == (1, 1), f"start {attempt}: {fetches} fetches, log {envoy.log_path}"
+
+
 def test_refreshes_before_expiry_keeps_the_token_through_an_outage_then_recovers(idp, echo):
     """3 s tokens on Kafka Java's schedule (window 0.8 + jitter, no buffer): refreshed with no failed
     request; IdP down → the cached token is still injected until it expires, then JSON 503 with the

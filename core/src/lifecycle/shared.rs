@@ -19,8 +19,23 @@ use crate::error::{Error, ErrorKind, Result};
 pub trait CasStore {
     /// The stored bytes (`None`: nothing stored yet) and their version.
     fn load(&mut self) -> (Option<Vec<u8>>, Option<u32>);
-    /// Stores `bytes` if the version is still `cas`; `false` if another writer came first.
+    /// Stores `bytes` if the slot is still as `load` saw it — version `cas`, or still empty for
+    /// `None` — and returns `false` if another writer came first. For proxy-wasm's shared data,
+    /// pass [`proxy_wasm_cas`]`(cas)` to `set_shared_data`.
     fn store(&mut self, bytes: &[u8], cas: Option<u32>) -> bool;
+}
+
+/// The CAS to hand proxy-wasm's `set_shared_data` for a [`CasStore::store`] of `cas`.
+///
+/// proxy-wasm hosts (proxy-wasm-cpp-host's `SharedData::set`, which Envoy runs) create an absent
+/// key whatever CAS they are given, and replace a present one unconditionally when given 0, the
+/// SDKs' "no CAS". So two workers that both found the key absent and both stored with 0 would
+/// both succeed: at start-up, when every root looks at once, each would start its own fetch. For
+/// "only if still absent" this returns a CAS the host has not handed out: `u32::MAX` (its
+/// counter starts at 1 and moves by one per store in the whole process), so a store after
+/// another worker's creation fails as a mismatch.
+pub fn proxy_wasm_cas(cas: Option<u32>) -> u32 {
+    cas.unwrap_or(u32::MAX)
 }
 
 /// How often [`SharedLifecycle::update`] starts over after losing a race before it gives up.

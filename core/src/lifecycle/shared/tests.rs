@@ -6,8 +6,10 @@ use super::*;
 use crate::config::Dialect;
 use crate::lifecycle::{Decision, FetchFailure};
 
-/// An in-memory slot with Envoy's shared-data semantics (a version bumped on every store), and a
-/// hook that lets "another worker" store in between one host's load and store.
+/// An in-memory slot with the shared-data semantics of proxy-wasm-cpp-host (which Envoy runs): a
+/// version bumped on every store, no version for an absent key, an absent key created whatever
+/// the CAS, a present one replaced when the CAS is 0 or matches. And a hook that lets "another
+/// worker" store in between one host's load and store.
 #[derive(Default)]
 struct Slot {
     bytes: Option<Vec<u8>>,
@@ -21,23 +23,46 @@ struct Handle<'a> {
     interleave: Option<&'a dyn Fn()>,
 }
 
-impl CasStore for Handle<'_> {
-    fn load(&mut self) -> (Option<Vec<u8>>, Option<u32>) {
-        let s = self.slot.borrow();
-        (s.bytes.clone(), Some(s.cas))
-    }
-    fn store(&mut self, bytes: &[u8], cas: Option<u32>) -> bool {
-        if let Some(f) = self.interleave.take() {
+impl Handle<'_> {
+    /// `SharedData::set` with the raw CAS a plugin hands the host.
+    fn set(&self, bytes: &[u8], raw_cas: u32) -> bool {
+        if let Some(f) = self.interleave {
             f();
         }
         let mut s = self.slot.borrow_mut();
-        if cas.is_some_and(|c| c != s.cas) {
+        if s.bytes.is_some() && raw_cas != 0 && raw_cas != s.cas {
             return false;
         }
         s.bytes = Some(bytes.to_vec());
         s.cas += 1;
         s.stores += 1;
         true
+    }
+}
+
+impl CasStore for Handle<'_> {
+    fn load(&mut self) -> (Option<Vec<u8>>, Option<u32>) {
+        let s = self.slot.borrow();
+        (s.bytes.clone(), s.bytes.as_ref().map(|_| s.cas))
+    }
+    fn store(&mut self, bytes: &[u8], cas: Option<u32>) -> bool {
+        let stored = self.set(bytes, proxy_wasm_cas(cas));
+        self.interleave = None;
+        stored
+    }
+}
+
+/// A host that hands proxy-wasm the SDK's "no CAS" (0) when the key was absent.
+struct NoCasWhenAbsent<'a>(Handle<'a>);
+
+impl CasStore for NoCasWhenAbsent<'_> {
+    fn load(&mut self) -> (Option<Vec<u8>>, Option<u32>) {
+        self.0.load()
+    }
+    fn store(&mut self, bytes: &[u8], cas: Option<u32>) -> bool {
+        let stored = self.0.set(bytes, cas.unwrap_or(0));
+        self.0.interleave = None;
+        stored
     }
 }
 
@@ -112,6 +137,41 @@ fn a_host_that_loses_the_race_replays_its_event_on_the_winners_state() {
     let Some(Got::Fetch(winner, None)) = a_fetch.take() else { panic!() };
     assert_eq!(b_got, Got::Wait(winner), "b replays on a's state and waits for a's fetch");
     assert_eq!(slot.borrow().stores, 1, "b's state had nothing new after the replay");
+}
+
+#[test]
+fn at_start_up_a_host_that_found_nothing_cannot_overwrite_another_hosts_fetch() {
+    // Both hosts load the empty slot; a stores its fetch in between b's load and b's store. With
+    // the SDK's "no CAS" for b's store, proxy-wasm replaces a's state: two fetches in flight (what
+    // Envoy did when its roots all looked at once at start-up). With proxy_wasm_cas, b loses the
+    // race and waits for a's fetch.
+    for no_cas in [true, false] {
+        let slot = std::cell::RefCell::new(Slot::default());
+        let (mut a, mut b) = (Host::new(policy()), Host::new(policy()));
+        let a_fetch = std::cell::Cell::new(None);
+        let a_cell = std::cell::RefCell::new(&mut a);
+        let interleave = || a_fetch.set(Some(want(&mut a_cell.borrow_mut(), &slot, 5_000)));
+        let handle = Handle { slot: &slot, interleave: Some(&interleave) };
+        let event = |life: &mut TokenLifecycle<String, Error>| match life.want(5_000) {
+            Decision::Fetch { fetch, .. } => Got::Fetch(fetch, None),
+            Decision::Wait { fetch, .. } => Got::Wait(fetch),
+            other => panic!("{other:?}"),
+        };
+        let b_got = if no_cas {
+            b.update(&mut NoCasWhenAbsent(handle), event).unwrap()
+        } else {
+            let mut handle = handle;
+            b.update(&mut handle, event).unwrap()
+        };
+        let Some(Got::Fetch(a_id, None)) = a_fetch.take() else { panic!() };
+        if no_cas {
+            assert!(matches!(b_got, Got::Fetch(..)), "the model shows the overwrite: {b_got:?}");
+            assert_eq!(slot.borrow().stores, 2);
+        } else {
+            assert_eq!(b_got, Got::Wait(a_id));
+            assert_eq!(slot.borrow().stores, 1);
+        }
+    }
 }
 
 #[test]
