@@ -80,6 +80,11 @@ impl CasStore for SharedData<'_> {
     }
 }
 
+/// The number of VMs a counter's stored bytes say (0 for none or unreadable bytes).
+fn vm_count(bytes: Option<Vec<u8>>) -> u32 {
+    bytes.and_then(|b| String::from_utf8(b).ok()).and_then(|t| t.parse::<u32>().ok()).unwrap_or(0)
+}
+
 /// Counters (Envoy aggregates same-named metrics of all VMs: `wasmcustom.oauthbearer_*`).
 struct Metrics {
     fetches: u32,
@@ -253,16 +258,12 @@ impl Vm {
     /// Claims this worker's index among the VMs that share the state, and registers the queue
     /// other workers wake it through when a fetch they ran reports back.
     fn register_wake_queue(&mut self) {
-        let counter = format!("{}/vms", self.key);
+        let counter = self.vm_counter_key();
+        let mut store = SharedData(&counter);
         for _ in 0..64 {
-            let (bytes, cas) = hostcalls::get_shared_data(&counter).unwrap_or((None, None));
-            let count = bytes.and_then(|b| String::from_utf8(b).ok()).and_then(|t| t.parse::<u32>().ok()).unwrap_or(0);
-            let stored = hostcalls::set_shared_data(
-                &counter,
-                Some((count + 1).to_string().as_bytes()),
-                Some(proxy_wasm_cas(cas)),
-            );
-            if stored.is_ok() {
+            let (bytes, cas) = store.load();
+            let count = vm_count(bytes);
+            if store.store((count + 1).to_string().as_bytes(), cas) {
                 if hostcalls::register_shared_queue(&self.queue_name(count)).is_ok() {
                     self.index = Some(count);
                 }
@@ -271,15 +272,20 @@ impl Vm {
         }
     }
 
+    /// The shared-data key counting the VMs that share the state.
+    fn vm_counter_key(&self) -> String {
+        format!("{}/vms", self.key)
+    }
+
     fn queue_name(&self, index: u32) -> String {
         format!("{}/wake/{index}", self.key)
     }
 
     /// Tells the other workers that a fetch reported back, so their paused requests go on now.
     fn wake_others(&self) {
-        let counter = format!("{}/vms", self.key);
-        let Ok((Some(bytes), _)) = hostcalls::get_shared_data(&counter) else { return };
-        let count = String::from_utf8(bytes).ok().and_then(|t| t.parse::<u32>().ok()).unwrap_or(0);
+        let counter = self.vm_counter_key();
+        let (bytes @ Some(_), _) = SharedData(&counter).load() else { return };
+        let count = vm_count(bytes);
         for index in count.saturating_sub(MAX_WAKE_QUEUES)..count {
             if Some(index) == self.index {
                 continue;

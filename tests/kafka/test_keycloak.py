@@ -24,9 +24,8 @@ from keycloak import keycloak_secret_conf
 from keycloak_admin import AUDIENCE
 from oauthbearer.adapters import confluent_oauth_cb
 from test_e2e import java_base, roundtrip, safe
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "support"))
-from envoy_harness import Envoy, bootstrap, cluster, listener, plugin_filter  # noqa: E402
+from test_envoy import port_of, sidecar
+from envoy_harness import Envoy, bootstrap, cluster, listener, plugin_filter  # test_envoy put it on the path
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = ROOT / "tests" / "keys"
@@ -221,9 +220,9 @@ def test_the_envoy_injector_puts_keycloak_tokens_on_requests_keycloak_accepts(cl
     issued to app-es256 (scope openid, so userinfo answers for its service account); the clients'
     own Authorization never passes, and the key and tokens stay out of Envoy's log."""
     netloc = clients.base.removeprefix("http://")
-    port = int(netloc.rsplit(":", 1)[1])
     config = envoy_config(clients, "inject", **{"sasl.oauthbearer.scope": "openid"})
-    bootstrap_config = bootstrap([listener("main", [plugin_filter(config)], "keycloak")], [cluster("keycloak", port)])
+    bootstrap_config = bootstrap([listener("main", [plugin_filter(config)], "keycloak")],
+                                 [cluster("keycloak", port_of(clients.base))])
     path = f"/realms/{clients.realm}/protocol/openid-connect/userinfo"
     with Envoy(bootstrap_config) as envoy:
         for _ in range(4):
@@ -244,10 +243,7 @@ def test_the_envoy_sidecar_serves_kafkas_java_client_keycloak_tokens(clients, ke
     """The Beam path with the key inside Envoy: Kafka's Java client fetches from the plugin's
     token endpoint, which signs the KIP-1258 assertion for Keycloak; the broker checks Keycloak's
     token with Keycloak's JWKS."""
-    port = int(clients.base.rsplit(":", 1)[1])
-    config = bootstrap([listener("sidecar", [plugin_filter(envoy_config(clients, "endpoint"))], None)],
-                       [cluster("keycloak", port)])
-    with Envoy(config) as envoy:
+    with sidecar(envoy_config(clients, "endpoint"), "keycloak", port_of(clients.base)) as envoy:
         url = f"http://127.0.0.1:{envoy.port('sidecar')}/token"
         props = {**java_base(keycloak_broker), "sasl.oauthbearer.token.endpoint.url": url,
                  "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
