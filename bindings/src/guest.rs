@@ -626,6 +626,10 @@ impl lifecycle::GuestTokenLifecycle for TokenLifecycle {
         self.0.borrow_mut().handle_failed(fetch, retryable, retry_after.as_deref(), now_ms, random01)
     }
 
+    fn attempt_failed(&self, fetch: u64, code: String, message: String) -> bool {
+        self.0.borrow_mut().attempt_failed(fetch, &oauthbearer::Error::reported(&code, message))
+    }
+
     fn poll(&self, now_ms: u64) -> lifecycle::PollResult {
         let p = self.0.borrow_mut().poll(now_ms);
         lifecycle::PollResult { fetch: p.fetch, wake_at_ms: p.wake_at_ms }

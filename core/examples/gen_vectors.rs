@@ -96,6 +96,11 @@ fn keys() -> Vec<Value> {
     out
 }
 
+/// A test key file's text (for cases that carry a key's contents).
+fn key_text(file: &str) -> String {
+    std::fs::read_to_string(vectors::keys_dir().join(file)).unwrap()
+}
+
 fn assertion(name: &str, key: &str, props: Value, extra: Value) -> Value {
     let mut input = json!({ "key_file": key, "now_ms": NOW_MS, "jti": JTI });
     let mut properties = json!({ "sasl.oauthbearer.token.endpoint.url": URL, KEY: format!("/etc/kafka/{key}") });
@@ -1058,7 +1063,7 @@ fn explain_cases() -> Vec<Value> {
                 "sasl.oauthbearer.assertion.algorithm": "rs256",
                 "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId=\"c\" clientSecret=\"s\";",
             }),
-            json!({ "private_key": "-----BEGIN RSA PRIVATE KEY-----\n...", "java_version": 17 }),
+            json!({ "private_key": key_text("rsa2048.pkcs1.pem"), "java_version": 17 }),
         ),
         e(
             "Java: encrypted PKCS#8 on JDK 17, assertion longer than the IdP allows",
@@ -1068,13 +1073,14 @@ fn explain_cases() -> Vec<Value> {
                 "sasl.login.callback.handler.class": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
                 "sasl.oauthbearer.token.endpoint.url": "https://idp.example/token",
                 "sasl.oauthbearer.assertion.private.key.file": "/etc/kafka/key.pem",
-                "sasl.oauthbearer.assertion.private.key.passphrase": "p",
+                "sasl.oauthbearer.assertion.private.key.passphrase": "test-passphrase",
                 "sasl.oauthbearer.assertion.claim.iss": "c",
                 "sasl.oauthbearer.assertion.claim.sub": "c",
                 "sasl.oauthbearer.assertion.claim.aud": "https://idp.example/token",
                 "sasl.oauthbearer.assertion.claim.exp.seconds": "900",
             }),
-            json!({ "private_key": "-----BEGIN ENCRYPTED PRIVATE KEY-----\n...", "java_version": 17, "idp_max_assertion_lifetime_seconds": 600 }),
+            // A real PBES2 key with its passphrase: the signer takes it, only JDK 17 does not.
+            json!({ "private_key": key_text("rsa2048.pbes2-pbkdf2-aes256.pem"), "java_version": 17, "idp_max_assertion_lifetime_seconds": 600 }),
         ),
         e("Java: bare token from the endpoint", "kafka-java", json!({}), json!({ "token": "ya29.a0AfH6SMBopaque" })),
         e(
@@ -1089,7 +1095,7 @@ fn explain_cases() -> Vec<Value> {
             "Java: clean KIP-1258 config",
             "kafka-java",
             kip1258_java(&[]),
-            json!({ "kafka_version": [4, 3], "private_key": "-----BEGIN PRIVATE KEY-----\n..." }),
+            json!({ "kafka_version": [4, 3], "private_key": key_text("rsa2048.pkcs8.pem") }),
         ),
         e(
             "Java: a template file with two audiences (Keycloak takes exactly one)",
@@ -1171,8 +1177,60 @@ fn explain_cases() -> Vec<Value> {
             json!({ "sasl.mechanism": "OAUTHBEARER", "sasl.oauthbearer.method": "oidc" }),
             json!({ "client": "kafka-net" }),
         ),
+        // What the signer refuses, found beforehand with the signer's own codes (issue 25).
+        e(
+            "KIP-1258: an RSA key for ES256 (key_algorithm_mismatch)",
+            "kafka-java",
+            kip1258_java(&[("sasl.oauthbearer.assertion.algorithm", "ES256"), JTI_ON]),
+            json!({ "private_key": key_text("rsa2048.pkcs8.pem") }),
+        ),
+        e(
+            "KIP-1258: an EC key with no algorithm (Kafka's default RS256)",
+            "kafka-java",
+            kip1258_java(&[JTI_ON]),
+            json!({ "private_key": key_text("ec-p256.pkcs8.pem") }),
+        ),
+        e(
+            "KIP-1258: a passphrase for a key that is not encrypted",
+            "kafka-java",
+            kip1258_java(&[("sasl.oauthbearer.assertion.private.key.passphrase", "p"), JTI_ON]),
+            json!({ "private_key": key_text("rsa2048.pkcs8.pem") }),
+        ),
+        e(
+            "KIP-1258: a wrong passphrase",
+            "kafka-java",
+            kip1258_java(&[("sasl.oauthbearer.assertion.private.key.passphrase", "wrong"), JTI_ON]),
+            json!({ "private_key": key_text("rsa2048.pbes2-pbkdf2-aes256.pem") }),
+        ),
+        e(
+            "KIP-1258: an encrypted key without its passphrase",
+            "kafka-java",
+            kip1258_java(&[JTI_ON]),
+            json!({ "private_key": key_text("rsa2048.pbes2-pbkdf2-aes256.pem") }),
+        ),
+        e(
+            "KIP-1258: a template that sets exp",
+            "kafka-java",
+            kip1258_java(&[("sasl.oauthbearer.assertion.template.file", "/etc/kafka/t.json"), JTI_ON]),
+            json!({ "private_key": key_text("rsa2048.pkcs8.pem"), "assertion_template": r#"{"payload":{"exp":1}}"# }),
+        ),
+        e(
+            "KIP-1258: a flat template (claims not under payload)",
+            "kafka-java",
+            kip1258_java(&[("sasl.oauthbearer.assertion.template.file", "/etc/kafka/t.json"), JTI_ON]),
+            json!({ "private_key": key_text("rsa2048.pkcs8.pem"), "assertion_template": r#"{"iss":"c","scope":"kafka"}"# }),
+        ),
+        e(
+            "KIP-1258: the algorithm misspelled, an EC key left on RS256 (the typo is an error)",
+            "kafka-java",
+            kip1258_java(&[("sasl.oauthbearer.assertion.algorithim", "ES256"), JTI_ON]),
+            json!({ "private_key": key_text("ec-p256.pkcs8.pem") }),
+        ),
     ]
 }
+
+/// `jti` on: the cases above are otherwise clean for IdPs enforcing RFC 7523.
+const JTI_ON: (&str, &str) = ("sasl.oauthbearer.assertion.claim.jti.include", "true");
 
 /// A clean KIP-1258 Kafka Java configuration, with `extra` properties added.
 fn kip1258_java(extra: &[(&str, &str)]) -> Value {

@@ -334,6 +334,17 @@ pub fn check_template(template: &AssertionTemplate, mode: Mode) -> Result<()> {
     if mode != Mode::Strict {
         return Ok(());
     }
+    if !template.ignored.is_empty() {
+        let shown: Vec<String> = template.ignored.iter().take(5).map(|m| format!("{m:?}")).collect();
+        return fail(
+            ErrorKind::InvalidTemplate,
+            format!(
+                "the assertion template has top-level members {} that Kafka ignores: a template is \
+                 {{\"header\": {{…}}, \"payload\": {{…}}}}; move claims under \"payload\" and JWS headers under \"header\"",
+                shown.join(", ")
+            ),
+        );
+    }
     let owned: Vec<&str> = SIGNER_OWNED_HEADER
         .iter()
         .filter(|m| template.header.contains_key(**m))

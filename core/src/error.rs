@@ -92,6 +92,9 @@ pub enum ErrorKind {
     /// A token fetch did not finish before its deadline and nothing valid was cached (see
     /// [`crate::lifecycle`]); the fetch's late answer is still used if it comes.
     FetchTimeout,
+    /// The address a server was told to listen on is taken by another process. Raised by the
+    /// fronts and servers, which bind sockets.
+    AddressInUse,
 }
 
 impl ErrorKind {
@@ -132,6 +135,7 @@ impl ErrorKind {
             Self::TokenEndpointUnreachable => "token_endpoint_unreachable",
             Self::CredentialsUnavailable => "credentials_unavailable",
             Self::FetchTimeout => "fetch_timeout",
+            Self::AddressInUse => "address_in_use",
         }
     }
 
@@ -171,6 +175,7 @@ impl ErrorKind {
         Self::TokenEndpointUnreachable,
         Self::CredentialsUnavailable,
         Self::FetchTimeout,
+        Self::AddressInUse,
     ];
 
     /// The family this kind belongs to: what each front's error class tree is built from.
@@ -194,6 +199,7 @@ impl ErrorKind {
             | Self::IneffectiveConfig
             | Self::InvalidJaasConfig
             | Self::FileUnreadable
+            | Self::AddressInUse
             | Self::InvalidExtension => F::Config,
             Self::InvalidAssertion | Self::AssertionExpired => F::PrebuiltAssertion,
             Self::TokenResponseError
@@ -292,6 +298,16 @@ impl Error {
     /// site in this crate builds it from property names, file paths and fixed text.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self(Box::new(Inner { kind, message: message.into(), token_endpoint: None }))
+    }
+
+    /// An error a host reports by its code (a front's exception, a failed attempt): a code the
+    /// core does not know becomes [`ErrorKind::CredentialsUnavailable`] with the code kept in front
+    /// of the message.
+    pub fn reported(code: &str, message: impl Into<String>) -> Self {
+        match ErrorKind::from_code(code) {
+            Some(kind) => Self::new(kind, message),
+            None => Self::new(ErrorKind::CredentialsUnavailable, format!("{code}: {}", message.into())),
+        }
     }
 
     pub(crate) fn token_endpoint(message: impl Into<String>, failure: TokenEndpointFailure) -> Self {

@@ -384,7 +384,9 @@ where
             ));
         }
     }
-    out.extend(unknown_names(&props, dialect));
+    // What the configuration parser (strict mode) and the signer refuse, with their codes.
+    let refusals = refusals(&props, dialect, oauthbearer, context);
+    out.extend(unknown_names(&props, dialect, !refusals.is_empty()));
     if let Some(finding) = msk_session_name(&lookup) {
         out.push(finding);
     }
@@ -409,20 +411,77 @@ where
         Some(Err(e)) => out.push(finding(Severity::Error, e.code(), e.message(), "name a client explain knows")),
         None => {}
     }
-    // Everything the configuration parser refuses (strict mode) is a finding too.
-    if oauthbearer || props.iter().any(|(k, _)| k.starts_with("sasl.oauthbearer.")) {
-        if let Err(e) = Config::from_properties_with(props.iter().copied(), dialect, Mode::Strict) {
-            out.push(finding(Severity::Error, e.code(), e.message(), "see the message"));
-        }
-    }
+    out.extend(refusals);
     out.sort_by_key(|f| f.severity);
     out
+}
+
+/// Everything the configuration parser refuses in strict mode and, when the host could read the
+/// key (and the template it names), everything the assertion signer refuses: the same codes
+/// `oauthbearer assertion` and the providers fail with (a key of another family than the
+/// algorithm, a passphrase missing, wrong or not needed, a template that sets `exp` …).
+fn refusals(props: &[(&str, &str)], dialect: Dialect, oauthbearer: bool, context: &ExplainContext<'_>) -> Vec<Finding> {
+    use crate::assertion::{AssertionOptions, AssertionSigner};
+    use crate::config::{AssertionSource, GrantPath};
+    if !oauthbearer && !props.iter().any(|(k, _)| k.starts_with("sasl.oauthbearer.")) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let parsed = match Config::from_properties_with(props.iter().copied(), dialect, Mode::Strict) {
+        Ok(config) => Some(config),
+        Err(e) => {
+            out.push(finding(Severity::Error, e.code(), e.message(), "see the message"));
+            Config::from_properties_with(props.iter().copied(), dialect, Mode::KafkaCompatible).ok()
+        }
+    };
+    let Some(mut config) = parsed else { return out };
+    let signs = matches!(
+        config.grant,
+        GrantPath::ClientAssertion(AssertionSource::Signed) | GrantPath::JwtBearer(AssertionSource::Signed)
+    );
+    let key_known = context.private_key.is_some() || config.assertion.private_key_pem.is_some();
+    if !signs || !key_known {
+        return out;
+    }
+    if context.assertion_template.is_none() {
+        config.assertion.template_file = None; // named but not read here: checked where it is read
+    }
+    let options = AssertionOptions { mode: Mode::Strict, ..AssertionOptions::default() };
+    if let Err(e) = AssertionSigner::from_config_with(&config, context.private_key, context.assertion_template, options)
+    {
+        out.push(finding(Severity::Error, e.code(), e.message(), signer_fix(e.kind())));
+    }
+    out
+}
+
+/// How to fix what the signer refuses.
+fn signer_fix(kind: crate::ErrorKind) -> String {
+    use crate::config::names::{ASSERTION_ALGORITHM, ASSERTION_PRIVATE_KEY_PASSPHRASE};
+    use crate::ErrorKind as K;
+    match kind {
+        K::KeyAlgorithmMismatch => format!(
+            "set {ASSERTION_ALGORITHM} to the key's algorithm (RS256 or PS256 for RSA, ES256 for P-256, ES384 for \
+             P-384, EdDSA for Ed25519; Kafka's default is RS256), or configure a key of the algorithm's family"
+        ),
+        K::PassphraseNotNeeded => format!("remove {ASSERTION_PRIVATE_KEY_PASSPHRASE}: the key is not encrypted"),
+        K::PassphraseRequired | K::WrongPassphrase => {
+            format!("set {ASSERTION_PRIVATE_KEY_PASSPHRASE} to the passphrase the key was encrypted with")
+        }
+        K::TemplateOverride => "remove those members from the template: the signer sets them".to_owned(),
+        K::InvalidTemplate => {
+            "write the template as {\"header\": {…}, \"payload\": {…}} (see the README's template section)".to_owned()
+        }
+        K::WeakKey => "use an RSA key of at least 2048 bits".to_owned(),
+        _ => "see the message".to_owned(),
+    }
 }
 
 /// Names under the dialect's OAuth prefixes that the client does not know: Kafka's Java client
 /// ignores them with one log line and librdkafka refuses them, neither saying what was meant. Each
 /// finding names the other client's equivalent, or the nearest known name.
-fn unknown_names(props: &[(&str, &str)], dialect: Dialect) -> Vec<Finding> {
+/// `refused`: the configuration is refused (strict parse or signer); a misspelled name whose
+/// nearest known name is not set then is an error, not a warning (the typo left it missing).
+fn unknown_names(props: &[(&str, &str)], dialect: Dialect, refused: bool) -> Vec<Finding> {
     let known = known_names(dialect);
     let other = match dialect {
         Dialect::KafkaJava => Dialect::Librdkafka,
@@ -461,9 +520,23 @@ fn unknown_names(props: &[(&str, &str)], dialect: Dialect) -> Vec<Finding> {
                 ),
             )
         } else {
+            let near = nearest_name(name, known);
+            if let Some(near) = near.filter(|n| refused && !props.iter().any(|(k, _)| k == n)) {
+                out.push(finding(
+                    Severity::Error,
+                    "unknown_property",
+                    format!(
+                        "{raw} is not a {} property, so {near} is not set and the configuration is refused (see the \
+                         other errors); {consequence}",
+                        client_name(dialect)
+                    ),
+                    format!("did you mean {near}?"),
+                ));
+                continue;
+            }
             (
                 format!("{raw} is not a {} property; {consequence}", client_name(dialect)),
-                nearest_name(name, known).map_or_else(
+                near.map_or_else(
                     || "remove it, or check the name against the client's configuration reference".to_owned(),
                     |near| format!("did you mean {near}?"),
                 ),

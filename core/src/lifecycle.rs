@@ -362,6 +362,14 @@ struct InFlight {
     deadline_ms: u64,
 }
 
+/// The last failed attempt of the fetch in flight (a fetch may retry inside itself, as Kafka's
+/// clients do), reported by [`TokenLifecycle::attempt_failed`]: its code and message.
+#[derive(Clone, Debug)]
+struct LastAttempt {
+    fetch: FetchId,
+    error: Error,
+}
+
 /// The lifecycle of one token source. `T` is the host's token, `E` its error; the machine makes
 /// errors of its own (timeouts, expired arrivals) through `E: From<Error>`.
 pub struct TokenLifecycle<T, E> {
@@ -376,6 +384,8 @@ pub struct TokenLifecycle<T, E> {
     failures: u32,
     /// No fetch starts before this time.
     next_attempt_ms: u64,
+    /// The last failed attempt inside the fetch in flight, named in its timeout.
+    last_attempt: Option<LastAttempt>,
 }
 
 impl<T, E> fmt::Debug for TokenLifecycle<T, E> {
@@ -411,6 +421,7 @@ impl<T, E: From<Error>> TokenLifecycle<T, E> {
             failure: None,
             failures: 0,
             next_attempt_ms: 0,
+            last_attempt: None,
         }
     }
 
@@ -541,6 +552,18 @@ impl<T, E: From<Error>> TokenLifecycle<T, E> {
         Arrival::Cached
     }
 
+    /// An attempt inside fetch `fetch` failed and the fetch goes on (it retries on the client's
+    /// schedule). Nothing changes for callers now; if the fetch then outlives its deadline, the
+    /// [`ErrorKind::FetchTimeout`] error names this attempt's failure, so that a refused connection
+    /// does not read like a slow endpoint. Returns whether `fetch` is the fetch in flight.
+    pub fn attempt_failed(&mut self, fetch: FetchId, error: &Error) -> bool {
+        if self.in_flight.is_none_or(|f| f.id != fetch) {
+            return false;
+        }
+        self.last_attempt = Some(LastAttempt { fetch, error: error.clone() });
+        true
+    }
+
     /// Fetch `fetch` failed at `now_ms`. Returns whether the failure was recorded: the failure of
     /// an abandoned or unknown fetch changes nothing (its deadline already counted as one).
     /// `random01` (uniform in `[0, 1)`) draws the back-off jitter.
@@ -586,12 +609,9 @@ impl<T, E: From<Error>> TokenLifecycle<T, E> {
         let Some(f) = self.in_flight.filter(|f| now_ms >= f.deadline_ms) else { return };
         self.in_flight = None;
         self.abandoned.push(f.id);
-        let error = Error::new(
-            ErrorKind::FetchTimeout,
-            format!(
-                "the token fetch did not finish within {} ms; callers were released and its answer will still be used if it comes",
-                self.policy.fetch_timeout_ms
-            ),
+        let error = fetch_timeout_error(
+            self.policy.fetch_timeout_ms,
+            self.last_attempt.take().filter(|a| a.fetch == f.id).map(|a| a.error).as_ref(),
         );
         let delay = self.policy.backoff.delay_ms(self.failures.saturating_add(1));
         self.record_failure(E::from(error), delay, now_ms);
@@ -604,8 +624,29 @@ impl<T, E: From<Error>> TokenLifecycle<T, E> {
         }
         let id = self.next_id;
         self.next_id += 1;
+        self.last_attempt = None;
         self.in_flight = Some(InFlight { id, deadline_ms: now_ms.saturating_add(self.policy.fetch_timeout_ms) });
         Some(id)
+    }
+}
+
+/// The deadline error of a fetch, naming its last failed attempt when the host reported one.
+fn fetch_timeout_error(timeout_ms: u64, last_attempt: Option<&Error>) -> Error {
+    let released = "callers were released and its answer will still be used if it comes";
+    match last_attempt {
+        None => Error::new(
+            ErrorKind::FetchTimeout,
+            format!("the token fetch did not finish within {timeout_ms} ms; {released}"),
+        ),
+        Some(e) => Error::new(
+            ErrorKind::FetchTimeout,
+            format!(
+                "the token fetch did not finish within {timeout_ms} ms: it is still retrying after its last attempt \
+                 failed with {}: {}; {released}",
+                e.code(),
+                e.message()
+            ),
+        ),
     }
 }
 

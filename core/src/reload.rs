@@ -37,7 +37,7 @@ fn fingerprint(path: &Path) -> std::io::Result<Fingerprint> {
 }
 
 fn unreadable(path: &Path, e: &std::io::Error) -> Error {
-    Error::new(ErrorKind::FileUnreadable, format!("cannot read {}: {}", path.display(), e.kind()))
+    Error::new(ErrorKind::FileUnreadable, format!("cannot read {}: {}", path.display(), io_reason(e)))
 }
 
 struct State<T> {
@@ -345,5 +345,14 @@ impl FileAssertionSource {
                 Ok(AssertionOutcome { assertion: value, reload_errors })
             }
         }
+    }
+}
+
+/// An I/O failure in the OS's words ("No such file or directory (os error 2)" reads better than
+/// the kind's "entity not found"); the kind where the OS gave no code.
+fn io_reason(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(_) => e.to_string(),
+        None => e.kind().to_string(),
     }
 }

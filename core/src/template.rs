@@ -17,6 +17,9 @@ pub struct AssertionTemplate {
     pub header: Map<String, Value>,
     /// Members merged into the claims.
     pub payload: Map<String, Value>,
+    /// Top-level members other than `header` and `payload`, which Kafka Java ignores (a flat
+    /// `{"iss": …}` template): refused in strict mode ([`crate::assertion::check_template`]).
+    pub ignored: Vec<String>,
 }
 
 impl AssertionTemplate {
@@ -57,7 +60,8 @@ impl AssertionTemplate {
                 ),
             }
         };
-        Ok(Self { header: member("header")?, payload: member("payload")? })
+        let (header, payload) = (member("header")?, member("payload")?);
+        Ok(Self { header, payload, ignored: root.keys().cloned().collect() })
     }
 }
 

@@ -91,9 +91,10 @@ fn every_error_code_appears_in_the_vectors_or_tests() {
     // Codes the vector files do not produce, and the test that does: invalid_certificate
     // (keys.rs, certificate_thumbprints_match_openssl), file_unreadable (reload.rs). signing_failed
     // cannot be provoked: the backends do not fail on a key that parsed.
-    // token_endpoint_unreachable and credentials_unavailable are raised by the fronts (which do the
-    // I/O) and tested there (python/tests).
+    // token_endpoint_unreachable, credentials_unavailable and address_in_use are raised by the
+    // fronts (which do the I/O) and tested there (python/tests).
     let covered_elsewhere = [
+        "address_in_use",
         "invalid_certificate",
         "file_unreadable",
         "signing_failed",
@@ -146,4 +147,43 @@ fn bad_inputs_fail_with_their_codes_and_show_no_planted_secret() {
             assert!(!shown.contains(secret.as_str().unwrap()), "{name} shows {secret}: {shown}");
         }
     }
+}
+
+#[test]
+fn explain_names_every_refusal_of_the_signer_with_its_code() {
+    // Every assertion case of the vectors and the bad-input catalogue that the signer refuses,
+    // given to explain with the same properties, key and template: explain must name the same code
+    // at error level. Left out: cases with a certificate (explain is not given one) and DER keys
+    // (explain takes the key file's text, as read by the CLI).
+    let mut checked = 0;
+    for file in ["assertions.json", "bad_inputs.json"] {
+        let doc: Value =
+            serde_json::from_str(&std::fs::read_to_string(support::vectors_dir().join(file)).unwrap()).unwrap();
+        for case in doc["cases"].as_array().unwrap() {
+            let (input, expected) = (&case["input"], &case["output"]);
+            let Some(code) = expected["error"].as_str() else { continue };
+            if case["op"] != "sign_assertion"
+                || input.get("certificate_file").is_some()
+                || input.get("thumbprint_header").is_some()
+            {
+                continue;
+            }
+            let key = input["key_file"].as_str().map(|f| std::fs::read(support::keys_dir().join(f)).unwrap());
+            let Some(key) = key.and_then(|k| String::from_utf8(k).ok()) else { continue };
+            let mut context = serde_json::json!({ "private_key": key });
+            if let Some(template) = input.get("template") {
+                context["assertion_template"] = template.clone();
+            }
+            let mut explain_input = serde_json::json!({ "properties": input["properties"], "context": context });
+            if let Some(dialect) = input.get("dialect") {
+                explain_input["dialect"] = dialect.clone();
+            }
+            let findings = support::run("explain", &explain_input);
+            let named =
+                findings["findings"].as_array().unwrap().iter().any(|f| f["code"] == code && f["severity"] == "error");
+            assert!(named, "{file}: {}: the signer refuses with {code}; explain found {findings}", case["name"]);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} refused assertion cases were found");
 }

@@ -760,6 +760,14 @@ impl TokenLifecycle {
         Ok(self.machine()?.handle_failed(fetch, retryable, retry_after.as_deref(), now, random01))
     }
 
+    /// An attempt inside fetch `fetch` failed (`code`, `message`) and the fetch retries; a later
+    /// timeout of the fetch names it. Whether `fetch` is the fetch in flight.
+    #[napi]
+    pub fn attempt_failed(&self, fetch: BigInt, code: String, message: String) -> napi::Result<bool, String> {
+        let error = oauthbearer::Error::reported(&code, message);
+        Ok(self.machine()?.attempt_failed(u64_of(&fetch)?, &error))
+    }
+
     #[napi]
     pub fn poll(&self, now_ms: BigInt) -> napi::Result<PollResult, String> {
         let p = self.machine()?.poll(u64_of(&now_ms)?);

@@ -2,7 +2,7 @@
 // the same code — and the same test suite — runs on this module and on the jco-transpiled WASI
 // component. Only arranges exports and re-types errors.
 import * as native from '../index.js';
-import { guarded, makeError, TokenEndpointError } from './errors';
+import { guarded, makeError, TokenEndpointError, typed } from './errors';
 
 type Method = (...args: unknown[]) => unknown;
 
@@ -27,6 +27,19 @@ for (const Class of [
   if (!Class.prototype[Symbol.dispose]) Class.prototype[Symbol.dispose] = function dispose() {};
 }
 
+/** `Class` whose constructor's native errors are re-typed too (statics and `instanceof` unchanged). */
+function constructed<C extends abstract new (...args: never[]) => unknown>(Class: C): C {
+  return new Proxy(Class, {
+    construct(target, args, newTarget) {
+      try {
+        return Reflect.construct(target, args, newTarget) as object;
+      } catch (err) {
+        throw typed(err);
+      }
+    },
+  });
+}
+
 /** Parses a token endpoint's answer; a refusal throws `TokenEndpointError` with `.tokenEndpoint`. */
 export function parseTokenResponse(
   status: number,
@@ -45,8 +58,22 @@ export function parseTokenResponse(
 
 const g = guarded;
 
+// The classes users construct, with their constructors' errors typed (the package exports these).
+export const SigningKey = constructed(native.SigningKey);
+export type SigningKey = native.SigningKey;
+export const AssertionSigner = constructed(native.AssertionSigner);
+export type AssertionSigner = native.AssertionSigner;
+export const FileAssertions = constructed(native.FileAssertions);
+export type FileAssertions = native.FileAssertions;
+export const LocalIssuer = constructed(native.LocalIssuer);
+export type LocalIssuer = native.LocalIssuer;
+export const RetrySchedule = constructed(native.RetrySchedule);
+export type RetrySchedule = native.RetrySchedule;
+export const TokenLifecycle = native.TokenLifecycle;
+export type TokenLifecycle = native.TokenLifecycle;
+
 /** Keys: parse PEM/DER/JWK once, sign, public JWK, thumbprint. */
-export const keys = { SigningKey: native.SigningKey };
+export const keys = { SigningKey };
 /** Kafka and librdkafka client properties. */
 export const config = {
   parseConfig: g(native.parseConfig),
@@ -56,8 +83,8 @@ export const config = {
 };
 /** KIP-1258 client assertions. */
 export const assertions = {
-  AssertionSigner: native.AssertionSigner,
-  FileAssertions: native.FileAssertions,
+  AssertionSigner,
+  FileAssertions,
   checkPrebuiltAssertion: g(native.checkPrebuiltAssertion),
 };
 /** Token requests, responses and Kafka's retry schedule. */
@@ -68,7 +95,7 @@ export const tokenEndpoint = {
   jwtBearerRequest: g(native.jwtBearerRequest),
   requestFromProperties: g(native.requestFromProperties),
   parseTokenResponse,
-  RetrySchedule: native.RetrySchedule,
+  RetrySchedule,
   tokenResponseBody: g(native.tokenResponseBody),
   errorResponseBody: g(native.errorResponseBody),
 };
@@ -100,8 +127,8 @@ export const tokens = {
   refreshAtLibrdkafka: g(native.refreshAtLibrdkafka),
 };
 /** A local OAuth issuer (tokens, JWKS, discovery) and client authentication at its token path. */
-export const issuer = { LocalIssuer: native.LocalIssuer, authenticateClient: g(native.authenticateClient) };
+export const issuer = { LocalIssuer, authenticateClient: g(native.authenticateClient) };
 /** The token lifecycle machine: serve, fetch (one in flight), wait (up to a deadline) or fail. */
-export const lifecycle = { TokenLifecycle: native.TokenLifecycle };
+export const lifecycle = { TokenLifecycle };
 /** Findings on a client configuration. */
 export const explain = { explain: g(native.explain) };

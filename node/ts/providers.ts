@@ -1,6 +1,7 @@
 // Token providers: one interface (`token()` → Token), caching with a single-flight refresh on the
 // core's schedule, typed errors. Each provider fetches credentials or tokens (I/O) and hands the
 // bytes to the core, which builds, checks and times them.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +66,9 @@ export interface ProviderOptions {
   fetchTimeoutMs?: number;
 }
 
+/** The fetch running in this async context: where its failed attempts are reported. */
+const attempts = new AsyncLocalStorage<(err: unknown) => void>();
+
 /** A token's expiry and issue time as the machine takes them, or undefined if they are not epoch ms. */
 function epochTimes(token: Token): [bigint, bigint | undefined] | undefined {
   const ok = (v: number) => Number.isSafeInteger(v) && v >= 0;
@@ -98,6 +102,8 @@ export abstract class Provider {
   #life?: native.TokenLifecycle;
   #cached?: Token;
   #failure?: unknown;
+  /** The last failed attempt of the fetch in flight (the cause of its timeout). */
+  #lastAttempt?: unknown;
   readonly #waiters = new Set<() => void>();
   /** How many fetches returned a token. */
   fetches = 0;
@@ -141,7 +147,9 @@ export abstract class Provider {
           const failure = decision.val as native.LifecycleFailure;
           if (failure.tag === 'error') {
             const e = failure.val as native.ErrorRecord;
-            throw makeError(e.code, e.message);
+            // A timeout names the fetch's last failed attempt (the core's message says it too).
+            const cause = e.code === 'fetch_timeout' ? this.#lastAttempt : undefined;
+            throw makeError(e.code, e.message, cause === undefined ? undefined : { cause });
           }
           throw this.#failure;
         }
@@ -149,11 +157,26 @@ export abstract class Provider {
     }
   }
 
+  /**
+   * An attempt inside `fetch` failed and the fetch retries: reported to the lifecycle, so that a
+   * timeout of the fetch names it (a refused connection must not read like a slow endpoint).
+   */
+  protected attemptFailed(err: unknown): void {
+    attempts.getStore()?.(err);
+  }
+
   /** Runs fetch `id`; its outcome goes to the machine and wakes the waiters. */
   #start(id: bigint, startedMs: number): void {
+    this.#lastAttempt = undefined;
+    const report = (err: unknown) => {
+      const { code, message } = err as { code?: string; message?: string };
+      if (this.#life!.attemptFailed(id, code ?? 'credentials_unavailable', message ?? String(err))) {
+        this.#lastAttempt = err;
+      }
+    };
     let fetched: Promise<Token>;
     try {
-      fetched = Promise.resolve(this.fetch(startedMs));
+      fetched = Promise.resolve(attempts.run(report, () => this.fetch(startedMs)));
     } catch (err) {
       fetched = Promise.reject(err);
     }
@@ -337,6 +360,7 @@ export class AssertionProvider extends Provider {
         const failure = { status: err.status, retryAfter: err.status ? answer?.retryAfter ?? undefined : undefined };
         const delay = schedule.nextDelayMs(BigInt(this.clock()), failure, Math.random());
         if (delay === null) throw Object.assign(err, { retryAfter: failure.retryAfter }); // for the lifecycle's back-off
+        this.attemptFailed(err);
         await this.#sleep(Number(delay));
       }
     }
@@ -357,10 +381,35 @@ export class AssertionProvider extends Provider {
         retryAfter: response.headers.get('retry-after'),
       };
     } catch (err) {
-      const reason = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-      throw makeError('token_endpoint_unreachable', `cannot reach the token endpoint ${request.url}: ${reason}`);
+      throw makeError('token_endpoint_unreachable', transportFailure(request.url, err, this.#timeoutMs), { cause: err });
     }
   }
+}
+
+/** What the network said, in words: `fetch` failed (undici's error, its `cause` the system's). */
+const TRANSPORT_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by peer',
+  ENOTFOUND: 'DNS: no such host',
+  EAI_AGAIN: 'DNS: temporary failure in name resolution',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'network is unreachable',
+  ETIMEDOUT: 'connect timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connect timed out',
+  UND_ERR_SOCKET: 'the connection closed unexpectedly',
+};
+
+function transportFailure(url: string, err: unknown, timeoutMs: number): string {
+  const e = err as { name?: string; cause?: { code?: string; message?: string } };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') {
+    return `the token endpoint ${url} did not answer within ${timeoutMs} ms (sasl.login.read.timeout.ms)`;
+  }
+  const code = e.cause?.code;
+  if (code === undefined) return `cannot reach the token endpoint ${url}: ${e.name ?? 'error'}`;
+  // TLS failures carry OpenSSL's code (CERT_HAS_EXPIRED, DEPTH_ZERO_SELF_SIGNED_CERT, ERR_TLS_…).
+  const tls = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code);
+  const words = TRANSPORT_WORDS[code] ?? (tls ? `TLS failed: ${e.cause?.message ?? code}` : e.cause?.message ?? code);
+  return `cannot reach the token endpoint ${url}: ${words} (${code})`;
 }
 
 /** What `FileProvider` takes besides the path. */

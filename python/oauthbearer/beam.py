@@ -23,7 +23,6 @@ and says what to do otherwise), or start ``oauthbearer serve`` from the workers'
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import threading
@@ -68,8 +67,8 @@ def start(provider: Optional[Provider] = None, host: str = "127.0.0.1", port: in
             return _server
         try:
             server = make_server(Endpoint(provider=provider or provider_from_environment(), style=style), host, port)
-        except OSError as err:
-            if err.errno == errno.EADDRINUSE:
+        except ConfigError as err:
+            if getattr(err, "code", None) == "address_in_use":
                 return None
             raise
         _server = server  # it serves on its own native threads

@@ -1,6 +1,8 @@
 """The ``oauthbearer`` command. Every time- or random-dependent command takes ``--now`` (Unix
 seconds) and ``--jti`` for reproducible output. Errors print ``error: <code>: <message>`` (no
-traceback, no secret) and exit 2; ``inspect`` and ``explain`` exit 1 when a client would refuse."""
+traceback, no secret) and exit 2 (argparse's usage errors too); ``inspect`` and ``explain`` exit 1
+when a client would refuse. ``--dialect`` names whose rules apply everywhere: ``kafka-java``
+(aliases ``kafka``, ``java``) or ``librdkafka`` (alias ``rdkafka``); ``--client`` is an alias."""
 
 from __future__ import annotations
 
@@ -15,11 +17,13 @@ from typing import Optional, Sequence
 
 from . import _native
 from ._native import OAuthBearerError
-from .providers import (AssertionProvider, AzureProvider, FileProvider, GoogleProvider, LocalIssuerProvider,
+from .providers import (_error, _os_reason, AssertionProvider, AzureProvider, FileProvider, GoogleProvider, LocalIssuerProvider,
                         MSK_FROM_A_URL, MskProvider, Provider, load_properties)
 from .server import DEFAULT_PORT, RESPONSE_STYLES, Endpoint, serve
 
-DIALECTS = {"kafka": "kafka-java", "java": "kafka-java", "kafka-java": "kafka-java", "librdkafka": "librdkafka"}
+#: Every dialect name the CLI takes (the core takes the same): the canonical two, then aliases.
+DIALECTS = {"kafka-java": "kafka-java", "librdkafka": "librdkafka", "kafka": "kafka-java", "java": "kafka-java",
+            "rdkafka": "librdkafka"}
 ORDERS = {"python": "python", "js": "sorted", "go": "sorted", "sorted": "sorted", "rust": "rust", "java": "java"}
 
 
@@ -50,16 +54,19 @@ def _provider(args: argparse.Namespace) -> Provider:
     if kind == "gcp":
         return GoogleProvider(style=args.gcp_style)
     if kind == "aws":
-        return MskProvider(args.region or os.environ.get("REGION"))
+        region = args.region or os.environ.get("REGION") or os.environ.get("AWS_REGION")
+        if not region:
+            raise _error(_native.CredentialsError, "invalid_region", "no AWS region: pass --region or set REGION")
+        return MskProvider(region)
     if kind == "azure":
         return AzureProvider(args.bootstrap_servers, scope=args.scope)
     if kind == "assertion":
         if not args.config:
-            raise SystemExit("error: --provider assertion needs --config FILE.properties")
+            raise _error(_native.ConfigError, "missing_config", "--provider assertion needs --config FILE.properties")
         return AssertionProvider(args.config, dialect=DIALECTS[args.dialect])
     if kind == "file":
         if not args.token_file:
-            raise SystemExit("error: --provider file needs --token-file FILE")
+            raise _error(_native.ConfigError, "missing_config", "--provider file needs --token-file FILE")
         return FileProvider(args.token_file)
     issuer = _issuer("http://127.0.0.1", args.key, args.client, args.client_jwk)
     return LocalIssuerProvider(issuer, args.subject, audience=args.audience, lifetime_seconds=args.lifetime)
@@ -127,21 +134,43 @@ def cmd_gcp_token(args: argparse.Namespace) -> int:
 def _read_jwks(source: str) -> str:
     """A JWKS from a file or an http(s) URL (what the broker's jwks.endpoint.url serves)."""
     if source.startswith(("http://", "https://")):
+        import urllib.error
         import urllib.request
-        with urllib.request.urlopen(source, timeout=10) as response:  # noqa: S310 - the user's own JWKS URL
-            return response.read().decode("utf-8")
+        try:
+            with urllib.request.urlopen(source, timeout=10) as response:  # noqa: S310 - the user's own JWKS URL
+                return response.read().decode("utf-8")
+        except urllib.error.HTTPError as answer:
+            raise _error(_native.ConfigError, "file_unreadable",
+                         f"cannot read the JWKS at {source}: HTTP {answer.code}") from None
+        except urllib.error.URLError as failure:
+            raise _error(_native.ConfigError, "file_unreadable",
+                         f"cannot read the JWKS at {source}: {_os_reason(failure.reason)}") from None
+        except OSError as failure:
+            raise _error(_native.ConfigError, "file_unreadable",
+                         f"cannot read the JWKS at {source}: {_os_reason(failure)}") from None
     return Path(source).read_text(encoding="utf-8")
 
 
+def _token_argument(args: argparse.Namespace) -> str:
+    """The token to inspect: the argument, ``--token-file FILE``, or standard input (``-`` or none),
+    so that it need not stand in the shell's history or the process list."""
+    if args.token_file:
+        return Path(args.token_file).read_text(encoding="utf-8").strip()
+    if args.token in (None, "-"):
+        return sys.stdin.read().strip()
+    return args.token
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
-    dialect = DIALECTS[args.client]
+    dialect = DIALECTS[args.dialect]
     judge = "broker" if args.jwks else dialect
+    token = _token_argument(args)
     try:
         if args.jwks:
-            accepted = _native.check_as_broker(args.token, _read_jwks(args.jwks), _now_ms(args), args.audience or [],
+            accepted = _native.check_as_broker(token, _read_jwks(args.jwks), _now_ms(args), args.audience or [],
                                                args.issuer)
         else:
-            accepted = _native.check_access_token(args.token, dialect, _now_ms(args))
+            accepted = _native.check_access_token(token, dialect, _now_ms(args))
     except OAuthBearerError as err:
         _print({"accepted": False, "client": judge, "code": getattr(err, "code", "error"), "reason": str(err)})
         return 1
@@ -188,7 +217,7 @@ def _readable(path: Optional[str]) -> Optional[bytes]:
 def cmd_explain(args: argparse.Namespace) -> int:
     properties = load_properties(args.config)
     library, version = _library(args.library)
-    dialect = DIALECTS[args.client or ("librdkafka" if library in LIBRDKAFKA_LIBRARIES else "java")]
+    dialect = DIALECTS[args.dialect or ("librdkafka" if library in LIBRDKAFKA_LIBRARIES else "kafka-java")]
     try:
         config = _native.parse_config(properties, dialect, "kafka-compatible")
     except OAuthBearerError:
@@ -207,7 +236,7 @@ def _provider_options(p: argparse.ArgumentParser) -> None:
                    default=env_provider if env_provider in ("gcp", "aws", "azure") else "local",
                    help="token source (default: $PROVIDER if gcp/aws/azure, else the local issuer)")
     p.add_argument("--config", help="Kafka client .properties (assertion provider)")
-    p.add_argument("--dialect", choices=["kafka", "librdkafka"], default="kafka")
+    _dialect_option(p, default="kafka-java", client_alias=False)
     p.add_argument("--region", help="AWS region (default $REGION, $AWS_REGION)")
     p.add_argument("--token-file", help="pre-issued token file (file provider)")
     p.add_argument("--bootstrap-servers", help="Event Hubs namespace host:9093 (azure; default $BOOTSTRAP_SERVERS)")
@@ -227,7 +256,42 @@ def _provider_options(p: argparse.ArgumentParser) -> None:
                    help="register a client's public JWK(S) for KIP-1258 assertions (local issuer)")
     p.add_argument("--subject", default="kafka-client", help="subject of tokens (token command, local)")
     p.add_argument("--audience", help="aud of issued tokens (local issuer)")
-    p.add_argument("--lifetime", type=int, default=3600, help="issued token lifetime in seconds (local issuer)")
+    p.add_argument("--lifetime", type=_whole(1, 2**32 - 1), default=3600,
+                   help="issued token lifetime in seconds (local issuer)")
+
+
+def _dialect_option(p: argparse.ArgumentParser, default: Optional[str], client_alias: bool = True) -> None:
+    """``--dialect`` (and ``--client``, the name ``inspect`` and ``explain`` had, where ``--client``
+    does not register issuer clients)."""
+    names = ["--dialect", "--client"] if client_alias else ["--dialect"]
+    p.add_argument(*names, dest="dialect", choices=list(DIALECTS), default=default,
+                   metavar="{kafka-java,librdkafka}",
+                   help="whose rules and property names: kafka-java (aliases kafka, java) or librdkafka (alias "
+                        f"rdkafka) (default {default or 'by --library, else kafka-java'})")
+
+
+def _whole(low: int, high: int):  # noqa: ANN202 - an argparse type
+    """An argparse type: a whole number in [low, high] (no traceback for -5 or 1e99)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low}..{high}")
+        return value
+    return parse
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: Unix seconds, not negative and within what the core takes."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value < 2**53 / 1000:
+        raise argparse.ArgumentTypeError(f"{text} is not a time the core takes (0 .. 9e12 s)")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -239,7 +303,8 @@ def parser() -> argparse.ArgumentParser:
                        "Serve tokens over HTTP (kafka-auth-handler / Google local server compatible).")
     _provider_options(p)
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", DEFAULT_PORT)))
+    p.add_argument("--port", type=_whole(0, 65535), default=os.environ.get("PORT", str(DEFAULT_PORT)),
+                   help=f"port (default $PORT, else {DEFAULT_PORT}; 0: any free port)")
     p.add_argument("--no-access-log", dest="access_log", action="store_false",
                    help="no access line per request on stderr (method, path, status, time)")
     p.set_defaults(func=cmd_serve)
@@ -250,16 +315,16 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("assertion", help="sign a KIP-1258 client assertion from Kafka properties")
     p.add_argument("--config", required=True, help="Kafka client .properties")
-    p.add_argument("--dialect", choices=["kafka", "librdkafka"], default="kafka")
+    _dialect_option(p, default="kafka-java")
     p.add_argument("--mode", choices=["strict", "kafka-compatible"], default="strict")
-    p.add_argument("--now", type=float, help="Unix seconds (default: now)")
+    p.add_argument("--now", type=_seconds, help="Unix seconds (default: now)")
     p.add_argument("--jti", help="the jti (default: a random UUID when configured)")
     p.add_argument("--decode", action="store_true", help="print the header and claims instead of the JWT")
     p.set_defaults(func=cmd_assertion)
 
     p = sub.add_parser("msk-token", help="an AWS MSK IAM token from the botocore credential chain")
     p.add_argument("--region", help="AWS region (default $AWS_REGION)")
-    p.add_argument("--now", type=float, help="Unix seconds (default: now)")
+    p.add_argument("--now", type=_seconds, help="Unix seconds (default: now)")
     p.add_argument("--order", choices=["python", "js", "go", "rust", "java"], default="python",
                    help="query parameter order of the signer to match byte for byte")
     p.add_argument("--user-agent", help="User-Agent parameter (default ours; '' = none)")
@@ -267,20 +332,22 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("gcp-token", help="wrap a Google access token for Google Managed Kafka")
     p.add_argument("--access-token", required=True)
-    p.add_argument("--expires-at", type=float, required=True, help="access token expiry, Unix seconds")
+    p.add_argument("--expires-at", type=_seconds, required=True, help="access token expiry, Unix seconds")
     p.add_argument("--principal", required=True)
-    p.add_argument("--now", type=float, help="Unix seconds (default: now)")
+    p.add_argument("--now", type=_seconds, help="Unix seconds (default: now)")
     p.add_argument("--style", choices=["google-java", "google-python", "kafka-auth-handler"], default="google-java")
     p.set_defaults(func=cmd_gcp_token)
 
     p = sub.add_parser("inspect", help="would a Kafka client (or, with --jwks, the broker) accept this access "
                                        "token? (exit 1 if not)")
-    p.add_argument("token")
-    p.add_argument("--client", choices=["java", "librdkafka"], default="java")
+    p.add_argument("token", nargs="?", help="the access token; '-' or none: read it from standard input "
+                                            "(keeps it out of the shell's history and the process list)")
+    p.add_argument("--token-file", help="read the token from this file")
+    _dialect_option(p, default="kafka-java")
     p.add_argument("--jwks", help="judge as the broker does: the JWKS file or URL (sasl.oauthbearer.jwks.endpoint.url)")
     p.add_argument("--audience", action="append", help="with --jwks: sasl.oauthbearer.expected.audience (repeatable)")
     p.add_argument("--issuer", help="with --jwks: sasl.oauthbearer.expected.issuer")
-    p.add_argument("--now", type=float, help="Unix seconds (default: now)")
+    p.add_argument("--now", type=_seconds, help="Unix seconds (default: now)")
     p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("jwks", help="the public JWKS of a private key file, to register with the IdP "
@@ -293,12 +360,11 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("explain", help="find configuration problems (exit 1 on an error-level finding)")
     p.add_argument("--config", required=True, help="Kafka client .properties")
-    p.add_argument("--client", choices=["java", "librdkafka"],
-                   help="whose property names (default java; librdkafka for librdkafka-based --library)")
+    _dialect_option(p, default=None)
     p.add_argument("--library", metavar="NAME[==VERSION]",
                    help="the client library (kafka-clients, librdkafka, confluent-kafka, kafka-python, aiokafka, "
                         "kafkajs, @confluentinc/kafka-javascript); a Python one's version defaults to the installed one")
-    p.add_argument("--broker-reauth-ms", type=int, metavar="MS", help="the broker's connections.max.reauth.ms")
+    p.add_argument("--broker-reauth-ms", type=_whole(0, 2**63 - 1), metavar="MS", help="the broker's connections.max.reauth.ms")
     p.set_defaults(func=cmd_explain)
     return root
 

@@ -7,9 +7,11 @@ checks and times them.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import random
+import ssl
 import threading
 import time
 import urllib.error
@@ -22,6 +24,23 @@ from . import _native
 from ._native import CredentialsError, OAuthBearerError, TokenEndpointError
 
 Clock = Callable[[], float]
+
+#: Set at interpreter exit: retry back-offs end at once and the native module takes no new call
+#: that could re-attach to a finalizing interpreter (``_native.quiesce``; issue 25's segfault).
+_EXITING = threading.Event()
+#: The fetch running on this thread: where its failed attempts are reported (``report(err)``).
+_attempts = threading.local()
+
+
+@atexit.register
+def _quiesce_at_exit() -> None:
+    _EXITING.set()
+    _native.quiesce()
+
+
+def _back_off(seconds: float) -> None:
+    """Sleeps between attempts; at interpreter exit returns at once."""
+    _EXITING.wait(seconds)
 
 
 def _error(cls: type[OAuthBearerError], code: str, message: str) -> OAuthBearerError:
@@ -72,6 +91,8 @@ class Provider:
         self._life: Optional[_native.TokenLifecycle] = None
         self._cached: Optional[Token] = None
         self._failure: Optional[tuple[BaseException, Any]] = None
+        #: The last failed attempt of the fetch in flight (the cause of its timeout).
+        self._last_attempt: Optional[BaseException] = None
         #: How many fetches returned a token (for tests and the endpoint's stats).
         self.fetches = 0
 
@@ -110,7 +131,9 @@ class Provider:
                 elif decision.kind == "wait":
                     self._cond.wait((decision.wait_ms or 0) / 1000)
                 elif decision.error is not None:
-                    raise decision.error
+                    # A timeout names the fetch's last failed attempt (the core's message says it too).
+                    cause = self._last_attempt if getattr(decision.error, "code", None) == "fetch_timeout" else None
+                    raise decision.error from cause
                 else:
                     assert self._failure is not None
                     failure, traceback = self._failure
@@ -118,7 +141,23 @@ class Provider:
                     # time, or every raise would add its frames to it (for days).
                     raise failure.with_traceback(traceback)
 
+    def _attempt_failed(self, err: BaseException) -> None:
+        """An attempt inside ``fetch`` failed and the fetch retries: reported to whoever runs the
+        fetch (this provider's lifecycle, or the native server), so that a timeout names it."""
+        report = getattr(_attempts, "report", None)
+        if report is not None:
+            report(err)
+
+    def _report_attempt(self, fetch: int, err: BaseException) -> None:
+        with self._cond:
+            assert self._life is not None
+            if self._life.attempt_failed(fetch, getattr(err, "code", "credentials_unavailable"), str(err)):
+                self._last_attempt = err
+
     def _run_fetch(self, fetch: int, started_ms: int) -> None:
+        _attempts.report = lambda err: self._report_attempt(fetch, err)
+        with self._cond:
+            self._last_attempt = None
         try:
             token = self.fetch(started_ms)
             with self._cond:
@@ -134,6 +173,8 @@ class Provider:
                     self._cached = token
                 self._cond.notify_all()
         except BaseException as err:  # every failure must reach the waiters, whatever its type
+            if _EXITING.is_set():
+                return  # the interpreter is exiting: nobody waits, and the native module is closed
             retryable = bool(getattr(err, "retryable", isinstance(err, OAuthBearerError)))
             with self._cond:
                 assert self._life is not None
@@ -170,14 +211,15 @@ class AssertionProvider(Provider):
 
     def __init__(self, properties: "str | os.PathLike[str] | Mapping[str, str]", *, dialect: str = "kafka-java",
                  mode: str = "strict", ca_file: Optional[str] = None, clock: Clock = time.time,
-                 sleep: Callable[[float], None] = time.sleep, fetch_timeout_ms: Optional[int] = None,
+                 sleep: Callable[[float], None] = _back_off, fetch_timeout_ms: Optional[int] = None,
                  certificate_file: "Optional[str | os.PathLike[str]]" = None,
                  thumbprint_header: Optional[Literal["x5t#S256", "x5t", "both"]] = None) -> None:
         super().__init__(clock=clock, fetch_timeout_ms=fetch_timeout_ms)
         self.properties = load_properties(properties)
-        self.dialect, self.mode = dialect, mode
         self.config = _native.parse_config(self.properties, dialect, mode)
-        if dialect == "librdkafka":
+        # The dialect's one name (``kafka`` and ``java`` are aliases of ``kafka-java``).
+        self.dialect, self.mode = self.config["dialect"], mode
+        if self.dialect == "librdkafka":
             self.refresh_schedule = "librdkafka"
         signs = self.config["grant"] in ("client_assertion", "jwt_bearer")
         # Without an assertion to name it in, a certificate gets the core's invalid_config from here.
@@ -185,7 +227,6 @@ class AssertionProvider(Provider):
                             if signs or certificate_file or thumbprint_header else None)
         self._ssl = None
         if ca_file:
-            import ssl
             self._ssl = ssl.create_default_context(cafile=ca_file)
         self._sleep = sleep
         timeout_ms = self.config.get("read_timeout_ms") or self.config.get("connect_timeout_ms") or 10_000
@@ -217,9 +258,10 @@ class AssertionProvider(Provider):
                 delay = schedule.next_delay_ms(self.now_ms(), getattr(err, "status", None),
                                                retry_after if getattr(err, "status", None) else None,
                                                random.random())
-                if delay is None:
+                if delay is None or _EXITING.is_set():
                     err.retry_after = retry_after  # type: ignore[attr-defined]  # for the lifecycle's back-off
                     raise
+                self._attempt_failed(err)
                 self._sleep(delay / 1000)
 
     def _post(self, request: _native.TokenRequest) -> tuple[int, Optional[str], str, Optional[str]]:
@@ -232,10 +274,34 @@ class AssertionProvider(Provider):
         except urllib.error.HTTPError as answer:
             return (answer.code, answer.headers.get("Content-Type"), answer.read().decode("utf-8", "replace"),
                     answer.headers.get("Retry-After"))
-        except (urllib.error.URLError, OSError) as failure:
-            reason = getattr(failure, "reason", failure)
+        except urllib.error.URLError as failure:
             raise _error(TokenEndpointError, "token_endpoint_unreachable",
-                         f"cannot reach the token endpoint {request.url}: {type(reason).__name__}") from None
+                         f"cannot reach the token endpoint {request.url}: {_os_reason(failure.reason)}") from None
+        except TimeoutError:  # connected and sent, then no answer in time (a read timeout)
+            raise _error(TokenEndpointError, "token_endpoint_unreachable",
+                         f"the token endpoint {request.url} did not answer within {self._timeout:g} s "
+                         "(sasl.login.read.timeout.ms)") from None
+        except OSError as failure:
+            raise _error(TokenEndpointError, "token_endpoint_unreachable",
+                         f"the connection to the token endpoint {request.url} failed: {_os_reason(failure)}") from None
+
+
+def _os_reason(reason: object) -> str:
+    """A transport failure in words, e.g. ``connection refused (ConnectionRefusedError)``: the OS's,
+    resolver's or TLS library's text (none holds a secret) and the exception's type."""
+    if isinstance(reason, str):  # urllib's own words ("unknown url type: …")
+        return reason
+    if isinstance(reason, TimeoutError):
+        text = "timed out"
+    elif isinstance(reason, ssl.SSLCertVerificationError):
+        text = f"TLS certificate verify failed: {reason.verify_message}"
+    elif isinstance(reason, ssl.SSLError):
+        text = f"TLS failed: {reason.reason or reason.strerror or ''}"
+    elif isinstance(reason, OSError) and reason.strerror:
+        text = reason.strerror[:1].lower() + reason.strerror[1:]
+    else:
+        return type(reason).__name__
+    return f"{text} ({type(reason).__name__})"
 
 
 class FileProvider(Provider):

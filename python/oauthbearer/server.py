@@ -26,7 +26,7 @@ from typing import Callable, Optional
 
 from . import _native
 from ._native import OAuthBearerError
-from .providers import Provider, Token
+from .providers import Provider, Token, _attempts
 
 log = logging.getLogger("oauthbearer.server")
 
@@ -46,10 +46,13 @@ class Endpoint:
         self.style = RESPONSE_STYLES[style]
         self.lifetime_seconds = lifetime_seconds
 
-    def fetch(self, now_ms: int) -> Token:
+    def fetch(self, now_ms: int, report_attempt: Optional[Callable[[str, str], None]] = None) -> Token:
         """The provider's fetch, as the native server calls it (on its fetch thread, when a refresh
-        is due); failures are logged here, once per fetch, never per request."""
+        is due); failures are logged here, once per fetch, never per request. ``report_attempt``
+        takes each failed attempt the fetch retries after (the server's timeout names the last)."""
         assert self.provider is not None
+        _attempts.report = (None if report_attempt is None else
+                            lambda err: report_attempt(getattr(err, "code", "credentials_unavailable"), str(err)))
         try:
             return self.provider.fetch(now_ms)
         except OAuthBearerError as err:

@@ -7,6 +7,7 @@
 #![allow(unreachable_pub, missing_docs, clippy::useless_conversion, clippy::too_many_arguments)]
 
 mod errors;
+mod exit_guard;
 mod server;
 
 use std::collections::BTreeMap;
@@ -90,7 +91,7 @@ impl SigningKey {
 
     /// The raw JWS signature over `message`.
     fn sign<'py>(&self, py: Python<'py>, message: &[u8]) -> Res<Bound<'py, PyBytes>> {
-        let signature = py.detach(|| self.0.sign(message)).py()?;
+        let signature = exit_guard::detach(py, || self.0.sign(message)).py()?;
         Ok(PyBytes::new(py, &signature))
     }
 
@@ -164,7 +165,7 @@ impl AssertionSigner {
     /// Signs at `now_ms`; a UUID `jti` is generated when absent and configured.
     #[pyo3(signature = (now_ms, jti=None))]
     fn sign(&self, py: Python<'_>, now_ms: u64, jti: Option<&str>) -> Res<SignedAssertion> {
-        let s = py.detach(|| self.0.sign(now_ms, jti)).py()?;
+        let s = exit_guard::detach(py, || self.0.sign(now_ms, jti)).py()?;
         Ok(SignedAssertion {
             value: s.expose().to_owned(),
             issued_at: s.issued_at,
@@ -221,7 +222,7 @@ impl FileAssertions {
     /// `(assertion, reload_error_codes)` at `now_ms`.
     #[pyo3(signature = (now_ms, jti=None))]
     fn assertion(&self, py: Python<'_>, now_ms: u64, jti: Option<&str>) -> Res<(String, Vec<String>)> {
-        let outcome = py.detach(|| self.0.assertion(now_ms, jti)).py()?;
+        let outcome = exit_guard::detach(py, || self.0.assertion(now_ms, jti)).py()?;
         let errors = outcome.reload_errors.iter().map(|e| e.code().to_owned()).collect();
         Ok((outcome.assertion.expose().to_owned(), errors))
     }
@@ -248,6 +249,7 @@ fn parse_config<'py>(py: Python<'py>, properties: Properties, dialect: &str, mod
         _ => ("other", None),
     };
     d.set_item("grant", grant)?;
+    d.set_item("dialect", c.dialect.as_str())?;
     if let Some(AssertionSource::File(path)) = source {
         d.set_item("assertion_file", path)?;
     }
@@ -709,7 +711,7 @@ impl LocalIssuer {
         jti: Option<&str>,
     ) -> Res<IssuedToken> {
         let claims = issuer::AccessTokenClaims { subject, audience, scope, lifetime_seconds };
-        let t = py.detach(|| self.0.issuer().sign_access_token(&claims, now_ms, jti)).py()?;
+        let t = exit_guard::detach(py, || self.0.issuer().sign_access_token(&claims, now_ms, jti)).py()?;
         Ok(IssuedToken { token: t.token.expose().to_owned(), expires_at_ms: t.expires_at_ms, expires_in: t.expires_in })
     }
 
@@ -861,6 +863,13 @@ impl TokenLifecycle {
         Ok(life.handle_failed(fetch, retryable, retry_after, now_ms, random01))
     }
 
+    /// An attempt inside fetch `fetch` failed with `code` and `message` and the fetch retries; a
+    /// later timeout of the fetch names it. Whether `fetch` is the fetch in flight.
+    fn attempt_failed(&self, fetch: u64, code: &str, message: &str) -> Res<bool> {
+        let error = oauthbearer::Error::reported(code, message);
+        Ok(self.0.lock().map_err(errors::poisoned)?.attempt_failed(fetch, &error))
+    }
+
     /// Time passed: `(fetch to start or None, when to poll next or None)`.
     fn poll(&self, now_ms: u64) -> Res<(Option<u64>, Option<u64>)> {
         let p = self.0.lock().map_err(errors::poisoned)?.poll(now_ms);
@@ -920,5 +929,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(new_jti, m)?)?;
     m.add_function(wrap_pyfunction!(parse_properties, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(exit_guard::quiesce, m)?)?;
     Ok(())
 }

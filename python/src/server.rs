@@ -9,30 +9,54 @@ use std::time::Duration;
 use oauthbearer::endpoint::ResponseStyle;
 use oauthbearer::lifecycle::{LifecyclePolicy, LifecycleSettings};
 use oauthbearer::{Error, ErrorKind, Secret};
-use oauthbearer_server::{bind, Backend, Config, FetchFailed, Fetched, Server, TokenSource};
+use oauthbearer_server::{bind, Attempts, Backend, Config, FetchFailed, Fetched, Server, TokenSource};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::errors::{self, IntoPy, Res};
 use crate::{config, parse, LocalIssuer, Properties};
 
-/// A Python callable `fetch(now_ms)` returning a token (`.value`, `.expires_at_ms`,
-/// `.issued_at_ms`) or raising.
+/// A Python callable `fetch(now_ms, report_attempt)` returning a token (`.value`, `.expires_at_ms`,
+/// `.issued_at_ms`) or raising; `report_attempt(code, message)` tells the server of a failed
+/// attempt the fetch retries after (its timeout then names it).
 struct PythonFetch(Py<PyAny>);
 
 impl TokenSource for PythonFetch {
-    fn fetch(&self, now_ms: u64) -> Result<Fetched, FetchFailed> {
-        Python::attach(|py| match self.0.call1(py, (now_ms,)) {
-            Ok(token) => fetched(token.bind(py)).map_err(|_| FetchFailed {
-                error: Error::new(
-                    ErrorKind::CredentialsUnavailable,
-                    "the fetch returned no token (a .value, .expires_at_ms and .issued_at_ms are needed)",
-                ),
-                retryable: false,
-                retry_after: None,
-            }),
-            Err(err) => Err(failed(py, &err)),
+    fn fetch(&self, now_ms: u64, attempts: &Attempts) -> Result<Fetched, FetchFailed> {
+        // No call into Python once the interpreter exits (see exit_guard).
+        let Some(_section) = crate::exit_guard::enter() else {
+            let error = Error::new(ErrorKind::CredentialsUnavailable, "the Python interpreter is exiting");
+            return Err(FetchFailed { error, retryable: false, retry_after: None });
+        };
+        Python::attach(|py| {
+            let report = AttemptReporter(attempts.clone());
+            match self.0.call1(py, (now_ms, report)) {
+                Ok(token) => fetched(token.bind(py)).map_err(|_| FetchFailed {
+                    error: Error::new(
+                        ErrorKind::CredentialsUnavailable,
+                        "the fetch returned no token (a .value, .expires_at_ms and .issued_at_ms are needed)",
+                    ),
+                    retryable: false,
+                    retry_after: None,
+                }),
+                Err(err) => Err(failed(py, &err)),
+            }
         })
+    }
+}
+
+/// `report_attempt(code, message)`: one failed attempt of a server fetch (see [`PythonFetch`]).
+#[pyclass(module = "oauthbearer._native", frozen)]
+pub struct AttemptReporter(Attempts);
+
+#[pymethods]
+impl AttemptReporter {
+    fn __call__(&self, code: &str, message: &str) {
+        self.0.failed(&Error::reported(code, message));
+    }
+
+    fn __repr__(&self) -> String {
+        "AttemptReporter(...)".to_owned()
     }
 }
 
@@ -77,12 +101,12 @@ fn listener(host: &str, port: u16) -> Res<std::net::TcpListener> {
         .map_err(|e| unusable(e.kind().to_string()))?
         .next()
         .ok_or_else(|| unusable("no address".into()))?;
-    bind(addr).map_err(|e| match (e.kind(), e.raw_os_error()) {
-        // OSError(errno, text): callers tell "another process serves the port" by its errno.
-        (std::io::ErrorKind::AddrInUse, Some(errno)) => {
-            pyo3::exceptions::PyOSError::new_err((errno, format!("{host}:{port} is in use")))
-        }
-        (kind, _) => unusable(kind.to_string()),
+    bind(addr).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => errors::to_pyerr(&Error::new(
+            ErrorKind::AddressInUse,
+            format!("cannot listen on {host}:{port}: another process is listening there; stop it or pick another port (--port)"),
+        )),
+        kind => unusable(kind.to_string()),
     })
 }
 
@@ -149,7 +173,7 @@ impl Drop for NativeServer {
     fn drop(&mut self) {
         let server = self.server.get_mut().ok().and_then(Option::take);
         if let Some(server) = server {
-            Python::attach(|py| py.detach(|| drop(server)));
+            Python::attach(|py| crate::exit_guard::detach(py, || drop(server)));
         }
     }
 }
@@ -182,7 +206,7 @@ impl NativeServer {
         let policy = policy.with_settings(&settings).py()?;
         let backend = Backend::Provider { source: Arc::new(PythonFetch(fetch)), policy };
         let (socket, config) = (listener.take()?, server_config(style, access_log)?);
-        let server = py.detach(|| Server::start(socket, backend, config))?;
+        let server = crate::exit_guard::detach(py, || Server::start(socket, backend, config))?;
         Ok(Self::started(server))
     }
 
@@ -205,13 +229,16 @@ impl NativeServer {
         let mut config = server_config(style, access_log)?;
         config.observer = observer.map(|o| -> oauthbearer_server::Observer {
             Arc::new(move |body: &[u8]| {
-                Python::attach(|py| {
-                    let _ = o.call1(py, (String::from_utf8_lossy(body).into_owned(),));
-                });
+                // Not once the interpreter exits (see exit_guard).
+                if let Some(_section) = crate::exit_guard::enter() {
+                    Python::attach(|py| {
+                        let _ = o.call1(py, (String::from_utf8_lossy(body).into_owned(),));
+                    });
+                }
             })
         });
         let socket = listener.take()?;
-        let server = py.detach(|| Server::start(socket, backend, config))?;
+        let server = crate::exit_guard::detach(py, || Server::start(socket, backend, config))?;
         Ok(Self::started(server))
     }
 
@@ -243,7 +270,7 @@ impl NativeServer {
     fn shutdown(&self, py: Python<'_>, drain_ms: u64) -> Res<()> {
         let server = self.server.lock().map_err(errors::poisoned)?.take();
         if let Some(server) = server {
-            py.detach(|| server.shutdown(Duration::from_millis(drain_ms)));
+            crate::exit_guard::detach(py, || server.shutdown(Duration::from_millis(drain_ms)));
         }
         Ok(())
     }

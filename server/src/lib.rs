@@ -41,7 +41,7 @@ use oauthbearer::issuer::IssuerService;
 use oauthbearer::lifecycle::LifecyclePolicy;
 use tokio::sync::watch;
 
-pub use source::{FetchFailed, Fetched, TokenSource};
+pub use source::{Attempts, FetchFailed, Fetched, TokenSource};
 
 /// Told of each issuer-mode `/token` request body.
 pub type Observer = Arc<dyn Fn(&[u8]) + Send + Sync>;

@@ -1,7 +1,7 @@
 //! The token cache of provider mode: the core's lifecycle machine, fetches on threads of their
 //! own, and a background refresher that polls the machine when it says to.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use oauthbearer::lifecycle::{Decision, FetchFailure, FetchId, LifecyclePolicy, TokenLifecycle};
@@ -14,8 +14,31 @@ use crate::{now_ms, random01, Stats};
 /// The host's credential fetch. Called on a thread of its own, one call at a time unless a call
 /// outlives its deadline; it may block (an HTTP request, a cloud SDK, a Python callback).
 pub trait TokenSource: Send + Sync + 'static {
-    /// Fetches a fresh token at `now_ms`.
-    fn fetch(&self, now_ms: u64) -> Result<Fetched, FetchFailed>;
+    /// Fetches a fresh token at `now_ms`. A fetch that retries inside itself (as Kafka's clients
+    /// do) reports each failed attempt to `attempts`, so that its timeout names the last one.
+    fn fetch(&self, now_ms: u64, attempts: &Attempts) -> Result<Fetched, FetchFailed>;
+}
+
+/// Where one fetch reports its failed attempts (see [`TokenSource::fetch`]); cheap to clone and
+/// safe to keep after the fetch or the server ended (reports then change nothing).
+#[derive(Clone)]
+pub struct Attempts {
+    cache: Weak<TokenCache>,
+    fetch: FetchId,
+}
+
+impl Attempts {
+    /// One attempt failed with `error` and the fetch goes on.
+    pub fn failed(&self, error: &Error) {
+        if let Some(cache) = self.cache.upgrade() {
+            cache.machine().attempt_failed(self.fetch, error);
+        }
+    }
+
+    /// A handle that reports nowhere (for calling a source outside a server).
+    pub fn none() -> Self {
+        Self { cache: Weak::new(), fetch: 0 }
+    }
 }
 
 /// A cached token.
@@ -82,8 +105,9 @@ impl TokenCache {
     /// Runs fetch `id` on a thread of its own and reports its outcome to the machine.
     fn start(self: &Arc<Self>, id: FetchId) {
         let cache = Arc::clone(self);
+        let attempts = Attempts { cache: Arc::downgrade(self), fetch: id };
         let spawned = std::thread::Builder::new().name("oauthbearer-fetch".into()).spawn(move || {
-            let outcome = cache.source.fetch(now_ms());
+            let outcome = cache.source.fetch(now_ms(), &attempts);
             cache.report(id, outcome);
         });
         if let Err(e) = spawned {

@@ -62,6 +62,20 @@ fn a_hanging_source_answers_503_fetch_timeout_at_the_deadline_and_recovers() {
 }
 
 #[test]
+fn a_timeout_names_the_last_failed_attempt_of_a_retrying_fetch() {
+    // A refused connection must not read like a slow endpoint: the 503 says what the fetch met.
+    let source = Steered::new(Behaviour::RefusedThenHang, 3600);
+    let server = provider_server(source.clone(), 300, config());
+    let reply = exchange(server.local_addr(), GET);
+    assert_eq!(reply.status, 503);
+    let description = reply.json()["error_description"].as_str().unwrap().to_owned();
+    assert!(description.starts_with("fetch_timeout: "), "{description}");
+    assert!(description.contains("token_endpoint_unreachable: cannot reach the token endpoint"), "{description}");
+    assert!(description.contains("connection refused"), "{description}");
+    source.set(Behaviour::Work);
+}
+
+#[test]
 fn a_slow_source_within_its_deadline_is_waited_for_by_everyone_once() {
     let source = Steered::new(Behaviour::Hang, 3600);
     let server = provider_server(source.clone(), 10_000, config());

@@ -139,6 +139,17 @@ def test_the_wheel_runs_its_command_signs_and_serves_in_a_clean_venv(venv, tmp_p
     assert json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"] == "dist"
 
 
+def test_the_wheel_never_crashes_at_exit(venv):
+    """Issue 25: the zig-linked wheel segfaulted when the interpreter exited during a fetch; the
+    development build never did, so this runs with the wheel itself."""
+    sys.path.insert(0, str(ROOT / "tests" / "support"))
+    from exit_cases import VARIANTS, failures, run_exit_cases
+
+    results = run_exit_cases(venv / "python", env=clean_env())
+    assert len(results) >= 50 and {r[0] for r in results} == set(VARIANTS)
+    assert not failures(results), failures(results)[:3]
+
+
 def tar_names(path: Path) -> set[str]:
     with tarfile.open(path) as tar:
         return {name.removeprefix("package/") for name in tar.getnames()}

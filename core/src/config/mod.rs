@@ -56,9 +56,13 @@ impl FromStr for Dialect {
 
     fn from_str(s: &str) -> Result<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
-            "kafka-java" | "java" => Ok(Self::KafkaJava),
-            "librdkafka" => Ok(Self::Librdkafka),
-            _ => fail(ErrorKind::InvalidConfig, format!("unknown dialect {s:?}; use kafka-java or librdkafka")),
+            // `kafka-java` is the name in every front; `kafka` and `java` are what people type.
+            "kafka-java" | "java" | "kafka" => Ok(Self::KafkaJava),
+            "librdkafka" | "rdkafka" => Ok(Self::Librdkafka),
+            _ => fail(
+                ErrorKind::InvalidConfig,
+                format!("unknown dialect {s:?}; use kafka-java (alias kafka, java) or librdkafka (alias rdkafka)"),
+            ),
         }
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use oauthbearer::issuer::{AccessTokenClaims, IssuerService, LocalIssuer};
 use oauthbearer::lifecycle::LifecyclePolicy;
 use oauthbearer::{Dialect, Error, ErrorKind, PrivateKey};
-use oauthbearer_server::{Backend, Config, FetchFailed, Fetched, Server, TokenSource};
+use oauthbearer_server::{Attempts, Backend, Config, FetchFailed, Fetched, Server, TokenSource};
 
 /// Timeouts short enough for tests, long enough for a loaded machine.
 pub fn config() -> Config {
@@ -40,6 +40,8 @@ pub enum Behaviour {
     Work,
     Fail,
     Hang,
+    /// One attempt is refused (reported to the server), then the fetch hangs retrying.
+    RefusedThenHang,
 }
 
 /// A token source the test steers; counts its calls.
@@ -72,9 +74,14 @@ impl Steered {
 }
 
 impl TokenSource for Steered {
-    fn fetch(&self, now_ms: u64) -> Result<Fetched, FetchFailed> {
+    fn fetch(&self, now_ms: u64, attempts: &Attempts) -> Result<Fetched, FetchFailed> {
         let mut state = self.state.lock().unwrap();
         state.1 += 1;
+        if state.0 == Behaviour::RefusedThenHang {
+            let refused = "cannot reach the token endpoint http://127.0.0.1:1/token: connection refused";
+            attempts.failed(&Error::new(ErrorKind::TokenEndpointUnreachable, refused));
+            state.0 = Behaviour::Hang;
+        }
         // A hanging fetch waits until the test lets it go (a metadata server that says nothing).
         while state.0 == Behaviour::Hang {
             state = self.changed.wait(state).unwrap();
