@@ -72,6 +72,11 @@ export declare class TokenLifecycle {
   /** `cached`, `ignored` or `expired`. */
   fetchSucceeded(fetch: bigint, expiresAtMs: bigint, issuedAtMs: bigint | undefined | null, nowMs: bigint, jitter01: number): string
   fetchFailed(fetch: bigint, retryable: boolean, retryAfter: string | undefined | null, nowMs: bigint, random01: number): boolean
+  /**
+   * An attempt inside fetch `fetch` failed (`code`, `message`) and the fetch retries; a later
+   * timeout of the fetch names it. Whether `fetch` is the fetch in flight.
+   */
+  attemptFailed(fetch: bigint, code: string, message: string): boolean
   poll(nowMs: bigint): PollResult
 }
 
@@ -132,8 +137,11 @@ export interface AwsCredentials {
   expiresAtMs?: bigint
 }
 
-/** The message for an Azure SDK credential failure: the error's name and Entra's AADSTS code only. */
-export declare function azureCredentialFailureMessage(errorName: string, sdkMessage: string): string
+/**
+ * The message for an Azure SDK credential failure: Entra's AADSTS code, the error's name and its
+ * message, redacted.
+ */
+export declare function azureCredentialFailureMessage(errorName: string, sdkMessage: string, secrets?: Array<string> | undefined | null): string
 
 /** What a broker checks beyond the client (`sasl.oauthbearer.*` on the broker). */
 export interface BrokerCheck {
@@ -190,6 +198,12 @@ export declare function clientSecretRequest(url: string, clientId: string, clien
 export declare function clientSecretRequestEncodedScope(url: string, clientId: string, clientSecret: string, scope: string | undefined | null, headerUrlencode: boolean): TokenRequest
 
 export declare function confluentExtensions(logicalCluster: string, identityPoolId?: string | undefined | null): Pairs
+
+/**
+ * A cloud SDK's failure for an error message: `source`, the SDK error's name and, when the SDK
+ * diagnosed it itself, its message (one line, cut, `secrets` and credential-shaped parts redacted).
+ */
+export declare function credentialFailureMessage(source: string, errorName: string, sdkMessage: string, secrets?: Array<string> | undefined | null): string
 
 export declare function defaultRefreshConfig(): RefreshConfig
 
@@ -349,7 +363,7 @@ export declare function parseTemplate(text: string, d: Dialect): TemplateParts
  * thrown, so the refusal's details (status, retryable, Kafka's message) reach JS intact; the
  * package's `parseTokenResponse` throws it as a `TokenEndpointError`.
  */
-export declare function parseTokenResponseOutcome(status: number, contentType: string | undefined | null, body: string, d: Dialect): TokenResponseOutcome
+export declare function parseTokenResponseOutcome(status: number, contentType: string | undefined | null, body: string, d: Dialect, properties?: Pairs | undefined | null): TokenResponseOutcome
 
 export interface PollResult {
   fetch?: bigint
@@ -397,6 +411,9 @@ export interface RetryPolicy {
   tag: string
   val?: Array<bigint>
 }
+
+/** Environment variables the cloud SDKs take secrets from (removed from their messages by value). */
+export declare function sdkSecretVariables(): Array<string>
 
 export interface ServerError {
   status: string

@@ -91,27 +91,20 @@ pub fn eventhubs_token_scope(bootstrap_servers: &str, scope: Option<&str>) -> Re
     }
 }
 
-/// The message for an Azure SDK credential failure: the SDK error's type name and Entra's
-/// `AADSTS<digits>` code when its message has one. Nothing else of the message is kept — the
-/// SDKs quote Entra's whole answer, which can hold tokens, assertions or a client's details.
-pub fn credential_failure_message(error_name: &str, sdk_message: &str) -> String {
+/// The message for an Azure SDK credential failure: Entra's `AADSTS<digits>` code when the SDK's
+/// message has one, the SDK error's type name, and the SDK's own diagnosis when it made one
+/// ([`crate::response::credential_failure`]; `secrets` are removed by value). Entra's answer
+/// itself is not quoted: it can echo what the client sent.
+pub fn credential_failure_message(error_name: &str, sdk_message: &str, secrets: &[&str]) -> String {
     let code = sdk_message.match_indices("AADSTS").find_map(|(at, prefix)| {
         let digits = sdk_message[at + prefix.len()..].bytes().take_while(u8::is_ascii_digit).count();
         (digits > 0).then(|| &sdk_message[at..at + prefix.len() + digits])
     });
-    // The name is the SDK's class name; keep it only when it looks like one.
-    let name = if !error_name.is_empty()
-        && error_name.len() <= 64
-        && error_name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    {
-        error_name
-    } else {
-        "Error"
+    let source = match code {
+        Some(code) => format!("Azure credentials ({code})"),
+        None => "Azure credentials".to_owned(),
     };
-    match code {
-        Some(code) => format!("Azure credentials: {name} ({code})"),
-        None => format!("Azure credentials: {name}"),
-    }
+    crate::response::credential_failure(&source, error_name, sdk_message, secrets)
 }
 
 #[cfg(test)]
@@ -119,18 +112,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn credential_failures_keep_the_aadsts_code_and_nothing_else() {
+    fn credential_failures_keep_the_aadsts_code_and_the_sdks_own_words_only() {
         let quoted = "Authentication failed: AADSTS7000215: Invalid client secret provided. secret=PLANTED-42 \
-                      Trace ID: 1 Correlation ID: 2 token eyJhbGciOi.PLANTED.sig";
+                      Trace ID: 1 Correlation ID: 2 token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJQTEFOVEVEIn0.c2lnbmF0dXJl";
+        let m = credential_failure_message("ClientAuthenticationError", quoted, &[]);
         assert_eq!(
-            credential_failure_message("ClientAuthenticationError", quoted),
-            "Azure credentials: ClientAuthenticationError (AADSTS7000215)"
+            m,
+            "Azure credentials (AADSTS7000215): ClientAuthenticationError (the SDK's message relays a server's answer and is not shown)"
         );
         assert_eq!(
-            credential_failure_message("CredentialUnavailableError", "no AADSTS here"),
-            "Azure credentials: CredentialUnavailableError"
+            credential_failure_message("CredentialUnavailableError", "ManagedIdentityCredential: no endpoint", &[]),
+            "Azure credentials: CredentialUnavailableError: ManagedIdentityCredential: no endpoint"
         );
-        assert_eq!(credential_failure_message("Bad name PLANTED", "AADSTS"), "Azure credentials: Error");
+        assert!(credential_failure_message("Bad name PLANTED", "", &[]).starts_with("Azure credentials: Error ("));
     }
 
     #[test]

@@ -83,7 +83,13 @@ pub fn check_as_broker(token: &str, check: &BrokerCheck, now_ms: u64) -> Result<
     let kid = header.get("kid").and_then(Value::as_str);
     match VerifyingKey::verify_any(&check.keys, kid, alg, message.as_bytes(), &signature) {
         Some(true) => {}
-        None => return refuse(format!("no key in the JWKS has kid {kid:?}: the token was signed by another key")),
+        None => {
+            let which = kid.map_or_else(
+                || "no kid: no key in the JWKS fits it".to_owned(),
+                |k| format!("kid {k:?}: no key in the JWKS has it"),
+            );
+            return refuse(format!("the token names {which}; it was signed by another key"));
+        }
         Some(false) => {
             return refuse("the signature does not verify with the JWKS: the token was signed by another key")
         }
@@ -108,7 +114,8 @@ pub fn check_as_broker(token: &str, check: &BrokerCheck, now_ms: u64) -> Result<
     if let Some(expected) = &check.expected_issuer {
         let iss = claims.get("iss").and_then(Value::as_str);
         if iss != Some(expected.as_str()) {
-            return refuse(format!("the issuer (iss) {iss:?} is not the expected {expected:?}"));
+            let iss = iss.map_or_else(|| "missing".to_owned(), |i| format!("{i:?}"));
+            return refuse(format!("the issuer (iss) is {iss}, not the expected {expected:?}"));
         }
     }
     if !check.expected_audience.is_empty() {

@@ -338,6 +338,20 @@ impl Error {
         self.0.token_endpoint.as_ref()
     }
 
+    /// The same error with every secret in `secrets` removed by value from its message and from
+    /// the token endpoint's words ([`crate::response::redact_held`]): for errors that quote text
+    /// from outside (an IdP that echoes the client credentials in its `error_description`).
+    #[must_use]
+    pub fn without_secrets(mut self, secrets: &[&str]) -> Self {
+        use crate::response::redact_held;
+        self.0.message = redact_held(&self.0.message, secrets);
+        if let Some(f) = self.0.token_endpoint.as_mut() {
+            f.error_description = f.error_description.as_deref().map(|d| redact_held(d, secrets));
+            f.kafka_message = redact_held(&f.kafka_message, secrets);
+        }
+        self
+    }
+
     /// The same error with `context` put in front of the message (for example the property name).
     pub(crate) fn context(mut self, context: &str) -> Self {
         self.0.message = format!("{context}: {}", self.0.message);

@@ -385,8 +385,19 @@ where
         }
     }
     // What the configuration parser (strict mode) and the signer refuse, with their codes.
-    let refusals = refusals(&props, dialect, oauthbearer, context);
-    out.extend(unknown_names(&props, dialect, !refusals.is_empty()));
+    let refused = refusals(&props, dialect, oauthbearer, context);
+    // A misspelled name matters when the configuration with the name corrected is refused less.
+    let mut corrections_left = MAX_CORRECTIONS_TRIED;
+    let mut correction_fixes = |typo: &str, near: &str| {
+        if refused.is_empty() || corrections_left == 0 {
+            return false;
+        }
+        corrections_left -= 1;
+        let corrected: Vec<(&str, &str)> =
+            props.iter().map(|&(k, v)| if k == typo { (near, v) } else { (k, v) }).collect();
+        refusals(&corrected, dialect, oauthbearer, context).len() < refused.len()
+    };
+    out.extend(unknown_names(&props, dialect, &mut correction_fixes));
     if let Some(finding) = msk_session_name(&lookup) {
         out.push(finding);
     }
@@ -411,10 +422,14 @@ where
         Some(Err(e)) => out.push(finding(Severity::Error, e.code(), e.message(), "name a client explain knows")),
         None => {}
     }
-    out.extend(refusals);
+    out.extend(refused);
     out.sort_by_key(|f| f.severity);
     out
 }
+
+/// How many misspelled names are tried corrected (each try parses the configuration and the key
+/// again; a hostile file cannot make `explain` slow).
+const MAX_CORRECTIONS_TRIED: usize = 4;
 
 /// Everything the configuration parser refuses in strict mode and, when the host could read the
 /// key (and the template it names), everything the assertion signer refuses: the same codes
@@ -479,9 +494,13 @@ fn signer_fix(kind: crate::ErrorKind) -> String {
 /// Names under the dialect's OAuth prefixes that the client does not know: Kafka's Java client
 /// ignores them with one log line and librdkafka refuses them, neither saying what was meant. Each
 /// finding names the other client's equivalent, or the nearest known name.
-/// `refused`: the configuration is refused (strict parse or signer); a misspelled name whose
-/// nearest known name is not set then is an error, not a warning (the typo left it missing).
-fn unknown_names(props: &[(&str, &str)], dialect: Dialect, refused: bool) -> Vec<Finding> {
+/// `correction_fixes(typo, near)`: whether the configuration with `typo` renamed `near` is refused
+/// less; such a misspelled name is an error, not a warning (the typo left a setting missing).
+fn unknown_names(
+    props: &[(&str, &str)],
+    dialect: Dialect,
+    correction_fixes: &mut dyn FnMut(&str, &str) -> bool,
+) -> Vec<Finding> {
     let known = known_names(dialect);
     let other = match dialect {
         Dialect::KafkaJava => Dialect::Librdkafka,
@@ -521,7 +540,7 @@ fn unknown_names(props: &[(&str, &str)], dialect: Dialect, refused: bool) -> Vec
             )
         } else {
             let near = nearest_name(name, known);
-            if let Some(near) = near.filter(|n| refused && !props.iter().any(|(k, _)| k == n)) {
+            if let Some(near) = near.filter(|n| !props.iter().any(|(k, _)| k == n) && correction_fixes(raw, n)) {
                 out.push(finding(
                     Severity::Error,
                     "unknown_property",

@@ -49,6 +49,19 @@ fn java_trim(s: &str) -> &str {
     s.trim_matches(|c: char| c <= ' ')
 }
 
+/// [`parse_token_response`] for the client `config` sent the request for: its dialect, and every
+/// secret it holds removed by value from a refusal (IdPs echo decoded client credentials in their
+/// `error_description`).
+pub fn parse_token_response_for(
+    status: u16,
+    content_type: Option<&str>,
+    body: &str,
+    config: &crate::Config,
+) -> Result<TokenResponse> {
+    parse_token_response(status, content_type, body, config.dialect)
+        .map_err(|e| e.without_secrets(&config.held_secrets()))
+}
+
 /// Parses the token endpoint's answer.
 ///
 /// * Success is HTTP 200 or 201 with a non-empty body (Kafka Java); librdkafka takes any status
@@ -237,6 +250,141 @@ fn redact_secret_members(text: &str) -> String {
     })
 }
 
+/// The longest part of a cloud SDK's message kept in an error.
+pub const MAX_SDK_MESSAGE: usize = 400;
+
+/// Environment variables the cloud SDKs take secrets from: their values are removed from SDK
+/// messages by value (the fronts read them and pass them to [`credential_failure`]).
+pub const SDK_SECRET_VARIABLES: &[&str] = &[
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    "AZURE_PASSWORD",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+];
+
+/// SDK errors that are the SDK's own diagnosis, made without a server's answer: their messages are
+/// what the user needs (Google's ADC set-up link, "Could not load credentials from any
+/// providers", which Azure credentials were tried and why each was unavailable).
+const LOCAL_DIAGNOSES: &[&str] = &[
+    // google-auth
+    "DefaultCredentialsError",
+    // botocore
+    "NoCredentialsError",
+    "PartialCredentialsError",
+    "ProfileNotFound",
+    "NoRegionError",
+    "InvalidConfigError",
+    // AWS SDK for JavaScript
+    "CredentialsProviderError",
+    // azure-identity (Python, JS)
+    "CredentialUnavailableError",
+];
+
+/// Messages of plain `Error`s that SDKs throw for their own diagnoses (google-auth-library), and
+/// of summaries that list what was tried (azure-identity's DefaultAzureCredential).
+const LOCAL_DIAGNOSIS_PREFIXES: &[&str] = &[
+    "Could not load the default credentials",
+    "Unable to detect a Project Id",
+    "DefaultAzureCredential failed to retrieve a token from the included credentials",
+    "ChainedTokenCredential failed to retrieve a token from the included credentials",
+];
+
+/// A cloud SDK's failure for an error message: what failed (`source`, e.g. "Google credentials"),
+/// the SDK's exception name and, when the SDK diagnosed the failure itself
+/// ([`LOCAL_DIAGNOSES`]), its own message — on one line, cut to [`MAX_SDK_MESSAGE`] characters,
+/// with `secrets` (what the credentials' environment holds) removed by value and token-shaped
+/// runs, credential-named JSON members and `name=value` pairs naming a secret, password, token,
+/// key or assertion redacted. A message that relays a server's answer (a metadata server's body,
+/// Entra's description) is left out: servers echo what they were sent.
+pub fn credential_failure(source: &str, error_name: &str, sdk_message: &str, secrets: &[&str]) -> String {
+    // The name is the SDK's class name; keep it only when it looks like one.
+    let name = if !error_name.is_empty()
+        && error_name.len() <= 64
+        && error_name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        error_name
+    } else {
+        "Error"
+    };
+    let one_line = sdk_message.split_whitespace().collect::<Vec<_>>().join(" ");
+    let local = LOCAL_DIAGNOSES.contains(&name) || LOCAL_DIAGNOSIS_PREFIXES.iter().any(|p| one_line.starts_with(p));
+    if !local {
+        return format!("{source}: {name} (the SDK's message relays a server's answer and is not shown)");
+    }
+    let cleaned = redact_held(&redact_assignments(&redact_secret_members(&one_line)), secrets);
+    if cleaned.is_empty() {
+        return format!("{source}: {name}");
+    }
+    let total = cleaned.chars().count();
+    let text = if total > MAX_SDK_MESSAGE {
+        format!("{}…", cleaned.chars().take(MAX_SDK_MESSAGE).collect::<String>())
+    } else {
+        cleaned
+    };
+    format!("{source}: {name}: {text}")
+}
+
+/// Redacts the value of `name=value` and `name: value` pairs whose name says it is a credential
+/// (`secret`, `client_secret`, `clientSecret`, `x-api-key`, `AccessToken` …).
+fn redact_assignments(text: &str) -> String {
+    const NAMES: &[&str] = &["secret", "password", "passwd", "token", "key", "assertion", "signature"];
+    // `client_secret`, `x-api-key`, `clientSecret`, `AccessToken` — not `ManagedIdentityCredential`.
+    let names_a_secret = |raw: &str| {
+        let lower = raw.to_ascii_lowercase();
+        NAMES.iter().any(|n| {
+            lower == *n
+                || lower.ends_with(&format!("_{n}"))
+                || lower.ends_with(&format!("-{n}"))
+                || (raw.len() > n.len() && raw.ends_with(&format!("{}{}", n[..1].to_ascii_uppercase(), &n[1..])))
+        })
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(['=', ':']) {
+        let (before, after) = rest.split_at(at);
+        let named = before.trim_end();
+        let name_start =
+            named.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')).map_or(0, |i| i + 1);
+        let name = &named[name_start..];
+        out.push_str(before);
+        out.push_str(&after[..1]);
+        let value = &after[1..];
+        let skip = value.len() - value.trim_start().len();
+        let value_len = value[skip..]
+            .find(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '&' | ')' | '"' | '\''))
+            .unwrap_or(value.len() - skip);
+        if names_a_secret(name) && value_len > 0 && !value[skip..].starts_with("//") {
+            out.push_str(&value[..skip]);
+            out.push_str("[redacted]");
+            rest = &value[skip + value_len..];
+        } else {
+            rest = value;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Secrets shorter than this are not searched for: a 1-3 character "secret" protects nothing and
+/// replacing it would garble the text around every occurrence of those letters.
+pub const MIN_REDACTED_SECRET_LEN: usize = 4;
+
+/// Removes, by value, every secret the tool holds (`secrets`: a client secret, a key passphrase, an
+/// inline key) from text that came from outside — an IdP's error body, a cloud SDK's message —
+/// whatever its shape: as written, form-encoded (as the request body had it) and inside
+/// `client_id:secret` Basic credentials an IdP decoded and echoed. Token-shaped runs go too
+/// ([`redact`]).
+pub fn redact_held(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_owned();
+    for secret in secrets.iter().filter(|s| s.chars().count() >= MIN_REDACTED_SECRET_LEN) {
+        for form in [(*secret).to_owned(), crate::encoding::java_url_encode(secret)] {
+            out = out.replace(&form, "[redacted]");
+        }
+    }
+    redact(&out)
+}
+
 /// Replaces token-shaped runs with `[redacted]`: a JWT/JWS/JWE (two or more dots between
 /// base64url segments), or any unbroken base64/base64url run of 32 characters or more
 /// (opaque access tokens, refresh tokens, secrets).
@@ -298,6 +446,58 @@ mod tests {
             r#"{"token_type":"Bearer", "refresh_token":"[redacted]","nested":{"Client_Secret":"[redacted]"}}"#
         );
         assert_eq!(snippet("not json abc"), "not json abc");
+    }
+
+    #[test]
+    fn a_refusal_never_quotes_a_secret_the_client_holds() {
+        // An IdP that decodes the Basic credentials and echoes them (issue 25).
+        let config = crate::Config::from_properties(
+            [
+                ("sasl.oauthbearer.token.endpoint.url", "https://idp.example/token"),
+                ("sasl.oauthbearer.client.credentials.client.id", "my-client"),
+                ("sasl.oauthbearer.client.credentials.client.secret", "Super Secret&42"),
+            ],
+            Dialect::KafkaJava,
+        )
+        .unwrap();
+        let body = r#"{"error":"invalid_client","error_description":"bad credentials my-client:Super Secret&42 (Super+Secret%2642)"}"#;
+        let e = parse_token_response_for(401, Some("application/json"), body, &config).unwrap_err();
+        let failure = e.token_endpoint_failure().unwrap();
+        for text in [e.message(), failure.error_description.as_deref().unwrap(), failure.kafka_message.as_str()] {
+            assert!(!text.contains("Secret"), "{text}");
+            assert!(text.contains("my-client:[redacted]"), "{text}");
+        }
+        // Short values are not searched for (they would garble the text).
+        assert_eq!(redact_held("a abc b", &["abc"]), "a abc b");
+    }
+
+    #[test]
+    fn sdk_messages_keep_their_own_diagnoses_not_what_servers_said() {
+        let adc = "Your default credentials were not found. To set up Application Default Credentials, see \
+                   https://cloud.google.com/docs/authentication/external/set-up-adc for more information.";
+        assert_eq!(
+            credential_failure("Google credentials could not be refreshed", "DefaultCredentialsError", adc, &[]),
+            format!("Google credentials could not be refreshed: DefaultCredentialsError: {adc}")
+        );
+        let tried = "DefaultAzureCredential failed to retrieve a token from the included credentials. \
+                     EnvironmentCredential: client_secret=PLANTED-41 password = PLANTED-44 Held-PLANTED-45 \
+                     token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+        let m = credential_failure("Azure credentials", "ClientAuthenticationError", tried, &["Held-PLANTED-45"]);
+        assert!(!m.contains("PLANTED") && !m.contains("eyJ"), "{m}");
+        assert!(m.contains("failed to retrieve a token from the included credentials. EnvironmentCredential:"), "{m}");
+        // A relayed answer (a metadata server's body) is not quoted at all.
+        let relayed =
+            "Could not refresh access token: Unsuccessful response status code. internal error: secret-detail";
+        let m = credential_failure("Google credentials could not be refreshed", "Error", relayed, &[]);
+        assert!(!m.contains("secret-detail") && m.contains("relays a server's answer"), "{m}");
+        assert_eq!(
+            credential_failure("AWS credentials", "bad name!", "", &[]),
+            "AWS credentials: Error (the SDK's message relays a server's answer and is not shown)"
+        );
+        assert_eq!(
+            credential_failure("AWS credentials", "CredentialsProviderError", "", &[]),
+            "AWS credentials: CredentialsProviderError"
+        );
     }
 
     #[test]

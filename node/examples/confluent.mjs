@@ -1,4 +1,5 @@
 // @confluentinc/kafka-javascript (librdkafka) on AWS MSK with IAM: the AWS SDK's credential chain.
+// An ES module (app.mjs, or "type": "module"); in CommonJS use require().
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 import { MskProvider, confluentOAuthBearerProvider } from 'oauthbearer';
 

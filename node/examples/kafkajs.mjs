@@ -1,4 +1,5 @@
 // KafkaJS with KIP-1258: the client signs a short-lived assertion instead of sending a client secret.
+// An ES module (app.mjs, or "type": "module"); in CommonJS: const { AssertionProvider, … } = require('oauthbearer').
 import { Kafka } from 'kafkajs';
 import { AssertionProvider, kafkajsOAuthBearerProvider } from 'oauthbearer';
 

@@ -590,9 +590,20 @@ pub fn parse_token_response_outcome(
     content_type: Option<String>,
     body: String,
     d: Dialect,
-) -> TokenResponseOutcome {
+    properties: Option<Pairs>,
+) -> napi::Result<TokenResponseOutcome, String> {
     let status = u16::try_from(status).unwrap_or(u16::MAX);
-    match response::parse_token_response(status, content_type.as_deref(), &body, dialect(d)) {
+    // With the client's properties, a refusal never quotes a secret they hold.
+    let parsed = match properties {
+        Some(p) => {
+            let props = pairs_in(&p)?;
+            let props = props.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            let config = Config::from_properties_with(props, dialect(d), CoreMode::KafkaCompatible).js()?;
+            response::parse_token_response_for(status, content_type.as_deref(), &body, &config)
+        }
+        None => response::parse_token_response(status, content_type.as_deref(), &body, dialect(d)),
+    };
+    Ok(match parsed {
         Ok(r) => TokenResponseOutcome {
             response: Some(TokenResponse {
                 token: r.token.expose().to_owned(),
@@ -605,7 +616,7 @@ pub fn parse_token_response_outcome(
             error: None,
         },
         Err(e) => TokenResponseOutcome { response: None, error: Some(error_record(&e)) },
-    }
+    })
 }
 
 #[napi(object)]
@@ -871,10 +882,35 @@ pub fn validate_google_principal(principal: String) -> napi::Result<(), String> 
     google::validate_principal(&principal).js()
 }
 
-/// The message for an Azure SDK credential failure: the error's name and Entra's AADSTS code only.
+/// The message for an Azure SDK credential failure: Entra's AADSTS code, the error's name and its
+/// message, redacted.
 #[napi]
-pub fn azure_credential_failure_message(error_name: String, sdk_message: String) -> String {
-    oauthbearer::azure::credential_failure_message(&error_name, &sdk_message)
+pub fn azure_credential_failure_message(
+    error_name: String,
+    sdk_message: String,
+    secrets: Option<Vec<String>>,
+) -> String {
+    let secrets: Vec<&str> = secrets.iter().flatten().map(String::as_str).collect();
+    oauthbearer::azure::credential_failure_message(&error_name, &sdk_message, &secrets)
+}
+
+/// A cloud SDK's failure for an error message: `source`, the SDK error's name and, when the SDK
+/// diagnosed it itself, its message (one line, cut, `secrets` and credential-shaped parts redacted).
+#[napi]
+pub fn credential_failure_message(
+    source: String,
+    error_name: String,
+    sdk_message: String,
+    secrets: Option<Vec<String>>,
+) -> String {
+    let secrets: Vec<&str> = secrets.iter().flatten().map(String::as_str).collect();
+    oauthbearer::response::credential_failure(&source, &error_name, &sdk_message, &secrets)
+}
+
+/// Environment variables the cloud SDKs take secrets from (removed from their messages by value).
+#[napi]
+pub fn sdk_secret_variables() -> Vec<&'static str> {
+    oauthbearer::response::SDK_SECRET_VARIABLES.to_vec()
 }
 
 /// The Entra scope of Event Hubs tokens for the namespace of `bootstrapServers`

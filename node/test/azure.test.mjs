@@ -108,7 +108,7 @@ test('a refused credential is a typed error with Entra\'s code and no secret', a
   };
   await assert.rejects(new ob.AzureProvider({ bootstrapServers: BOOTSTRAP, credential }).token(), (e) => {
     assert.equal(e.code, 'credentials_unavailable');
-    assert.match(e.message, /AuthenticationError \(AADSTS7000215\)/);
+    assert.match(e.message, /^Azure credentials \(AADSTS7000215\): AuthenticationError \(/);
     assert.ok(!e.message.includes(secret) && !require('node:util').inspect(e).includes(secret));
     return true;
   });

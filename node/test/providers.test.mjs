@@ -378,3 +378,62 @@ test('Entra certificate credentials: the certificate named by x5t#S256 (default)
     await idp.close();
   }
 });
+
+test('a refused connection is named in the timeout and is its cause', async () => {
+  // Issue 25: a typo in the port read like a slow endpoint ("did not finish within 10000 ms").
+  const idp = await serve(async () => ({}));
+  await idp.close(); // a port nobody listens on
+  const provider = new ob.AssertionProvider(
+    { 'sasl.oauthbearer.token.endpoint.url': `${idp.url}/token`, 'sasl.jaas.config': JAAS },
+    { fetchTimeoutMs: 300, sleep: () => new Promise((resolve) => setTimeout(resolve, 10)) },
+  );
+  const err = await provider.token().then(() => null, (e) => e);
+  assert.equal(err?.code, 'fetch_timeout', String(err));
+  assert.match(err.message, /its last attempt failed with token_endpoint_unreachable: .*connection refused \(ECONNREFUSED\)/);
+  assert.ok(err.cause instanceof ob.TokenEndpointError && err.cause.code === 'token_endpoint_unreachable', String(err.cause));
+});
+
+test('an IdP that echoes the client credentials never gets them shown', async () => {
+  const secret = 's3cret-PLANTED-42';
+  const idp = await serve(async () => ({
+    status: 401,
+    body: JSON.stringify({ error: 'invalid_client', error_description: `bad client credentials my-client:${secret}` }),
+  }));
+  try {
+    const provider = new ob.AssertionProvider({
+      'sasl.oauthbearer.token.endpoint.url': `${idp.url}/token`,
+      'sasl.oauthbearer.client.credentials.client.id': 'my-client',
+      'sasl.oauthbearer.client.credentials.client.secret': secret,
+    });
+    const err = await provider.token().then(() => null, (e) => e);
+    assert.equal(err?.code, 'token_response_error', String(err));
+    assert.match(err.message, /my-client:\[redacted\]/);
+    assert.ok(!inspect(err, { depth: 5 }).includes(secret) && !JSON.stringify(err.tokenEndpoint).includes(secret));
+  } finally {
+    await idp.close();
+  }
+});
+
+test('every error is an OAuthBearerError, constructors included', () => {
+  // Issue 25: a missing key file, an RSA key for ES256 or a passphrase on a plain key threw a plain Error.
+  const keys = new URL('../../tests/keys/', import.meta.url).pathname;
+  const props = (extra) => ({
+    'sasl.oauthbearer.token.endpoint.url': 'https://idp.example/token',
+    'sasl.oauthbearer.assertion.claim.iss': 'c',
+    'sasl.oauthbearer.assertion.claim.sub': 'c',
+    'sasl.oauthbearer.assertion.claim.aud': 'https://idp.example/token',
+    ...extra,
+  });
+  const cases = [
+    [{ 'sasl.oauthbearer.assertion.private.key.file': `${keys}missing.pem` }, 'file_unreadable', ob.ConfigError],
+    [{ 'sasl.oauthbearer.assertion.private.key.file': `${keys}rsa2048.pkcs8.pem`, 'sasl.oauthbearer.assertion.algorithm': 'ES256' },
+      'key_algorithm_mismatch', ob.PrivateKeyError],
+    [{ 'sasl.oauthbearer.assertion.private.key.file': `${keys}rsa2048.pkcs8.pem`, 'sasl.oauthbearer.assertion.private.key.passphrase': 'p' },
+      'passphrase_not_needed', ob.PrivateKeyError],
+  ];
+  for (const [extra, code, Class] of cases) {
+    assert.throws(() => new ob.AssertionProvider(props(extra)), (e) => e instanceof Class && e instanceof ob.OAuthBearerError && e.code === code);
+  }
+  assert.throws(() => ob.SigningKey.parse(Buffer.from('nope')), (e) => e instanceof ob.PrivateKeyError);
+  assert.ok(ob.SigningKey.generate() instanceof ob.SigningKey, 'instances are still the class\'s');
+});

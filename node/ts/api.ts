@@ -27,17 +27,32 @@ for (const Class of [
   if (!Class.prototype[Symbol.dispose]) Class.prototype[Symbol.dispose] = function dispose() {};
 }
 
-/** `Class` whose constructor's native errors are re-typed too (statics and `instanceof` unchanged). */
+/**
+ * `Class` with its constructor's and static methods' native errors re-typed too. napi-rs defines
+ * static methods read-only and non-configurable (the loop above cannot wrap them, nor can a
+ * Proxy's `get`), so this is a stand-in constructor sharing `Class.prototype`: `instanceof` and
+ * every instance are the native class's.
+ */
 function constructed<C extends abstract new (...args: never[]) => unknown>(Class: C): C {
-  return new Proxy(Class, {
-    construct(target, args, newTarget) {
-      try {
-        return Reflect.construct(target, args, newTarget) as object;
-      } catch (err) {
-        throw typed(err);
-      }
-    },
-  });
+  const Native = Class as unknown as new (...args: unknown[]) => object;
+  const Typed: Record<string, unknown> & { prototype: unknown } = function (this: unknown, ...args: unknown[]): object {
+    const target = new.target as unknown;
+    try {
+      return Reflect.construct(Native, args, target === Typed || target === undefined ? Native : (target as typeof Native));
+    } catch (err) {
+      throw typed(err);
+    }
+  } as unknown as Record<string, unknown> & { prototype: unknown };
+  Object.defineProperty(Typed, 'name', { value: Class.name });
+  Typed.prototype = Class.prototype;
+  for (const name of Object.getOwnPropertyNames(Class)) {
+    const value = (Class as unknown as Record<string, unknown>)[name];
+    if (typeof value === 'function' && !['length', 'name', 'prototype'].includes(name)) {
+      const method = value as Method;
+      Typed[name] = guarded((...args: unknown[]) => method.apply(Class, args));
+    }
+  }
+  return Typed as unknown as C;
 }
 
 /** Parses a token endpoint's answer; a refusal throws `TokenEndpointError` with `.tokenEndpoint`. */
@@ -46,8 +61,10 @@ export function parseTokenResponse(
   contentType: string | undefined | null,
   body: string,
   dialect: native.Dialect,
+  properties?: native.Pairs,
 ): native.TokenResponse {
-  const outcome = native.parseTokenResponseOutcome(status, contentType, body, dialect);
+  // With the client's properties, a refusal never quotes a secret they hold.
+  const outcome = guarded(native.parseTokenResponseOutcome)(status, contentType, body, dialect, properties);
   if (outcome.error) {
     const err = makeError(outcome.error.code, outcome.error.message);
     if (err instanceof TokenEndpointError) err.tokenEndpoint = outcome.error.tokenEndpoint;
@@ -107,6 +124,8 @@ export const providers = {
   mskToken: g(native.mskToken),
   eventhubsScope: g(native.eventhubsScope),
   azureCredentialFailureMessage: native.azureCredentialFailureMessage,
+  credentialFailureMessage: native.credentialFailureMessage,
+  sdkSecretVariables: native.sdkSecretVariables,
 };
 /** The SASL/OAUTHBEARER messages (RFC 7628) and extensions. */
 export const sasl = {

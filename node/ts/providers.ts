@@ -353,7 +353,7 @@ export class AssertionProvider extends Provider {
       let answer: Answer | undefined;
       try {
         answer = await this.#post(request);
-        const response = tokenEndpoint.parseTokenResponse(answer.status, answer.contentType, answer.body, d);
+        const response = tokenEndpoint.parseTokenResponse(answer.status, answer.contentType, answer.body, d, this.#properties);
         return accepted(response.token, this.dialect, this.clock(), extensions);
       } catch (err) {
         if (!(err instanceof TokenEndpointError)) throw err;
@@ -386,6 +386,29 @@ export class AssertionProvider extends Provider {
   }
 }
 
+/** The secrets the cloud SDKs read from the environment (removed from their messages by value). */
+function sdkSecrets(): string[] {
+  return providers.sdkSecretVariables().flatMap((name) => (process.env[name] ? [process.env[name]!] : []));
+}
+
+/** The SDK's error as a cause that holds no secret: its name and, for its own diagnoses, its redacted message. */
+function sdkCause(err: unknown): OAuthBearerError {
+  const e = err as Error | undefined;
+  const message = providers.credentialFailureMessage('the SDK said', String(e?.name), String(e?.message), sdkSecrets());
+  return makeError('credentials_unavailable', message);
+}
+
+/**
+ * A cloud SDK's failure: the SDK's own words (Google's ADC set-up link, "Could not load
+ * credentials from any providers"), redacted by the core. The original error is not chained: its
+ * text and its own causes may quote tokens.
+ */
+function sdkFailure(source: string, err: unknown): OAuthBearerError {
+  const e = err as Error | undefined;
+  const message = providers.credentialFailureMessage(source, String(e?.name), String(e?.message), sdkSecrets());
+  return makeError('credentials_unavailable', message, { cause: sdkCause(err) });
+}
+
 /** What the network said, in words: `fetch` failed (undici's error, its `cause` the system's). */
 const TRANSPORT_WORDS: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
@@ -405,7 +428,8 @@ function transportFailure(url: string, err: unknown, timeoutMs: number): string 
     return `the token endpoint ${url} did not answer within ${timeoutMs} ms (sasl.login.read.timeout.ms)`;
   }
   const code = e.cause?.code;
-  if (code === undefined) return `cannot reach the token endpoint ${url}: ${e.name ?? 'error'}`;
+  // No system code: undici's own refusal (a port fetch never uses, "bad port"; an invalid URL).
+  if (code === undefined) return `cannot reach the token endpoint ${url}: ${e.cause?.message ?? e.name ?? 'error'}`;
   // TLS failures carry OpenSSL's code (CERT_HAS_EXPIRED, DEPTH_ZERO_SELF_SIGNED_CERT, ERR_TLS_…).
   const tls = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code);
   const words = TRANSPORT_WORDS[code] ?? (tls ? `TLS failed: ${e.cause?.message ?? code}` : e.cause?.message ?? code);
@@ -533,8 +557,7 @@ export class GoogleProvider extends Provider {
       client = await this.#auth.getClient();
       accessToken = (await client.getAccessToken()).token;
     } catch (err) {
-      // The error's text can quote a token endpoint's answer; only its type is reported.
-      throw makeError('credentials_unavailable', `Google credentials could not be refreshed (${(err as Error).name})`);
+      throw sdkFailure('Google credentials could not be refreshed', err);
     }
     const expiry = client.credentials.expiry_date;
     if (!accessToken || !expiry) throw makeError('credentials_unavailable', 'Google returned no access token or expiry');
@@ -643,7 +666,7 @@ export class MskProvider extends Provider {
     try {
       return await provider();
     } catch (err) {
-      throw makeError('credentials_unavailable', `AWS credentials: ${(err as Error).name}`);
+      throw sdkFailure('AWS credentials', err);
     }
   }
 
@@ -703,9 +726,9 @@ export class AzureProvider extends Provider {
     try {
       access = await this.#credential.getToken(this.scope);
     } catch (err) {
-      // @azure/identity's errors quote Entra's answer; the core keeps the error's name and AADSTS code only.
-      const message = providers.azureCredentialFailureMessage(String((err as Error)?.name), String((err as Error)?.message));
-      throw makeError('credentials_unavailable', message);
+      // @azure/identity's errors quote Entra's answer: the core keeps its AADSTS code and redacts it.
+      const message = providers.azureCredentialFailureMessage(String((err as Error)?.name), String((err as Error)?.message), sdkSecrets());
+      throw makeError('credentials_unavailable', message, { cause: sdkCause(err) });
     }
     if (!access?.token) throw makeError('credentials_unavailable', 'Azure returned no access token');
     return accepted(access.token, 'kafka-java', nowMs, {});

@@ -74,6 +74,10 @@ def _provider(args: argparse.Namespace) -> Provider:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # The cloud SDKs log every HTTP exchange at INFO (one failed Azure fetch: 161 lines); their
+    # failures reach our own log line, redacted.
+    for sdk in ("azure", "botocore", "google", "urllib3", "msal"):
+        logging.getLogger(sdk).setLevel(logging.WARNING)
     style = args.response_style
     if args.provider == "local":
         def endpoint(url: str) -> Endpoint:
@@ -106,6 +110,9 @@ def cmd_assertion(args: argparse.Namespace) -> int:
     key = Path(config["private_key_file"]).read_bytes() if config.get("private_key_file") else None
     template = Path(config["template_file"]).read_bytes() if config.get("template_file") else None
     signer = _native.AssertionSigner(properties, dialect, args.mode, key, template)
+    if args.jti and properties.get("sasl.oauthbearer.assertion.claim.jti.include", "").strip().lower() != "true":
+        print("warning: --jti is ignored: the configuration sends no jti (set "
+              "sasl.oauthbearer.assertion.claim.jti.include=true)", file=sys.stderr)
     now = _now_ms(args)
     if args.decode:
         header, payload = signer.header_and_payload(now, args.jti)
@@ -165,10 +172,10 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     dialect = DIALECTS[args.dialect]
     judge = "broker" if args.jwks else dialect
     token = _token_argument(args)
+    jwks = _read_jwks(args.jwks) if args.jwks else None  # a JWKS that cannot be read is an error, not a verdict
     try:
-        if args.jwks:
-            accepted = _native.check_as_broker(token, _read_jwks(args.jwks), _now_ms(args), args.audience or [],
-                                               args.issuer)
+        if jwks is not None:
+            accepted = _native.check_as_broker(token, jwks, _now_ms(args), args.audience or [], args.issuer)
         else:
             accepted = _native.check_access_token(token, dialect, _now_ms(args))
     except OAuthBearerError as err:

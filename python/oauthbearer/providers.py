@@ -252,7 +252,7 @@ class AssertionProvider(Provider):
             retry_after = None
             try:
                 status, content_type, body, retry_after = self._post(request)
-                response = _native.parse_token_response(status, content_type, body, self.dialect)
+                response = _native.parse_token_response(status, content_type, body, self.dialect, self.properties)
                 return _accepted(response.token, self.dialect, self.now_ms(), dict(self.config["extensions"]))
             except TokenEndpointError as err:
                 delay = schedule.next_delay_ms(self.now_ms(), getattr(err, "status", None),
@@ -284,6 +284,27 @@ class AssertionProvider(Provider):
         except OSError as failure:
             raise _error(TokenEndpointError, "token_endpoint_unreachable",
                          f"the connection to the token endpoint {request.url} failed: {_os_reason(failure)}") from None
+
+
+def _sdk_secrets() -> list[str]:
+    """The secrets the cloud SDKs read from the environment (removed from their messages by value)."""
+    return [v for v in (os.environ.get(name) for name in _native.SDK_SECRET_VARIABLES) if v]
+
+
+def _sdk_cause(failure: BaseException) -> OAuthBearerError:
+    """The SDK's exception as a cause that holds no secret: its type and, when the SDK diagnosed
+    the failure itself, its redacted message."""
+    return _error(CredentialsError, "credentials_unavailable",
+                  _native.credential_failure_message("the SDK said", type(failure).__name__, str(failure),
+                                                     _sdk_secrets()))
+
+
+def _sdk_failure(source: str, failure: BaseException) -> OAuthBearerError:
+    """A cloud SDK's failure: the SDK's own words, redacted by the core. Raise it ``from
+    _sdk_cause(failure)``: the original exception is not chained (its text and its own causes may
+    quote tokens)."""
+    return _error(CredentialsError, "credentials_unavailable",
+                  _native.credential_failure_message(source, type(failure).__name__, str(failure), _sdk_secrets()))
 
 
 def _os_reason(reason: object) -> str:
@@ -362,7 +383,7 @@ class GoogleProvider(Provider):
             import google.auth.transport.requests
         except ImportError:
             raise _error(CredentialsError, "credentials_unavailable",
-                         "GoogleProvider needs google-auth: pip install 'oauthbearer[gcp]'") from None
+                         "GoogleProvider needs google-auth: pip install google-auth (or the wheel from make dist with its [gcp] extra)") from None
         return google.auth, google.auth.transport.requests
 
     def fetch(self, now_ms: int) -> Token:
@@ -373,9 +394,8 @@ class GoogleProvider(Provider):
                 self._credentials, _project = auth.default(scopes=[GOOGLE_SCOPE])
             self._credentials.refresh(request)
         except auth.exceptions.GoogleAuthError as failure:
-            # The exception's text can quote a token endpoint's answer; only its type is reported.
-            raise _error(CredentialsError, "credentials_unavailable",
-                         f"Google credentials could not be refreshed ({type(failure).__name__})") from None
+            # The SDK's words (ADC's set-up link …), redacted: they can quote a token endpoint's answer.
+            raise _sdk_failure("Google credentials could not be refreshed", failure) from _sdk_cause(failure)
         creds = self._credentials
         expiry = creds.expiry  # naive UTC datetime in google-auth
         import datetime
@@ -466,7 +486,7 @@ class MskProvider(Provider):
                 import botocore.session
             except ImportError:
                 raise _error(CredentialsError, "credentials_unavailable",
-                             "MskProvider needs botocore: pip install 'oauthbearer[aws]'") from None
+                             "MskProvider needs botocore: pip install botocore (or the wheel from make dist with its [aws] extra)") from None
             self._session = botocore.session.Session(profile=self.profile)
         return self._session
 
@@ -497,8 +517,7 @@ class MskProvider(Provider):
         except OAuthBearerError:
             raise
         except Exception as failure:  # botocore raises many unrelated types
-            raise _error(CredentialsError, "credentials_unavailable",
-                         f"AWS credentials: {type(failure).__name__}") from None
+            raise _sdk_failure("AWS credentials", failure) from _sdk_cause(failure)
 
     def _web_identity(self) -> Optional[tuple[str, str]]:
         """(role ARN, token file) when botocore's chain would take web identity (IRSA): no role, profile
@@ -539,7 +558,7 @@ class AzureProvider(Provider):
                 from azure.identity import DefaultAzureCredential
             except ImportError:
                 raise _error(CredentialsError, "credentials_unavailable",
-                             "AzureProvider needs azure-identity: pip install 'oauthbearer[azure]'") from None
+                             "AzureProvider needs azure-identity: pip install azure-identity (or the wheel from make dist with its [azure] extra)") from None
             self._credential = DefaultAzureCredential()
         return self._credential
 
@@ -547,8 +566,10 @@ class AzureProvider(Provider):
         credential = self.credential()
         try:
             access = credential.get_token(self.scope)
-        except Exception as failure:  # azure-identity's errors quote Entra's answer; the core keeps its AADSTS code only
-            raise _error(CredentialsError, "credentials_unavailable",
-                         _native.azure_credential_failure_message(type(failure).__name__, str(failure))) from None
+        except Exception as failure:  # azure-identity's errors quote Entra's answer: the core redacts it
+            err = _error(CredentialsError, "credentials_unavailable",
+                         _native.azure_credential_failure_message(type(failure).__name__, str(failure),
+                                                                 _sdk_secrets()))
+            raise err from _sdk_cause(failure)
         return _accepted(access.token, "kafka-java", now_ms, {})
 

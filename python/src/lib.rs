@@ -316,9 +316,22 @@ impl TokenResponse {
 
 /// Parses a token endpoint's answer as the dialect's client does (`TokenEndpointError` on refusal).
 #[pyfunction]
-#[pyo3(signature = (status, content_type, body, dialect="kafka-java"))]
-fn parse_token_response(status: u16, content_type: Option<&str>, body: &str, dialect: &str) -> Res<TokenResponse> {
-    let r = response::parse_token_response(status, content_type, body, parse(dialect)?).py()?;
+#[pyo3(signature = (status, content_type, body, dialect="kafka-java", properties=None))]
+fn parse_token_response(
+    status: u16,
+    content_type: Option<&str>,
+    body: &str,
+    dialect: &str,
+    properties: Option<Properties>,
+) -> Res<TokenResponse> {
+    // With the client's properties, a refusal never quotes a secret they hold.
+    let r = match properties {
+        Some(p) => {
+            response::parse_token_response_for(status, content_type, body, &config(&p, dialect, "kafka-compatible")?)
+        }
+        None => response::parse_token_response(status, content_type, body, parse(dialect)?),
+    }
+    .py()?;
     Ok(TokenResponse {
         token: r.token.expose().to_owned(),
         token_type: r.token_type,
@@ -409,10 +422,23 @@ fn validate_google_principal(principal: &str) -> Res<()> {
     google::validate_principal(principal).py()
 }
 
-/// The message for an Azure SDK credential failure: the error's type name and Entra's AADSTS code only.
+/// The message for an Azure SDK credential failure: Entra's AADSTS code, the error's type name and
+/// its message, redacted.
 #[pyfunction]
-fn azure_credential_failure_message(error_name: &str, sdk_message: &str) -> String {
-    oauthbearer::azure::credential_failure_message(error_name, sdk_message)
+#[pyo3(signature = (error_name, sdk_message, secrets=Vec::new()))]
+fn azure_credential_failure_message(error_name: &str, sdk_message: &str, secrets: Vec<String>) -> String {
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    oauthbearer::azure::credential_failure_message(error_name, sdk_message, &secrets)
+}
+
+/// A cloud SDK's failure for an error message: `source`, the SDK error's type name and, when the
+/// SDK diagnosed it itself, its message (one line, cut, `secrets` and credential-shaped parts
+/// redacted).
+#[pyfunction]
+#[pyo3(signature = (source, error_name, sdk_message, secrets=Vec::new()))]
+fn credential_failure_message(source: &str, error_name: &str, sdk_message: &str, secrets: Vec<String>) -> String {
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    oauthbearer::response::credential_failure(source, error_name, sdk_message, &secrets)
 }
 
 /// The scope of Event Hubs tokens for the namespace of `bootstrap_servers`: `scope` checked
@@ -914,6 +940,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(validate_google_principal, m)?)?;
     m.add_function(wrap_pyfunction!(eventhubs_scope, m)?)?;
     m.add_function(wrap_pyfunction!(azure_credential_failure_message, m)?)?;
+    m.add_function(wrap_pyfunction!(credential_failure_message, m)?)?;
+    m.add("SDK_SECRET_VARIABLES", oauthbearer::response::SDK_SECRET_VARIABLES.to_vec())?;
     m.add_function(wrap_pyfunction!(msk_token, m)?)?;
     m.add_function(wrap_pyfunction!(msk_signed_url, m)?)?;
     m.add_function(wrap_pyfunction!(sasl_client_first_message, m)?)?;

@@ -201,3 +201,105 @@ def test_inspect_with_jwks_judges_as_the_broker(tmp_path, capsys):
     assert "another key" in capsys.readouterr().out
     assert cli_main(["inspect", good, "--jwks", str(tmp_path / "missing.json")]) == 2
     assert "file_unreadable" in capsys.readouterr().err
+
+
+def test_system_errors_have_their_own_codes_and_words(tmp_path):
+    """Issue 25: a port in use, a dead JWKS URL, numbers out of range, a missing --token-file: each
+    a code and a sentence on one line, exit 2, no traceback."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = run("serve", "--port", str(port))
+    assert busy.returncode == 2, busy.stderr
+    assert busy.stderr.startswith(f"error: address_in_use: cannot listen on 127.0.0.1:{port}: another process"), busy.stderr
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{closed.getsockname()[1]}/jwks"
+    token = "a.b.c"
+    jwks = run("inspect", token, "--jwks", dead)
+    assert jwks.returncode == 2 and jwks.stderr.startswith(f"error: file_unreadable: cannot read the JWKS at {dead}: "
+                                                           "connection refused (ConnectionRefusedError)"), jwks.stderr
+    for args in (["token", "--lifetime", "-5"], ["token", "--lifetime", "1e99"], ["gcp-token", "--access-token", "x",
+                 "--expires-at", "-1", "--principal", "p"], ["serve", "--port", "70000"]):
+        result = run(*args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr and "usage:" in result.stderr, (args, result)
+    no_file = run("token", "--provider", "file")
+    assert no_file.returncode == 2 and no_file.stderr == "error: missing_config: --provider file needs --token-file FILE\n"
+    no_region = run("token", "--provider", "aws", env={k: v for k, v in __import__("os").environ.items()
+                                                       if k not in ("AWS_REGION", "AWS_DEFAULT_REGION", "REGION")})
+    assert no_region.returncode == 2 and "pass --region or set REGION" in no_region.stderr, no_region.stderr
+
+
+def test_inspect_reads_the_token_from_stdin_or_a_file(tmp_path):
+    """A token on the command line stands in the shell's history and /proc/PID/cmdline."""
+    token = json.loads(run("gcp-token", "--access-token", "ya29.x", "--expires-at", "1704070800", "--principal",
+                           "a@b.iam.gserviceaccount.com", "--now", "1704067200").stdout)["token"]
+    piped = subprocess.run([sys.executable, "-m", "oauthbearer", "inspect", "--now", "1704067200"], input=token + "\n",
+                           capture_output=True, text=True)
+    assert piped.returncode == 0 and json.loads(piped.stdout)["principal"] == "a@b.iam.gserviceaccount.com"
+    path = tmp_path / "token"
+    path.write_text(token)
+    from_file = run("inspect", "--token-file", str(path), "--now", "1704067200")
+    assert from_file.returncode == 0 and json.loads(from_file.stdout)["accepted"] is True
+
+
+def test_one_dialect_name_everywhere_with_aliases(tmp_path):
+    import oauthbearer
+
+    for name in ("kafka-java", "kafka", "java"):
+        assert run("inspect", "x", "--dialect", name).returncode == 1
+        assert run("inspect", "x", "--client", name).returncode == 1
+    assert json.loads(run("inspect", "x", "--dialect", "rdkafka").stdout)["client"] == "librdkafka"
+    props = {"sasl.oauthbearer.token.endpoint.url": "https://idp/token",
+             "sasl.oauthbearer.client.credentials.client.id": "c",
+             "sasl.oauthbearer.client.credentials.client.secret": "s"}
+    assert oauthbearer.AssertionProvider(props, dialect="kafka").dialect == "kafka-java"
+    librdkafka = {"sasl.oauthbearer.method": "oidc", "sasl.oauthbearer.token.endpoint.url": "https://idp/token",
+                  "sasl.oauthbearer.client.id": "c", "sasl.oauthbearer.client.secret": "s"}
+    assert oauthbearer.AssertionProvider(librdkafka, dialect="rdkafka").dialect == "librdkafka"
+    unknown = run("inspect", "x", "--dialect", "nope")
+    assert unknown.returncode == 2 and "kafka-java" in unknown.stderr
+
+
+def test_explain_reports_what_the_signer_refuses_with_its_code(tmp_path):
+    """Issue 25: explain passed configurations `oauthbearer assertion` then refused."""
+    template = tmp_path / "template.json"
+    template.write_text('{"payload": {"exp": 1}}')
+    base = ("sasl.oauthbearer.token.endpoint.url=https://idp/token\nsasl.oauthbearer.assertion.claim.iss=c\n"
+            "sasl.oauthbearer.assertion.claim.sub=c\nsasl.oauthbearer.assertion.claim.aud=https://idp/token\n"
+            "sasl.oauthbearer.assertion.claim.jti.include=true\n")
+    cases = {
+        "key_algorithm_mismatch": f"assertion.algorithm=ES256\nassertion.private.key.file={KEYS / 'rsa2048.pkcs8.pem'}",
+        "passphrase_not_needed": f"assertion.private.key.file={KEYS / 'rsa2048.pkcs8.pem'}\n"
+                                 "assertion.private.key.passphrase=p",
+        "wrong_passphrase": f"assertion.private.key.file={KEYS / 'rsa2048.pbes2-pbkdf2-aes256.pem'}\n"
+                            "assertion.private.key.passphrase=wrong",
+        "template_override": f"assertion.private.key.file={KEYS / 'rsa2048.pkcs8.pem'}\n"
+                             f"assertion.template.file={template}",
+    }
+    for code, extra in cases.items():
+        config = tmp_path / f"{code}.properties"
+        config.write_text(base + "".join(f"sasl.oauthbearer.{line}\n" for line in extra.splitlines()))
+        signed = run("assertion", "--config", str(config))
+        assert signed.returncode == 2 and signed.stderr.startswith(f"error: {code}:"), (code, signed.stderr)
+        explained = run("explain", "--config", str(config))
+        assert explained.returncode == 1, (code, explained.stdout)
+        assert any(f["code"] == code and f["severity"] == "error" for f in json.loads(explained.stdout)["findings"]), \
+            (code, explained.stdout)
+    typo = tmp_path / "typo.properties"
+    typo.write_text(base + f"sasl.oauthbearer.assertion.private.key.file={KEYS / 'ec-p256.pkcs8.pem'}\n"
+                           "sasl.oauthbearer.assertion.algorithim=ES256\n")
+    findings = json.loads(run("explain", "--config", str(typo)).stdout)["findings"]
+    assert {(f["severity"], f["code"]) for f in findings} >= {("error", "unknown_property"),
+                                                              ("error", "key_algorithm_mismatch")}, findings
+
+
+def test_jti_given_where_the_configuration_sends_none_is_said(tmp_path):
+    config = tmp_path / "client.properties"
+    config.write_text("sasl.oauthbearer.token.endpoint.url=https://idp/token\nsasl.oauthbearer.assertion.claim.iss=c\n"
+                      f"sasl.oauthbearer.assertion.private.key.file={KEYS / 'rsa2048.pkcs8.pem'}\n")
+    result = run("assertion", "--config", str(config), "--jti", "j-1")
+    assert result.returncode == 0 and "--jti is ignored" in result.stderr

@@ -610,3 +610,82 @@ def test_a_lasting_failure_raised_again_does_not_grow_its_traceback():
                 depth, tb = depth + 1, tb.tb_next
             depths.append(depth)
     assert len(set(depths[1:])) == 1, depths
+
+
+def _refused_url() -> str:
+    """A loopback URL nothing listens on (the port was free a moment ago)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}/token"
+
+
+def _secret_client(url: str, secret: str = "s3cret-PLANTED-42") -> dict:
+    return {"sasl.oauthbearer.token.endpoint.url": url,
+            "sasl.oauthbearer.client.credentials.client.id": "my-client",
+            "sasl.oauthbearer.client.credentials.client.secret": secret}
+
+
+def test_a_refused_connection_is_named_in_the_timeout_and_is_its_cause():
+    """Issue 25: a typo in the port read like a slow endpoint ("did not finish within 10000 ms")."""
+    provider = AssertionProvider(_secret_client(_refused_url()), fetch_timeout_ms=300, sleep=lambda s: time.sleep(0.01))
+    with pytest.raises(oauthbearer.TokenEndpointError) as err:
+        provider.token()
+    assert err.value.code == "fetch_timeout"
+    assert "its last attempt failed with token_endpoint_unreachable" in str(err.value)
+    assert "connection refused (ConnectionRefusedError)" in str(err.value)
+    cause = err.value.__cause__
+    assert isinstance(cause, oauthbearer.TokenEndpointError) and cause.code == "token_endpoint_unreachable"
+
+
+def test_serves_503_naming_the_last_attempt(caplog):
+    with running(Endpoint(provider=AssertionProvider(_secret_client(_refused_url()), fetch_timeout_ms=300,
+                                                     sleep=lambda s: time.sleep(0.01)))) as server:
+        import urllib.error
+        import urllib.request
+
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(server.url + "/token", timeout=10)
+        body = json.loads(answer.value.read())
+    assert answer.value.code == 503 and body["error_description"].startswith("fetch_timeout: ")
+    assert "connection refused" in body["error_description"], body
+
+
+def test_an_idp_that_echoes_the_client_credentials_never_gets_them_shown(caplog):
+    """Issue 25: an IdP repeating the decoded Basic credentials in its error_description."""
+    secret = "s3cret-PLANTED-42"
+    answer = json.dumps({"error": "invalid_client", "error_description": f"bad client credentials my-client:{secret}"})
+    with scripted_server([(401, answer)]) as url:
+        provider = AssertionProvider(_secret_client(f"{url}/token", secret))
+        with pytest.raises(oauthbearer.TokenEndpointError) as err:
+            provider.token()
+        assert err.value.code == "token_response_error"
+        assert "my-client:[redacted]" in str(err.value), str(err.value)
+        shown = [str(err.value), repr(err.value), str(getattr(err.value, "error_description", "")),
+                 str(getattr(err.value, "kafka_message", ""))]
+        with running(Endpoint(provider=AssertionProvider(_secret_client(f"{url}/token", secret)))) as server:
+            import urllib.error
+            import urllib.request
+
+            with pytest.raises(urllib.error.HTTPError) as served:
+                urllib.request.urlopen(server.url + "/token", timeout=10)
+            shown.append(served.value.read().decode())
+    shown.append(caplog.text)
+    assert all(secret not in text for text in shown), shown
+
+
+def test_sdk_diagnoses_are_kept_redacted_and_relayed_answers_are_not(monkeypatch, tmp_path):
+    """Issue 25: "Google credentials could not be refreshed (DefaultCredentialsError)" said nothing
+    of ADC's set-up; what a server answered is still never quoted."""
+    for name in ("GOOGLE_APPLICATION_CREDENTIALS", "GCE_METADATA_HOST", "GCE_METADATA_IP"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path))  # no gcloud ADC file
+    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:1")  # no metadata server either
+    monkeypatch.setenv("NO_GCE_CHECK", "True")
+    with pytest.raises(oauthbearer.CredentialsError) as err:
+        GoogleProvider().fetch(NOW_MS)
+    message = str(err.value)
+    assert message.startswith("Google credentials could not be refreshed: DefaultCredentialsError: "), message
+    assert "set-up-adc" in message or "default credentials" in message.lower(), message
+    assert isinstance(err.value.__cause__, oauthbearer.CredentialsError)

@@ -275,6 +275,18 @@ impl<'a> Props<'a> {
 }
 
 impl Config {
+    /// Every secret this configuration holds (client secret, key passphrase, inline key), to be
+    /// removed by value from text that comes back from outside ([`Error::without_secrets`]).
+    pub fn held_secrets(&self) -> Vec<&str> {
+        [&self.client_secret, &self.assertion.private_key_passphrase, &self.assertion.private_key_pem]
+            .into_iter()
+            .flatten()
+            .map(Secret::expose)
+            .collect()
+    }
+}
+
+impl Config {
     /// Reads a Kafka property map in [`Mode::Strict`].
     pub fn from_properties<'a, I>(properties: I, dialect: Dialect) -> Result<Self>
     where

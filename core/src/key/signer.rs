@@ -98,7 +98,8 @@ impl SigningKey {
             return fail(
                 ErrorKind::KeyAlgorithmMismatch,
                 format!(
-                    "a {} key cannot sign {algorithm}; {} keys sign {}",
+                    "{} {} key cannot sign {algorithm}; {} keys sign {}",
+                    article(key_type.describe()),
                     key_type.describe(),
                     key_type.describe(),
                     Algorithm::ALL
@@ -289,5 +290,13 @@ mod rust_crypto {
             (KeyMaterial::Ed25519(k), _) => Key::EdDsa((**k).clone()),
         };
         Box::new(RustCryptoSigner { key, algorithm })
+    }
+}
+
+/// "an" before a vowel sound ("an RSA key", "an EC key", "an Ed25519 key"), else "a".
+fn article(word: &str) -> &'static str {
+    match word.chars().next() {
+        Some('A' | 'E' | 'I' | 'O' | 'U' | 'R' | 'a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
     }
 }

@@ -1,5 +1,7 @@
 // README "Use from WebAssembly": the component under jco in Node.
-// (npx jco transpile oauthbearer_wasi.wasm -o gen — the output is ESM.)
+// npx jco transpile oauthbearer-<v>.wasm --name oauthbearer -o gen   (the component from make dist;
+// target/wasm32-wasip2/wasm/oauthbearer_wasi.wasm from make wasm). jco's output is ESM: run this as an
+// ES module (.mjs, or "type": "module" in package.json).
 import { providers } from './gen/oauthbearer.js';
 
 /** An AWS MSK IAM token from credentials the host holds; `nowMs` is a BigInt. */
