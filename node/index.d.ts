@@ -212,6 +212,12 @@ export declare const enum Dialect {
   Librdkafka = 'librdkafka',
 }
 
+/**
+ * A dialect's one name (`kafka-java`, `librdkafka`) for any name people type (`kafka`, `java`,
+ * `rdkafka`); `invalid_config` for others.
+ */
+export declare function dialectName(name: string): string
+
 /** Every stable error code of the core. */
 export declare function errorCodes(): Array<string>
 

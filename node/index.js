@@ -856,6 +856,7 @@ module.exports.confluentExtensions = nativeBinding.confluentExtensions
 module.exports.credentialFailureMessage = nativeBinding.credentialFailureMessage
 module.exports.defaultRefreshConfig = nativeBinding.defaultRefreshConfig
 module.exports.Dialect = nativeBinding.Dialect
+module.exports.dialectName = nativeBinding.dialectName
 module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.errorFamilies = nativeBinding.errorFamilies
 module.exports.errorResponseBody = nativeBinding.errorResponseBody

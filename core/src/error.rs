@@ -80,6 +80,9 @@ pub enum ErrorKind {
     ClientAuthenticationFailed,
     /// The local issuer has already seen this assertion's `jti`.
     AssertionReplayed,
+    /// The local issuer was asked for a grant other than `client_credentials` (RFC 6749 §5.2:
+    /// answered 400 `unsupported_grant_type`, not 401 `invalid_client`).
+    UnsupportedGrantType,
     /// The signing backend or the OS random source failed. Not expected with a key that parsed;
     /// no test can provoke it.
     SigningFailed,
@@ -131,6 +134,7 @@ impl ErrorKind {
             Self::InvalidSaslMessage => "invalid_sasl_message",
             Self::ClientAuthenticationFailed => "client_authentication_failed",
             Self::AssertionReplayed => "assertion_replayed",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::SigningFailed => "signing_failed",
             Self::TokenEndpointUnreachable => "token_endpoint_unreachable",
             Self::CredentialsUnavailable => "credentials_unavailable",
@@ -171,6 +175,7 @@ impl ErrorKind {
         Self::InvalidSaslMessage,
         Self::ClientAuthenticationFailed,
         Self::AssertionReplayed,
+        Self::UnsupportedGrantType,
         Self::SigningFailed,
         Self::TokenEndpointUnreachable,
         Self::CredentialsUnavailable,
@@ -212,7 +217,9 @@ impl ErrorKind {
             | Self::CredentialsExpiring
             | Self::InvalidRegion
             | Self::CredentialsUnavailable => F::Credentials,
-            Self::ClientAuthenticationFailed | Self::AssertionReplayed => F::ClientAuthentication,
+            Self::ClientAuthenticationFailed | Self::AssertionReplayed | Self::UnsupportedGrantType => {
+                F::ClientAuthentication
+            }
         }
     }
 

@@ -89,6 +89,16 @@ pub fn google_token(
     if access_token.is_empty() {
         return fail(ErrorKind::InvalidCredentials, "the Google access token is empty");
     }
+    if expires_at_ms <= now_ms {
+        // The broker would refuse it; google-auth refreshes before this, so this is a stale input.
+        return fail(
+            ErrorKind::CredentialsExpiring,
+            format!(
+                "the Google access token expired at {expires_at_ms} ms, {} ms before now ({now_ms} ms): refresh it first",
+                now_ms - expires_at_ms
+            ),
+        );
+    }
     let (exp, iat) = (expires_at_ms / 1000, now_ms / 1000);
     let (header, claims) = match style {
         GoogleTokenStyle::GoogleJava => {

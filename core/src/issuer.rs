@@ -194,6 +194,20 @@ fn refused<T>(why: impl Into<String>) -> Result<T> {
     fail(ErrorKind::ClientAuthenticationFailed, why)
 }
 
+fn unsupported_grant<T>(request: &ClientCredentialsRequest) -> Result<T> {
+    let asked = request.grant_type.as_deref().map_or_else(|| "none".to_owned(), |g| format!("{g:?}"));
+    fail(ErrorKind::UnsupportedGrantType, format!("grant_type must be client_credentials, not {asked}"))
+}
+
+/// The HTTP status and RFC 6749 §5.2 `error` a token endpoint answers a refused request with:
+/// 400 `unsupported_grant_type` for another grant, else 401 `invalid_client`.
+pub fn refusal_status(error: &Error) -> (u16, &'static str) {
+    match error.kind() {
+        ErrorKind::UnsupportedGrantType => (400, "unsupported_grant_type"),
+        _ => (401, "invalid_client"),
+    }
+}
+
 /// Verifies a client assertion per RFC 7523 §3: a JWS with one of our algorithms signed by one of
 /// the client's keys (the `kid` picks it when present); `iss` = `sub` = the client id; `aud` one of
 /// the policy's; `exp` present and not past (with skew) and not too far out; `nbf` not in the
@@ -303,7 +317,7 @@ pub fn verify_client_secret(client_id: &str, secret: &str, clients: &[Registered
 /// request names none. Only for issuers that register no clients (local tests).
 pub fn accept_any_client(request: &ClientCredentialsRequest, default_subject: &str) -> Result<String> {
     if request.grant_type.as_deref() != Some("client_credentials") {
-        return refused("grant_type must be client_credentials");
+        return unsupported_grant(request);
     }
     Ok(request.client_id.clone().filter(|id| !id.trim().is_empty()).unwrap_or_else(|| default_subject.to_owned()))
 }
@@ -409,7 +423,7 @@ pub fn authenticate_client(
     jti_is_new: &mut dyn FnMut(&str, u64) -> bool,
 ) -> Result<String> {
     if request.grant_type.as_deref() != Some("client_credentials") {
-        return refused("grant_type must be client_credentials");
+        return unsupported_grant(request);
     }
     if let Some(assertion) = &request.client_assertion {
         if request.client_assertion_type.as_deref() != Some(JWT_BEARER_ASSERTION_TYPE) {

@@ -292,7 +292,7 @@ const LOCAL_DIAGNOSIS_PREFIXES: &[&str] = &[
 
 /// A cloud SDK's failure for an error message: what failed (`source`, e.g. "Google credentials"),
 /// the SDK's exception name and, when the SDK diagnosed the failure itself
-/// ([`LOCAL_DIAGNOSES`]), its own message — on one line, cut to [`MAX_SDK_MESSAGE`] characters,
+/// (a fixed list of error names), its own message — on one line, cut to [`MAX_SDK_MESSAGE`] characters,
 /// with `secrets` (what the credentials' environment holds) removed by value and token-shaped
 /// runs, credential-named JSON members and `name=value` pairs naming a secret, password, token,
 /// key or assertion redacted. A message that relays a server's answer (a metadata server's body,

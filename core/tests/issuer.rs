@@ -125,5 +125,5 @@ fn an_open_issuer_accepts_any_client_credentials_request() {
     let anonymous = issuer::parse_client_credentials_request("grant_type=client_credentials", None).unwrap();
     assert_eq!(issuer::accept_any_client(&anonymous, "kafka-client").unwrap(), "kafka-client");
     let wrong = issuer::parse_client_credentials_request("grant_type=password", None).unwrap();
-    assert_eq!(issuer::accept_any_client(&wrong, "x").unwrap_err().code(), "client_authentication_failed");
+    assert_eq!(issuer::accept_any_client(&wrong, "x").unwrap_err().code(), "unsupported_grant_type");
 }

@@ -907,6 +907,13 @@ pub fn credential_failure_message(
     oauthbearer::response::credential_failure(&source, &error_name, &sdk_message, &secrets)
 }
 
+/// A dialect's one name (`kafka-java`, `librdkafka`) for any name people type (`kafka`, `java`,
+/// `rdkafka`); `invalid_config` for others.
+#[napi]
+pub fn dialect_name(name: String) -> napi::Result<String, String> {
+    Ok(name.parse::<CoreDialect>().js()?.as_str().to_owned())
+}
+
 /// Environment variables the cloud SDKs take secrets from (removed from their messages by value).
 #[napi]
 pub fn sdk_secret_variables() -> Vec<&'static str> {

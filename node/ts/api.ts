@@ -97,6 +97,7 @@ export const config = {
   parseJaas: g(native.parseJaas),
   parseTemplate: g(native.parseTemplate),
   parseProperties: g(native.parseProperties),
+  dialectName: g(native.dialectName),
 };
 /** KIP-1258 client assertions. */
 export const assertions = {

@@ -13,6 +13,8 @@ import { makeError, OAuthBearerError, TokenEndpointError } from './errors';
 
 /** Which Kafka client's rules to follow: Apache Kafka's Java client or librdkafka. */
 export type DialectName = `${native.Dialect}`;
+/** A dialect as people type it: its name, or an alias (`kafka`, `java`; `rdkafka`). */
+export type DialectAlias = DialectName | 'kafka' | 'java' | 'rdkafka';
 /** `strict` (ours) or `kafka-compatible` (exactly what the client accepts). */
 export type ModeName = `${native.Mode}`;
 /** Epoch milliseconds now. */
@@ -257,7 +259,7 @@ export function loadProperties(source: Properties): native.Pairs {
 
 /** What `AssertionProvider` takes besides the properties. */
 export interface AssertionProviderOptions extends ProviderOptions {
-  dialect?: DialectName;
+  dialect?: DialectAlias;
   mode?: ModeName;
   /** The HTTP client (default `globalThis.fetch`); pass undici's `fetch` with a dispatcher for a private CA. */
   fetch?: typeof globalThis.fetch;
@@ -306,7 +308,7 @@ export class AssertionProvider extends Provider {
 
   constructor(properties: Properties, options: AssertionProviderOptions = {}) {
     super(options);
-    this.dialect = options.dialect ?? 'kafka-java';
+    this.dialect = config.dialectName(options.dialect ?? 'kafka-java') as DialectName;
     this.mode = options.mode ?? 'strict';
     if (this.dialect === 'librdkafka') this.refreshSchedule = 'librdkafka';
     this.#properties = loadProperties(properties);
@@ -438,7 +440,7 @@ function transportFailure(url: string, err: unknown, timeoutMs: number): string 
 
 /** What `FileProvider` takes besides the path. */
 export interface FileProviderOptions extends ProviderOptions {
-  dialect?: DialectName;
+  dialect?: DialectAlias;
   extensions?: Record<string, string>;
 }
 
@@ -455,7 +457,7 @@ export class FileProvider extends Provider {
     options: FileProviderOptions = {},
   ) {
     super(options);
-    this.dialect = options.dialect ?? 'kafka-java';
+    this.dialect = config.dialectName(options.dialect ?? 'kafka-java') as DialectName;
     this.extensions = { ...options.extensions };
   }
 

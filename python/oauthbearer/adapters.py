@@ -60,35 +60,56 @@ def _base(*paths: str) -> type:
     return object
 
 
-_KafkaPythonBase = _base("kafka.sasl.oauth:AbstractTokenProvider", "kafka.net.sasl.oauth:AbstractTokenProvider",
-                         "kafka.oauth.abstract:AbstractTokenProvider")
-_AIOKafkaBase = _base("aiokafka.abc:AbstractTokenProvider")
+def _kafka_python_provider() -> type:
+    class KafkaPythonTokenProvider(_base("kafka.sasl.oauth:AbstractTokenProvider",  # type: ignore[misc]
+                                         "kafka.net.sasl.oauth:AbstractTokenProvider",
+                                         "kafka.oauth.abstract:AbstractTokenProvider")):
+        """kafka-python's ``sasl_oauth_token_provider`` (``token()`` per connection)."""
+
+        def __init__(self, provider: Provider, extensions: Optional[Mapping[str, str]] = None) -> None:
+            self.provider, self._extra = provider, dict(extensions or {})
+
+        def token(self) -> str:
+            return self.provider.token().value
+
+        def extensions(self) -> dict[str, str]:
+            return _extensions(self.provider, self._extra, "kafka-java")
+
+    return KafkaPythonTokenProvider
 
 
-class KafkaPythonTokenProvider(_KafkaPythonBase):  # type: ignore[misc,valid-type]
-    """kafka-python's ``sasl_oauth_token_provider`` (``token()`` per connection)."""
+def _aiokafka_provider() -> type:
+    class AIOKafkaTokenProvider(_base("aiokafka.abc:AbstractTokenProvider")):  # type: ignore[misc]
+        """aiokafka's ``sasl_oauth_token_provider``: ``await token()`` per connection; a refresh runs
+        in a worker thread so the event loop never blocks on HTTP."""
 
-    def __init__(self, provider: Provider, extensions: Optional[Mapping[str, str]] = None) -> None:
-        self.provider, self._extra = provider, dict(extensions or {})
+        def __init__(self, provider: Provider, extensions: Optional[Mapping[str, str]] = None) -> None:
+            self.provider, self._extra = provider, dict(extensions or {})
 
-    def token(self) -> str:
-        return self.provider.token().value
+        async def token(self) -> str:
+            loop = asyncio.get_running_loop()
+            token = await loop.run_in_executor(None, self.provider.token)
+            return token.value
 
-    def extensions(self) -> dict[str, str]:
-        return _extensions(self.provider, self._extra, "kafka-java")
+        def extensions(self) -> dict[str, str]:
+            return _extensions(self.provider, self._extra, "kafka-java")
+
+    return AIOKafkaTokenProvider
 
 
-class AIOKafkaTokenProvider(_AIOKafkaBase):  # type: ignore[misc,valid-type]
-    """aiokafka's ``sasl_oauth_token_provider``: ``await token()`` per connection; a refresh runs
-    in a worker thread so the event loop never blocks on HTTP."""
+#: The client-specific adapters, made on first use: each subclasses its client's abstract provider,
+#: and importing kafka-python and aiokafka up front cost every user of this module ~350 ms.
+_LAZY = {"KafkaPythonTokenProvider": _kafka_python_provider, "AIOKafkaTokenProvider": _aiokafka_provider}
 
-    def __init__(self, provider: Provider, extensions: Optional[Mapping[str, str]] = None) -> None:
-        self.provider, self._extra = provider, dict(extensions or {})
 
-    async def token(self) -> str:
-        loop = asyncio.get_running_loop()
-        token = await loop.run_in_executor(None, self.provider.token)
-        return token.value
+def __getattr__(name: str) -> type:
+    make = _LAZY.get(name)
+    if make is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    made = globals()[name] = make()
+    made.__module__ = __name__
+    return made
 
-    def extensions(self) -> dict[str, str]:
-        return _extensions(self.provider, self._extra, "kafka-java")
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

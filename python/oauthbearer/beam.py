@@ -205,6 +205,9 @@ def prepare(options: Any, *, port: int = DEFAULT_PORT, provider: Optional[Provid
     elif PLUGIN not in plugins:
         log.warning("--beam_plugins does not name %s: the workers start no token endpoint; add it, or run "
                     "`oauthbearer serve` in the worker container's entrypoint", PLUGIN)
+    else:
+        log.info("%s workers import --beam_plugins: each starts its token endpoint on 127.0.0.1:%d (nothing "
+                 "to do at launch)", environment or "the runner's default", port)
     return None
 
 

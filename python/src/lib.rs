@@ -931,6 +931,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<LifecycleDecision>()?;
     m.add_class::<TokenLifecycle>()?;
     m.add_class::<server::NativeServer>()?;
+    m.add_class::<server::AttemptReporter>()?;
     m.add_class::<server::Listener>()?;
     m.add_function(wrap_pyfunction!(parse_config, m)?)?;
     m.add_function(wrap_pyfunction!(token_request, m)?)?;

@@ -64,3 +64,14 @@ def test_invalid_extension_is_refused(provider):
     adapter = KafkaPythonTokenProvider(provider, {"auth": "reserved"})
     with pytest.raises(_native.ConfigError):
         adapter.extensions()
+
+
+def test_importing_the_adapters_imports_no_kafka_client():
+    """Issue 25: `import oauthbearer.adapters` loaded kafka-python and aiokafka (356 ms) for everyone."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, oauthbearer.adapters as a; loaded = sorted(m for m in ('kafka', 'aiokafka', 'confluent_kafka') "
+             "if m in sys.modules); a.KafkaPythonTokenProvider; print(loaded, 'kafka' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[] True", out

@@ -331,7 +331,10 @@ impl Shared {
         let authorization = head.authorization.as_ref().map(|a| a.expose());
         let (client_id, scope) = match service.authenticate(&body, authorization, now) {
             Ok(client) => client,
-            Err(e) => return Answer::error(401, "invalid_client", e.message()),
+            Err(e) => {
+                let (status, error) = oauthbearer::issuer::refusal_status(&e);
+                return Answer::error(status, error, e.message());
+            }
         };
         let claims = AccessTokenClaims { subject: client_id, audience: audience.clone(), scope, lifetime_seconds };
         match service.issuer().sign_access_token(&claims, now, None) {

@@ -215,6 +215,7 @@ fn issuer_mode_routes() {
     let reply = exchange(addr, &post(&format!("Content-Length: {}\r\n", form.len()), form));
     assert_eq!(reply.status, 200, "{reply:?}");
     assert!(reply.json()["access_token"].is_string());
+    // RFC 6749 §5.2: another grant is 400 unsupported_grant_type, not a client authentication failure.
     let reply = exchange(addr, &post("Content-Length: 18\r\n", b"grant_type=nothing"));
-    assert_eq!((reply.status, reply.json()["error"].as_str()), (401, Some("invalid_client")));
+    assert_eq!((reply.status, reply.json()["error"].as_str()), (400, Some("unsupported_grant_type")));
 }
