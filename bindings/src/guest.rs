@@ -241,8 +241,17 @@ impl token_endpoint::Guest for Component {
         content_type: Option<String>,
         body: String,
         d: Dialect,
+        properties: Option<Vec<(String, String)>>,
     ) -> Result<token_endpoint::TokenResponse, Error> {
-        let r = response::parse_token_response(status, content_type.as_deref(), &body, dialect(d)).fail()?;
+        let r = match properties {
+            Some(p) => {
+                let compatible = oauthbearer::config::Mode::KafkaCompatible;
+                let config = Config::from_properties_with(props(&p), dialect(d), compatible).fail()?;
+                response::parse_token_response_for(status, content_type.as_deref(), &body, &config)
+            }
+            None => response::parse_token_response(status, content_type.as_deref(), &body, dialect(d)),
+        }
+        .fail()?;
         Ok(token_endpoint::TokenResponse {
             token: r.token.expose().to_owned(),
             token_member: r.token_member.to_owned(),

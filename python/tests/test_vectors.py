@@ -105,7 +105,7 @@ def run(op, inp):
                 "signing_input": t.token.rsplit(".", 1)[0], "expires_at_ms": t.expires_at_ms, "token": t.token}
     if op == "token_response":
         r = _native.parse_token_response(inp["status"], inp.get("content_type"), inp["body"],
-                                         inp.get("dialect", "kafka-java"))
+                                         inp.get("dialect", "kafka-java"), inp.get("properties"))
         return {"token": r.token, "token_type": r.token_type, "expires_in": r.expires_in, "scope": r.scope}
     if op == "lifecycle":
         return {"decisions": run_lifecycle(inp)}

@@ -65,7 +65,7 @@ fn a_hanging_source_answers_503_fetch_timeout_at_the_deadline_and_recovers() {
 fn a_timeout_names_the_last_failed_attempt_of_a_retrying_fetch() {
     // A refused connection must not read like a slow endpoint: the 503 says what the fetch met.
     let source = Steered::new(Behaviour::RefusedThenHang, 3600);
-    let server = provider_server(source.clone(), 300, config());
+    let server = provider_server(source.clone(), 1_000, config());
     let reply = exchange(server.local_addr(), GET);
     assert_eq!(reply.status, 503);
     let description = reply.json()["error_description"].as_str().unwrap().to_owned();

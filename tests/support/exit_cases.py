@@ -41,7 +41,7 @@ else:
     try:
         provider.token()
     except oauthbearer.TokenEndpointError as err:
-        assert err.code == "fetch_timeout" and "connection refused" in str(err), err
+        assert err.code == "fetch_timeout", err  # what it names is test_providers.py's to check
     if variant.startswith("dropped"):
         del provider
 sys.exit(%d)

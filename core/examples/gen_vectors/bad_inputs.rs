@@ -381,7 +381,49 @@ fn responses() -> Vec<Value> {
         ),
         r("librdkafka: without a token", 200, json, r#"{"expires_in":3600}"#, "librdkafka", &[]),
         r("truncated JSON", 200, json, &format!(r#"{{"access_token":"{jwt}"#), "kafka-java", &[TOKEN_PART]),
+        // IdPs that echo what the client sent (issue 25): with the client's properties, every
+        // secret they hold is removed by value, whatever its shape.
+        echoed(
+            "the decoded Basic credentials echoed",
+            &format!(r#"{{"error":"invalid_client","error_description":"bad credentials my-client:{CLIENT_SECRET}"}}"#),
+            json!({ "sasl.oauthbearer.client.credentials.client.secret": CLIENT_SECRET }),
+        ),
+        // Short, so that no token-shaped run hides it: only the by-value removal of its
+        // form-encoded spelling (as the request body had it) does.
+        echoed(
+            "the form-encoded secret echoed",
+            r#"{"error":"invalid_request","error_description":"client_secret=PLANTED%2641 is not accepted"}"#,
+            json!({ "sasl.oauthbearer.client.credentials.client.secret": "PLANTED&41" }),
+        ),
+        echoed(
+            "the key passphrase echoed",
+            &format!(r#"{{"error":"invalid_client","error_description":"cannot use {PASSPHRASE} here"}}"#),
+            json!({
+                "sasl.oauthbearer.assertion.private.key.file": "/etc/kafka/client.key",
+                "sasl.oauthbearer.assertion.private.key.passphrase": PASSPHRASE,
+                "sasl.oauthbearer.assertion.claim.iss": "my-client",
+            }),
+        ),
     ]
+}
+
+/// A 401 whose description echoes a secret the client's `properties` hold.
+fn echoed(name: &str, body: &str, properties: Value) -> Value {
+    let mut props = json!({
+        "sasl.oauthbearer.token.endpoint.url": URL,
+        "sasl.oauthbearer.client.credentials.client.id": "my-client",
+    });
+    for (k, v) in properties.as_object().unwrap() {
+        props[k] = v.clone();
+    }
+    let secrets: Vec<&str> =
+        [CLIENT_SECRET, PASSPHRASE, "PLANTED%2641"].into_iter().filter(|s| body.contains(s)).collect();
+    bad(
+        &format!("token response: {name}"),
+        "token_response",
+        json!({ "status": 401, "content_type": "application/json", "body": body, "dialect": "kafka-java", "properties": props }),
+        &secrets,
+    )
 }
 
 fn tokens() -> Vec<Value> {

@@ -540,7 +540,20 @@ fn token_request(input: &Value) -> Result<Value, Error> {
 
 fn token_response(input: &Value) -> Result<Value, Error> {
     let status = u16::try_from(input["status"].as_u64().unwrap()).unwrap();
-    match parse_token_response(status, s(input, "content_type"), s(input, "body").unwrap(), dialect(input)) {
+    let parsed = match input.get("properties") {
+        Some(_) => oauthbearer::response::parse_token_response_for(
+            status,
+            s(input, "content_type"),
+            s(input, "body").unwrap(),
+            &Config::from_properties_with(
+                properties(input).iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                dialect(input),
+                oauthbearer::config::Mode::KafkaCompatible,
+            )?,
+        ),
+        None => parse_token_response(status, s(input, "content_type"), s(input, "body").unwrap(), dialect(input)),
+    };
+    match parsed {
         Ok(r) => Ok(json!({
             "token": r.token.expose(),
             "token_member": r.token_member,

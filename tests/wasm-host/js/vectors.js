@@ -129,7 +129,8 @@ function tokenRequest(api, i) {
 
 function tokenResponse(api, i) {
   try {
-    const r = api.tokenEndpoint.parseTokenResponse(i.status, opt(i.content_type), i.body, dialect(i));
+    const r = api.tokenEndpoint.parseTokenResponse(i.status, opt(i.content_type), i.body, dialect(i),
+      i.properties === undefined ? undefined : props(i));
     return {
       token: r.token,
       token_member: r.tokenMember,

@@ -197,7 +197,7 @@ def token_request(api, inp):
 def token_response(api, inp):
     try:
         r = api("token-endpoint", "parse-token-response", inp["status"], inp.get("content_type"), inp["body"],
-                inp.get("dialect", "kafka-java"))
+                inp.get("dialect", "kafka-java"), props(inp) if "properties" in inp else None)
     except GuestError as e:
         out = {"error": e.record.code}
         failure = field(e.record, "token_endpoint")

@@ -372,6 +372,7 @@ fn token_response(i: &mut Instance, input: &Value) -> Value {
             s(input, "content_type"),
             s(input, "body").unwrap(),
             dialect(input),
+            input.get("properties").map(|_| properties(input)).as_ref(),
         )
         .unwrap()
     {
