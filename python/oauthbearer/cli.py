@@ -386,6 +386,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except OSError as err:
         print(f"error: file_unreadable: {err.filename or ''}: {err.strerror or type(err).__name__}", file=sys.stderr)
         return 2
+    except UnicodeDecodeError:
+        print("error: file_unreadable: a file the command reads is not UTF-8 text", file=sys.stderr)
+        return 2
+    except json.JSONDecodeError as err:  # a --client-jwk file; the message names a position, not content
+        print(f"error: invalid_config: a JSON file the command reads does not parse: {err.msg} (line {err.lineno}, "
+              f"column {err.colno})", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -303,3 +303,14 @@ def test_jti_given_where_the_configuration_sends_none_is_said(tmp_path):
                       f"sasl.oauthbearer.assertion.private.key.file={KEYS / 'rsa2048.pkcs8.pem'}\n")
     result = run("assertion", "--config", str(config), "--jti", "j-1")
     assert result.returncode == 0 and "--jti is ignored" in result.stderr
+
+
+def test_files_that_are_not_text_or_json_are_errors_not_tracebacks(tmp_path):
+    binary = tmp_path / "client.properties"
+    binary.write_bytes(b"\xff\xfe\x00sasl")
+    result = run("explain", "--config", str(binary))
+    assert result.returncode == 2 and result.stderr.startswith("error: file_unreadable: ") and "Traceback" not in result.stderr
+    jwks = tmp_path / "client.jwks"
+    jwks.write_text("{not json")
+    result = run("token", "--client-jwk", f"c={jwks}")
+    assert result.returncode == 2 and result.stderr.startswith("error: invalid_config: a JSON file"), result.stderr
