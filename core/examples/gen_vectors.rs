@@ -87,6 +87,16 @@ fn keys() -> Vec<Value> {
             json!({ "key_file": file, "passphrase": "wrong" }),
         ));
     }
+    // PEM as OpenSSL and Kafka's Java client read it: any line width, one line, CRLF, blank lines
+    // around (issue 28); a character outside base64 is still refused.
+    for file in ["rsa2048.pkcs8.pem", "ec-p256.pkcs8.pem", "rsa2048.pkcs1.pem", "ec-p256.pbes2-pbkdf2-aes256.pem"] {
+        let pass = file.contains("pbes2").then_some("test-passphrase");
+        for (layout, text) in pem_layouts(&key_text(file)) {
+            out.push(case(&format!("{file} {layout}"), "parse_key", json!({ "key_text": text, "passphrase": pass })));
+        }
+    }
+    let bad_char = key_text("rsa2048.pkcs8.pem").replacen("MII", "MI*", 1);
+    out.push(case("rsa2048.pkcs8.pem with a character outside base64", "parse_key", json!({ "key_text": bad_char })));
     out.push(case("garbage", "parse_key", json!({ "key_text": "not a key" })));
     out.push(case(
         "public JWK only",
@@ -94,6 +104,27 @@ fn keys() -> Vec<Value> {
         json!({ "key_text": r#"{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}"# }),
     ));
     out
+}
+
+/// A PEM file's text laid out as other encoders write it: base64 wrapped at 76 columns (Java's MIME
+/// encoder), at 48, on one line (`Base64.getEncoder()`), the whole block on one line with spaces
+/// (a flattened environment variable), with CRLF and with blank lines around.
+fn pem_layouts(pem: &str) -> Vec<(&'static str, String)> {
+    let lines: Vec<&str> = pem.lines().collect();
+    let (begin, end) = (lines[0], lines[lines.len() - 1]);
+    let base64: String = lines[1..lines.len() - 1].concat();
+    let wrapped = |width: usize| {
+        let body: Vec<&str> = base64.as_bytes().chunks(width).map(|c| std::str::from_utf8(c).unwrap()).collect();
+        format!("{begin}\n{}\n{end}\n", body.join("\n"))
+    };
+    vec![
+        ("wrapped at 76", wrapped(76)),
+        ("wrapped at 48", wrapped(48)),
+        ("base64 on one line", format!("{begin}\n{base64}\n{end}\n")),
+        ("all on one line", format!("{begin} {base64} {end}")),
+        ("with CRLF", wrapped(64).replace('\n', "\r\n")),
+        ("with blank lines around", format!("\n\n{}\n\n", wrapped(64))),
+    ]
 }
 
 /// A test key file's text (for cases that carry a key's contents).
@@ -126,6 +157,18 @@ fn assertions() -> Vec<Value> {
     let none = json!({});
     vec![
         assertion("RS256 defaults", "rsa2048.pkcs8.pem", claims.clone(), none.clone()),
+        assertion(
+            "client_id is not the assertion's sub (strict: refused)",
+            "rsa2048.pkcs8.pem",
+            with(json!({ "sasl.oauthbearer.client.credentials.client.id": "other-client" })),
+            none.clone(),
+        ),
+        assertion(
+            "client_id is not the assertion's sub (kafka-compatible: sent as Kafka sends it)",
+            "rsa2048.pkcs8.pem",
+            with(json!({ "sasl.oauthbearer.client.credentials.client.id": "other-client" })),
+            json!({ "mode": "kafka-compatible" }),
+        ),
         assertion(
             "RS256 iss only (Kafka allows it; warned)",
             "rsa2048.pkcs8.pem",
@@ -1176,6 +1219,55 @@ fn explain_cases() -> Vec<Value> {
             "librdkafka",
             json!({ "sasl.mechanism": "OAUTHBEARER", "sasl.oauthbearer.method": "oidc" }),
             json!({ "client": "kafka-net" }),
+        ),
+        // Issue 28: every registered algorithm spelled as registered is quiet (EdDSA is not "EDDSA").
+        e(
+            "KIP-1258 RS256, as registered",
+            "kafka-java",
+            kip1258_java(&[("sasl.oauthbearer.assertion.algorithm", "RS256"), JTI_ON]),
+            json!({ "private_key": key_text("rsa2048.pkcs8.pem") }),
+        ),
+        e(
+            "KIP-1258 PS256, as registered",
+            "kafka-java",
+            kip1258_java(&[("sasl.oauthbearer.assertion.algorithm", "PS256"), JTI_ON]),
+            json!({ "private_key": key_text("rsa2048.pkcs8.pem") }),
+        ),
+        e(
+            "KIP-1258 ES256, as registered",
+            "kafka-java",
+            kip1258_java(&[("sasl.oauthbearer.assertion.algorithm", "ES256"), JTI_ON]),
+            json!({ "private_key": key_text("ec-p256.pkcs8.pem") }),
+        ),
+        e(
+            "KIP-1258 ES384, as registered",
+            "kafka-java",
+            kip1258_java(&[("sasl.oauthbearer.assertion.algorithm", "ES384"), JTI_ON]),
+            json!({ "private_key": key_text("ec-p384.pkcs8.pem") }),
+        ),
+        e(
+            "KIP-1258 EdDSA, as registered (RFC 8037's spelling)",
+            "kafka-java",
+            kip1258_java(&[("sasl.oauthbearer.assertion.algorithm", "EdDSA"), JTI_ON]),
+            json!({ "private_key": key_text("ed25519.pkcs8.pem") }),
+        ),
+        e(
+            "KIP-1258 EDDSA: not the registered spelling",
+            "kafka-java",
+            kip1258_java(&[("sasl.oauthbearer.assertion.algorithm", "EDDSA"), JTI_ON]),
+            json!({ "private_key": key_text("ed25519.pkcs8.pem") }),
+        ),
+        e(
+            "KIP-1258: client_id is not the assertion's sub",
+            "kafka-java",
+            kip1258_java(&[("sasl.oauthbearer.client.credentials.client.id", "other-client"), JTI_ON]),
+            json!({}),
+        ),
+        e(
+            "KIP-1258: the key is a JWK for RS256, the client signs PS256",
+            "kafka-java",
+            kip1258_java(&[("sasl.oauthbearer.assertion.algorithm", "PS256"), JTI_ON]),
+            json!({ "private_key": key_text("rsa2048.jwk.json").replacen('{', r#"{"alg":"RS256","#, 1) }),
         ),
         // What the signer refuses, found beforehand with the signer's own codes (issue 25).
         e(

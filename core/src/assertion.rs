@@ -236,6 +236,12 @@ impl AssertionSigner {
             }
             (None, None) => None,
         };
+        if options.mode == Mode::Strict {
+            check_client_id(
+                config,
+                &Claims::from_config(a).layered(&template.clone().unwrap_or_default(), config.dialect),
+            )?;
+        }
         Self::new(
             signing_key,
             Claims::from_config(a),
@@ -326,6 +332,23 @@ impl AssertionSigner {
             jti: payload.get("jti").and_then(Value::as_str).map(str::to_owned),
         })
     }
+}
+
+/// Refuses a `client_id` that names another client than the assertion's `sub` (`payload`: the
+/// claims as signed): RFC 7521 §4.2 and RFC 7523 §3 require both to identify the same client, and
+/// IdPs answer `400 invalid_request` ("client_id mismatch"). Kafka sends both unchecked.
+pub fn check_client_id(config: &Config, payload: &Map<String, Value>) -> Result<()> {
+    let (Some(client_id), Some(Value::String(sub))) = (&config.client_id, payload.get("sub")) else { return Ok(()) };
+    if client_id == sub {
+        return Ok(());
+    }
+    fail(
+        ErrorKind::ClientIdMismatch,
+        format!(
+            "the client_id {client_id:?} sent with the assertion is not its sub {sub:?}: RFC 7521 §4.2 and RFC 7523 §3 \
+             require both to name the same client, and IdPs refuse the request (\"client_id mismatch\")"
+        ),
+    )
 }
 
 /// In strict mode, refuses a template that sets a member the signer owns (`alg`, `typ`, `iat`,

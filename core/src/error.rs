@@ -33,6 +33,9 @@ pub enum ErrorKind {
     InvalidCertificate,
     /// The assertion template file is not valid for the dialect.
     InvalidTemplate,
+    /// The `client_id` sent with a client assertion names another client than the assertion's
+    /// `sub` (RFC 7521 §4.2, RFC 7523 §3: IdPs answer `invalid_request`); refused in strict mode.
+    ClientIdMismatch,
     /// The assertion template tries to set a claim or header the signer owns
     /// (`alg`, `typ`, `iat`, `exp`, `nbf`); refused in strict mode.
     TemplateOverride,
@@ -114,6 +117,7 @@ impl ErrorKind {
             Self::WrongPassphrase => "wrong_passphrase",
             Self::InvalidCertificate => "invalid_certificate",
             Self::InvalidTemplate => "invalid_template",
+            Self::ClientIdMismatch => "client_id_sub_mismatch",
             Self::TemplateOverride => "template_override",
             Self::InvalidAssertion => "invalid_assertion",
             Self::AssertionExpired => "assertion_expired",
@@ -155,6 +159,7 @@ impl ErrorKind {
         Self::WrongPassphrase,
         Self::InvalidCertificate,
         Self::InvalidTemplate,
+        Self::ClientIdMismatch,
         Self::TemplateOverride,
         Self::InvalidAssertion,
         Self::AssertionExpired,
@@ -198,6 +203,7 @@ impl ErrorKind {
             | Self::SigningFailed => F::PrivateKey,
             Self::InvalidAlgorithm
             | Self::InvalidTemplate
+            | Self::ClientIdMismatch
             | Self::TemplateOverride
             | Self::MissingConfig
             | Self::InvalidConfig

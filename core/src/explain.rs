@@ -362,13 +362,16 @@ where
             }
         }
     }
-    if let Some(alg) = get("sasl.oauthbearer.assertion.algorithm").filter(|a| a.chars().any(|c| c.is_ascii_lowercase()))
+    // A registered JWS name spelled in another case (`rs256`, `EDDSA`): Kafka writes it into the
+    // header as typed. The registered spelling itself (`EdDSA`) is never a finding.
+    if let Some((alg, registered)) = get("sasl.oauthbearer.assertion.algorithm")
+        .and_then(|a| JWS_ALGORITHMS.iter().find(|r| r.eq_ignore_ascii_case(a) && **r != a).map(|r| (a, *r)))
     {
         out.push(finding(
             Severity::Warning,
             "lowercase_algorithm",
             format!("assertion algorithm {alg:?} is written into the JWT header as typed; JWS names are case-sensitive and IdPs refuse it"),
-            format!("write it in upper case: {}", alg.to_ascii_uppercase()),
+            format!("write it as registered: {registered}"),
         ));
     }
     if let (Some(max), Some(exp)) = (
@@ -422,7 +425,12 @@ where
         Some(Err(e)) => out.push(finding(Severity::Error, e.code(), e.message(), "name a client explain knows")),
         None => {}
     }
-    out.extend(refused);
+    // A rule and the signer can name the same refusal (client_id_sub_mismatch): once.
+    for f in refused {
+        if !out.iter().any(|o| o.code == f.code) {
+            out.push(f);
+        }
+    }
     out.sort_by_key(|f| f.severity);
     out
 }
@@ -461,12 +469,38 @@ fn refusals(props: &[(&str, &str)], dialect: Dialect, oauthbearer: bool, context
     if context.assertion_template.is_none() {
         config.assertion.template_file = None; // named but not read here: checked where it is read
     }
+    if let Some(registered) = context.private_key.and_then(jwk_algorithm) {
+        let configured = config.assertion.algorithm.as_str();
+        if registered != configured {
+            out.push(finding(
+                Severity::Error,
+                "jwk_algorithm_mismatch",
+                format!(
+                    "the key file is a JWK for {registered} but the client signs with {configured}; an IdP that registered \
+                     this JWK refuses the assertions (\"no applicable key found in the JSON Web Key Set\")"
+                ),
+                format!(
+                    "set {} to {registered}, or register a JWK for {configured} (oauthbearer jwks --config client.properties)",
+                    crate::config::names::ASSERTION_ALGORITHM
+                ),
+            ));
+        }
+    }
     let options = AssertionOptions { mode: Mode::Strict, ..AssertionOptions::default() };
     if let Err(e) = AssertionSigner::from_config_with(&config, context.private_key, context.assertion_template, options)
     {
         out.push(finding(Severity::Error, e.code(), e.message(), signer_fix(e.kind())));
     }
     out
+}
+
+/// The `alg` a JWK key file names, if it is one and names one.
+fn jwk_algorithm(key: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(key).ok()?.trim_start();
+    if !text.starts_with('{') {
+        return None;
+    }
+    serde_json::from_str::<Value>(text).ok()?.get("alg")?.as_str().map(str::to_owned)
 }
 
 /// How to fix what the signer refuses.
@@ -487,9 +521,20 @@ fn signer_fix(kind: crate::ErrorKind) -> String {
             "write the template as {\"header\": {…}, \"payload\": {…}} (see the README's template section)".to_owned()
         }
         K::WeakKey => "use an RSA key of at least 2048 bits".to_owned(),
+        K::ClientIdMismatch => {
+            "set the client id and sasl.oauthbearer.assertion.claim.sub (and …claim.iss) to the same \
+                                client id, the one registered at the IdP"
+                .to_owned()
+        }
         _ => "see the message".to_owned(),
     }
 }
+
+/// The JWS `alg` names as registered (RFC 7518 §3.1, RFC 8037 §3.1, RFC 8812 §3.2), case and all.
+const JWS_ALGORITHMS: &[&str] = &[
+    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512",
+    "EdDSA", "ES256K", "none",
+];
 
 /// Names under the dialect's OAuth prefixes that the client does not know: Kafka's Java client
 /// ignores them with one log line and librdkafka refuses them, neither saying what was meant. Each
@@ -725,6 +770,9 @@ fn assertion_traps(config: &Config, template: Option<&[u8]>) -> Vec<Finding> {
             // A template that does not parse is the signer's error (invalid_template), not a trap.
             let template = template.and_then(|bytes| AssertionTemplate::parse(bytes, config.dialect).ok());
             let payload = Claims::from_config(&config.assertion).layered(&template.unwrap_or_default(), config.dialect);
+            if let Err(e) = crate::assertion::check_client_id(config, &payload) {
+                out.push(finding(Severity::Error, e.code(), e.message(), signer_fix(e.kind())));
+            }
             let aud = match payload.get("aud") {
                 Some(Value::Array(many)) if many.len() > 1 => {
                     out.push(finding(

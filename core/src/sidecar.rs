@@ -203,6 +203,23 @@ impl SidecarConfig {
         })
     }
 
+    /// The members and properties that hold a secret inline (`private_key`, a client secret or key
+    /// passphrase in `properties`): anyone who can read Envoy's `/config_dump` or its debug log of
+    /// the configuration sees them. Names only, never values; the plugin warns at start-up.
+    pub fn inline_secrets(&self) -> Vec<&str> {
+        use crate::config::names::{ASSERTION_PRIVATE_KEY_PASSPHRASE, CLIENT_SECRET};
+        let inline_key = self.private_key.as_ref().map(|_| "private_key");
+        let in_properties =
+            [CLIENT_SECRET, ASSERTION_PRIVATE_KEY_PASSPHRASE, "sasl.oauthbearer.client.secret", "sasl.jaas.config"]
+                .into_iter()
+                .filter(|name| {
+                    self.properties
+                        .get(*name)
+                        .is_some_and(|v| *name != "sasl.jaas.config" || v.contains("clientSecret"))
+                });
+        inline_key.into_iter().chain(in_properties).collect()
+    }
+
     /// The environment variables the configuration reads (to list in
     /// `vm_config.environment_variables.host_env_keys`).
     pub fn environment_variables(&self) -> Vec<&str> {

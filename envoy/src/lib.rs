@@ -374,6 +374,17 @@ impl Root {
     fn configure(&mut self) -> Result<(), Error> {
         let bytes = self.get_plugin_configuration().unwrap_or_default();
         let config = SidecarConfig::from_json(&bytes)?;
+        let inline = config.inline_secrets();
+        if !inline.is_empty() {
+            log(
+                LogLevel::Warn,
+                &format!(
+                    "secrets inline in the plugin configuration ({}) are shown by Envoy's /config_dump and its debug \
+                     log: take them from the environment (private_key_env, client_secret_env)",
+                    inline.join(", ")
+                ),
+            );
+        }
         let sidecar = Sidecar::new(config, &|name| std::env::var(name).ok())?;
         let plugin = self.get_property(vec!["plugin_name"]).map(|b| String::from_utf8_lossy(&b).into_owned());
         let key = Sidecar::state_key(plugin.as_deref().unwrap_or(""), &bytes);

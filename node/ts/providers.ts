@@ -427,7 +427,8 @@ const TRANSPORT_WORDS: Record<string, string> = {
 function transportFailure(url: string, err: unknown, timeoutMs: number): string {
   const e = err as { name?: string; cause?: { code?: string; message?: string } };
   if (e.name === 'TimeoutError' || e.name === 'AbortError') {
-    return `the token endpoint ${url} did not answer within ${timeoutMs} ms (sasl.login.read.timeout.ms)`;
+    // fetch has one deadline for connecting and reading; undici's own connect timeout is told apart below.
+    return `no answer from the token endpoint ${url} within ${timeoutMs} ms (not connected, or connected and not answered)`;
   }
   const code = e.cause?.code;
   // No system code: undici's own refusal (a port fetch never uses, "bad port"; an invalid URL).

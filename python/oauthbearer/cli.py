@@ -206,9 +206,22 @@ def _library(spec: Optional[str]) -> tuple[Optional[str], Optional[str]]:
 
 
 def cmd_jwks(args: argparse.Namespace) -> int:
-    """The public JWKS of a private key, as an IdP takes it (Keycloak refuses a JWK without `use`)."""
+    """The public JWKS of a private key, as an IdP takes it (Keycloak refuses a JWK without `use`),
+    for the algorithm the client signs with when its properties are given."""
     passphrase = os.environ.get(args.passphrase_env) if args.passphrase_env else None
-    key = _native.SigningKey.parse(Path(args.key).read_bytes(), passphrase, args.alg)
+    alg, key_file = args.alg, args.key
+    if args.config:
+        properties = load_properties(args.config)
+        config = _native.parse_config(properties, DIALECTS[args.dialect], "kafka-compatible")
+        if args.alg and args.alg != config["algorithm"]:
+            raise _error(_native.ConfigError, "invalid_config",
+                         f"--alg {args.alg} differs from the algorithm {args.config} signs with ({config['algorithm']}): "
+                         "the IdP would refuse its assertions; drop --alg")
+        alg, key_file = config["algorithm"], key_file or config.get("private_key_file")
+        passphrase = passphrase or properties.get("sasl.oauthbearer.assertion.private.key.passphrase")
+    if not key_file:
+        raise _error(_native.ConfigError, "missing_config", "name the key file, or --config properties that name one")
+    key = _native.SigningKey.parse(Path(key_file).read_bytes(), passphrase, alg)
     _print({"keys": [key.public_jwk(kid=key.thumbprint if args.kid is None else args.kid or None)]})
     return 0
 
@@ -359,8 +372,13 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("jwks", help="the public JWKS of a private key file, to register with the IdP "
                                     "(alg, use: sig, kid: the RFC 7638 thumbprint)")
-    p.add_argument("key", help="private key file (PEM, DER or JWK; PKCS#8, PKCS#1, SEC1, encrypted PKCS#8)")
-    p.add_argument("--alg", help="the algorithm the key signs with (default: RS256, ES256, ES384 or EdDSA by key type)")
+    p.add_argument("key", nargs="?", help="private key file (PEM, DER or JWK; PKCS#8, PKCS#1, SEC1, encrypted PKCS#8; "
+                                          "default: the one --config names)")
+    p.add_argument("--config", help="the client's .properties: the JWKS is for the algorithm it signs with "
+                                    "(sasl.oauthbearer.assertion.algorithm, RS256 by default, as Kafka's)")
+    _dialect_option(p, default="kafka-java")
+    p.add_argument("--alg", help="the algorithm the key signs with (default: the --config client's, else RS256, ES256, "
+                                 "ES384 or EdDSA by key type)")
     p.add_argument("--kid", help="the kid to publish (default: the RFC 7638 thumbprint; '' for none)")
     p.add_argument("--passphrase-env", metavar="VAR", help="environment variable holding the key's passphrase")
     p.set_defaults(func=cmd_jwks)

@@ -275,12 +275,16 @@ class AssertionProvider(Provider):
             return (answer.code, answer.headers.get("Content-Type"), answer.read().decode("utf-8", "replace"),
                     answer.headers.get("Retry-After"))
         except urllib.error.URLError as failure:
+            if isinstance(failure.reason, TimeoutError):  # no connection within the timeout
+                raise _error(TokenEndpointError, "token_endpoint_unreachable",
+                             f"cannot reach the token endpoint {request.url}: the connection was not accepted within "
+                             f"{self._timeout:g} s (connect timeout, sasl.login.connect.timeout.ms)") from None
             raise _error(TokenEndpointError, "token_endpoint_unreachable",
                          f"cannot reach the token endpoint {request.url}: {_os_reason(failure.reason)}") from None
-        except TimeoutError:  # connected and sent, then no answer in time (a read timeout)
+        except TimeoutError:  # connected and sent, then no answer in time
             raise _error(TokenEndpointError, "token_endpoint_unreachable",
-                         f"the token endpoint {request.url} did not answer within {self._timeout:g} s "
-                         "(sasl.login.read.timeout.ms)") from None
+                         f"the token endpoint {request.url} accepted the connection but did not answer within "
+                         f"{self._timeout:g} s (read timeout, sasl.login.read.timeout.ms)") from None
         except OSError as failure:
             raise _error(TokenEndpointError, "token_endpoint_unreachable",
                          f"the connection to the token endpoint {request.url} failed: {_os_reason(failure)}") from None

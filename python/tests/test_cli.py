@@ -314,3 +314,29 @@ def test_files_that_are_not_text_or_json_are_errors_not_tracebacks(tmp_path):
     jwks.write_text("{not json")
     result = run("token", "--client-jwk", f"c={jwks}")
     assert result.returncode == 2 and result.stderr.startswith("error: invalid_config: a JSON file"), result.stderr
+
+
+def test_jwks_carries_the_algorithm_the_client_signs_with(tmp_path):
+    """Issue 28: `jwks KEY` printed RS256 for any RSA key; a PS256 client registered with it is refused."""
+    config = tmp_path / "client.properties"
+    config.write_text("sasl.oauthbearer.token.endpoint.url=https://idp/token\n"
+                      "sasl.oauthbearer.assertion.algorithm=PS256\nsasl.oauthbearer.assertion.claim.iss=c\n"
+                      f"sasl.oauthbearer.assertion.private.key.file={KEYS / 'rsa2048.pkcs8.pem'}\n")
+    by_key = json.loads(run("jwks", str(KEYS / "rsa2048.pkcs8.pem")).stdout)["keys"][0]
+    by_config = json.loads(run("jwks", "--config", str(config)).stdout)["keys"][0]
+    assert by_key["alg"] == "RS256" and by_config["alg"] == "PS256"
+    assert {k: v for k, v in by_key.items() if k != "alg"} == {k: v for k, v in by_config.items() if k != "alg"}
+    conflict = run("jwks", "--config", str(config), "--alg", "RS256")
+    assert conflict.returncode == 2 and conflict.stderr.startswith("error: invalid_config: --alg RS256 differs")
+
+
+def test_client_id_and_sub_naming_different_clients_are_refused_and_explained(tmp_path):
+    config = tmp_path / "client.properties"
+    config.write_text("sasl.oauthbearer.token.endpoint.url=https://idp/token\nsasl.oauthbearer.assertion.claim.iss=c\n"
+                      "sasl.oauthbearer.assertion.claim.sub=c\nsasl.oauthbearer.client.credentials.client.id=other\n"
+                      f"sasl.oauthbearer.assertion.private.key.file={KEYS / 'rsa2048.pkcs8.pem'}\n")
+    signed = run("assertion", "--config", str(config))
+    assert signed.returncode == 2 and signed.stderr.startswith("error: client_id_sub_mismatch: "), signed.stderr
+    findings = json.loads(run("explain", "--config", str(config)).stdout)["findings"]
+    assert [f["severity"] for f in findings if f["code"] == "client_id_sub_mismatch"] == ["error"], findings
+    assert run("assertion", "--config", str(config), "--mode", "kafka-compatible").returncode == 0

@@ -691,3 +691,21 @@ def test_sdk_diagnoses_are_kept_redacted_and_relayed_answers_are_not(monkeypatch
     assert message.startswith("Google credentials could not be refreshed: DefaultCredentialsError: "), message
     assert "set-up-adc" in message or "default credentials" in message.lower(), message
     assert isinstance(err.value.__cause__, oauthbearer.CredentialsError)
+
+
+def test_an_endpoint_that_accepts_and_never_answers_is_a_read_timeout_not_unreachable():
+    """Issue 28: a read timeout read "cannot reach the token endpoint … TimeoutError"."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # accepts (the kernel does), never answers
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/token"
+        provider = AssertionProvider({**_secret_client(url), "sasl.login.read.timeout.ms": "300",
+                                      "sasl.login.connect.timeout.ms": "300",
+                                      "sasl.login.retry.backoff.ms": "1", "sasl.login.retry.backoff.max.ms": "1"},
+                                     fetch_timeout_ms=5000, sleep=lambda s: None)
+        with pytest.raises(oauthbearer.TokenEndpointError) as err:
+            provider.token()
+    assert err.value.code == "token_endpoint_unreachable"
+    assert "accepted the connection but did not answer within 0.3 s (read timeout" in str(err.value), str(err.value)

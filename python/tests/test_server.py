@@ -153,7 +153,7 @@ def test_serve_process_prints_ready_and_stops_on_sigterm():
         # The access log names method, path, status and time: never the query, body or headers.
         response, _ = request(url, "POST", f"/token?client_secret={MARKER}", body=f"client_secret={MARKER}".encode(),
                               headers={"Authorization": f"Bearer {MARKER}"})
-        assert response.status == 401
+        assert response.status == 400, "no grant_type: unsupported_grant_type (RFC 6749 §5.2)"
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
     finally:
@@ -161,7 +161,7 @@ def test_serve_process_prints_ready_and_stops_on_sigterm():
         proc.wait()
     log = proc.stderr.read()
     assert "Traceback" not in log
-    assert "POST /token 200" in log and "POST /token 401" in log, log
+    assert "POST /token 200" in log and "POST /token 400" in log, log
     assert MARKER not in log
 
 

@@ -154,6 +154,37 @@ def test_java_client_kip1258_assertion_verified_by_our_issuer(broker, issuer, to
     assert {k: v for k, v in java_claims.items() if k != "jti"} == {k: v for k, v in our_claims.items() if k != "jti"}
 
 
+@pytest.mark.parametrize("layout", ["wrapped at 76 columns", "base64 on one line"])
+def test_kafkas_own_signer_and_ours_read_a_pem_key_at_any_width(broker, issuer, layout, tmp_path):
+    """Issue 28: a key wrapped at 76 columns (Java's MIME encoder) or on one line (Base64.getEncoder())
+    was refused by us; Kafka 4.3.1's KIP-1258 signer reads it, and so do we now — the same file, both
+    assertions verified by our issuer against the key's registered JWK."""
+    lines = ASSERTION_CLIENTS["java-rs256"].read_text().splitlines()
+    body = "".join(lines[1:-1])
+    if layout.startswith("wrapped"):
+        body = "\n".join(body[i:i + 76] for i in range(0, len(body), 76))
+    key = tmp_path / "client.key"
+    key.write_text(f"{lines[0]}\n{body}\n{lines[-1]}\n")
+    assertion_props = {
+        "sasl.oauthbearer.token.endpoint.url": issuer.token_url,
+        "sasl.oauthbearer.assertion.algorithm": "RS256",
+        "sasl.oauthbearer.assertion.private.key.file": str(key),
+        "sasl.oauthbearer.assertion.claim.iss": "java-rs256",
+        "sasl.oauthbearer.assertion.claim.sub": "java-rs256",
+        "sasl.oauthbearer.assertion.claim.aud": issuer.token_url,
+        "sasl.oauthbearer.assertion.claim.jti.include": "true",
+    }
+    props = {**java_base(broker), **assertion_props,
+             "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ;"}
+    seen = len(issuer.bodies)
+    result = run_java(issuer, props, "login", allowed_files=(key,))
+    assert result.get("login") == "ok", result
+    assert any("client_assertion=" in body for body in issuer.bodies[seen:]), "Kafka's signer sent no assertion"
+    from oauthbearer import AssertionProvider
+
+    assert AssertionProvider(assertion_props).token().principal == "java-rs256"
+
+
 def refused(broker, token: str) -> tuple[str, str]:
     """(librdkafka's error, the broker's log lines written meanwhile) when the broker refuses `token`,
     sent with a valid-looking lifetime so that only the broker judges it."""

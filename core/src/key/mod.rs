@@ -155,8 +155,14 @@ impl PrivateKey {
                  cannot read either; convert it with `openssl pkcs8 -topk8 -in old.pem -out new.pem`",
             );
         }
-        let (_, der) = pem_rfc7468::decode_vec(block.as_bytes())
-            .map_err(|_| Error::new(ErrorKind::InvalidKey, format!("the {label} PEM block is not valid base64 PEM")))?;
+        let der = match pem_rfc7468::decode_vec(block.as_bytes()) {
+            Ok((_, der)) => der,
+            Err(_) => rewrapped_pem(label, block)
+                .and_then(|strict| pem_rfc7468::decode_vec(strict.as_bytes()).ok().map(|(_, der)| der))
+                .ok_or_else(|| {
+                    Error::new(ErrorKind::InvalidKey, format!("the {label} PEM block is not valid base64 PEM"))
+                })?,
+        };
         let der = Zeroizing::new(der);
         match label {
             "PRIVATE KEY" | "ENCRYPTED PRIVATE KEY" => Self::from_pkcs8_der(&der, passphrase),
@@ -492,6 +498,31 @@ fn decrypt_pkcs8(der: &[u8], info: &RawEncryptedPrivateKeyInfo<'_>, pass: &Secre
 
 /// Finds the first PEM block whose label is one of `labels`; returns the label and the block's
 /// full text (BEGIN line to END line).
+/// `block` re-wrapped in RFC 7468's strict form (64 columns, `\n`), the only one pem-rfc7468
+/// decodes: OpenSSL and Kafka's Java client read a key's base64 at any line width, on one line
+/// (Java's `Base64.getEncoder()`, a flattened environment variable) and wrapped at 76 columns
+/// (Java's MIME encoder, many secret stores), so we must too (RFC 7468 §3 allows lax parsers).
+/// Only white space moves: a block whose base64 is not ASCII, or that has headers, is left to
+/// the strict decoder's refusal.
+fn rewrapped_pem(label: &str, block: &str) -> Option<Zeroizing<String>> {
+    let (begin, end) = (format!("-----BEGIN {label}-----"), format!("-----END {label}-----"));
+    let body = block.strip_prefix(&begin)?.strip_suffix(&end)?;
+    let base64: Zeroizing<String> = Zeroizing::new(body.chars().filter(|c| !c.is_ascii_whitespace()).collect());
+    if !base64.is_ascii() || base64.contains(':') {
+        return None;
+    }
+    let mut out = Zeroizing::new(String::with_capacity(base64.len() + base64.len() / 64 + begin.len() + end.len() + 4));
+    out.push_str(&begin);
+    out.push('\n');
+    for line in base64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).ok()?);
+        out.push('\n');
+    }
+    out.push_str(&end);
+    out.push('\n');
+    Some(out)
+}
+
 pub(crate) fn find_pem_block<'a>(text: &'a str, labels: &[&'static str]) -> Option<(&'static str, &'a str)> {
     let mut rest = text;
     while let Some(start) = rest.find("-----BEGIN ") {

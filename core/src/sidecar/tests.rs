@@ -221,3 +221,22 @@ fn the_unavailable_body_and_endpoint_paths() {
     assert_eq!(sidecar.token_body(&stored, NOW), r#"{"access_token":"a.b.c","token_type":"Bearer","expires_in":3600}"#);
     assert_eq!(format!("{stored:?}"), format!("Fetched {{ expires_at_ms: {}, .. }}", NOW + 3_600_000));
 }
+
+#[test]
+fn inline_secrets_are_named_for_the_start_up_warning_never_shown() {
+    // Envoy shows the plugin configuration in /config_dump (issue 28).
+    let from_env = SidecarConfig::from_json(assertion_config().as_bytes()).unwrap();
+    assert!(from_env.inline_secrets().is_empty());
+    let inline = json!({
+        "cluster": "idp",
+        "properties": {
+            "sasl.oauthbearer.token.endpoint.url": "https://idp.example/token",
+            "sasl.oauthbearer.assertion.claim.iss": "client-1",
+            "sasl.oauthbearer.assertion.private.key.passphrase": "PLANTED-PASSPHRASE",
+        },
+        "private_key": key_pem(),
+    });
+    let config = SidecarConfig::from_json(inline.to_string().as_bytes()).unwrap();
+    assert_eq!(config.inline_secrets(), ["private_key", "sasl.oauthbearer.assertion.private.key.passphrase"]);
+    assert!(!format!("{:?}", config.inline_secrets()).contains("PLANTED"));
+}

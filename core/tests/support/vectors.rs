@@ -548,7 +548,7 @@ fn token_response(input: &Value) -> Result<Value, Error> {
             &Config::from_properties_with(
                 properties(input).iter().map(|(k, v)| (k.as_str(), v.as_str())),
                 dialect(input),
-                oauthbearer::config::Mode::KafkaCompatible,
+                Mode::KafkaCompatible,
             )?,
         ),
         None => parse_token_response(status, s(input, "content_type"), s(input, "body").unwrap(), dialect(input)),
