@@ -974,6 +974,22 @@ mod tests {
     }
 
     #[test]
+    fn every_registered_spelling_is_quiet() {
+        // Issue 28: a rule that compares spellings must stay quiet on every registered value —
+        // every property name the client knows, every JWS algorithm name as registered.
+        for dialect in [Dialect::KafkaJava, Dialect::Librdkafka] {
+            let props: Vec<(&str, &str)> = known_names(dialect).iter().map(|n| (*n, "x")).collect();
+            let found = explain(props.iter().copied(), dialect, &ExplainContext::default());
+            assert!(!found.iter().any(|f| f.code == "unknown_property"), "{dialect:?}: {found:?}");
+        }
+        for alg in JWS_ALGORITHMS {
+            let props = [("sasl.oauthbearer.assertion.algorithm", *alg)];
+            let found = explain(props, Dialect::KafkaJava, &ExplainContext::default());
+            assert!(!found.iter().any(|f| f.code == "lowercase_algorithm"), "{alg}: {found:?}");
+        }
+    }
+
+    #[test]
     fn misspelled_names_get_the_nearest_known_name() {
         for (dialect, wrong, meant) in [
             (

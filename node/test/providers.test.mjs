@@ -438,3 +438,22 @@ test('every error is an OAuthBearerError, constructors included', () => {
   assert.throws(() => ob.SigningKey.parse(Buffer.from('nope')), (e) => e instanceof ob.PrivateKeyError);
   assert.ok(ob.SigningKey.generate() instanceof ob.SigningKey, 'instances are still the class\'s');
 });
+
+test('an endpoint that accepts and never answers is a read timeout, not unreachable', async () => {
+  // Issue 28: Node's one fetch deadline read as "cannot reach"; undici says when the request went out.
+  const { createServer } = await import('node:net');
+  const silent = createServer(() => {}).listen(0, '127.0.0.1');
+  await new Promise((resolve) => silent.on('listening', resolve));
+  try {
+    const url = `http://127.0.0.1:${silent.address().port}/token`;
+    const provider = new ob.AssertionProvider(
+      { 'sasl.oauthbearer.token.endpoint.url': url, 'sasl.jaas.config': JAAS, 'sasl.login.retry.backoff.ms': '1', 'sasl.login.retry.backoff.max.ms': '1' },
+      { timeoutMs: 300, fetchTimeoutMs: 5000, sleep: async () => {} },
+    );
+    const err = await provider.token().then(() => null, (e) => e);
+    assert.equal(err?.code, 'token_endpoint_unreachable', String(err));
+    assert.match(err.message, /accepted the connection but did not answer within 300 ms \(read timeout\)/);
+  } finally {
+    silent.close();
+  }
+});

@@ -2,6 +2,7 @@
 // core's schedule, typed errors. Each provider fetches credentials or tokens (I/O) and hands the
 // bytes to the core, which builds, checks and times them.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import diagnostics from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -369,6 +370,9 @@ export class AssertionProvider extends Provider {
   }
 
   async #post(request: native.TokenRequest): Promise<Answer> {
+    // Whether the request reached the socket tells a read timeout from a connect timeout; only
+    // Node's own fetch (undici) reports it.
+    const watch = this.#fetch === globalThis.fetch ? watchHeadersSent(request.url) : undefined;
     try {
       const response = await this.#fetch(request.url, {
         method: request.method,
@@ -383,7 +387,11 @@ export class AssertionProvider extends Provider {
         retryAfter: response.headers.get('retry-after'),
       };
     } catch (err) {
-      throw makeError('token_endpoint_unreachable', transportFailure(request.url, err, this.#timeoutMs), { cause: err });
+      throw makeError('token_endpoint_unreachable', transportFailure(request.url, err, this.#timeoutMs, watch?.sent), {
+        cause: err,
+      });
+    } finally {
+      watch?.done();
     }
   }
 }
@@ -424,10 +432,42 @@ const TRANSPORT_WORDS: Record<string, string> = {
   UND_ERR_SOCKET: 'the connection closed unexpectedly',
 };
 
-function transportFailure(url: string, err: unknown, timeoutMs: number): string {
+/** Requests in flight by URL, told when undici has written their headers to a connected socket. */
+const inFlight = new Map<string, Set<{ sent: boolean }>>();
+let subscribed = false;
+
+/** Watches `url`'s next request: `sent` turns true once its headers went out on a connected socket. */
+function watchHeadersSent(url: string): { sent: boolean; done(): void } {
+  if (!subscribed) {
+    subscribed = true;
+    diagnostics.subscribe('undici:client:sendHeaders', (message) => {
+      const request = (message as { request?: { origin?: string; path?: string } }).request;
+      for (const watch of inFlight.get(`${request?.origin}${request?.path}`) ?? []) watch.sent = true;
+    });
+  }
+  const parsed = new URL(url);
+  const key = `${parsed.origin}${parsed.pathname}${parsed.search}`;
+  const watch = {
+    sent: false,
+    done() {
+      inFlight.get(key)?.delete(watch);
+      if (inFlight.get(key)?.size === 0) inFlight.delete(key);
+    },
+  };
+  inFlight.set(key, (inFlight.get(key) ?? new Set()).add(watch));
+  return watch;
+}
+
+function transportFailure(url: string, err: unknown, timeoutMs: number, sent?: boolean): string {
   const e = err as { name?: string; cause?: { code?: string; message?: string } };
   if (e.name === 'TimeoutError' || e.name === 'AbortError') {
-    // fetch has one deadline for connecting and reading; undici's own connect timeout is told apart below.
+    if (sent === true) {
+      return `the token endpoint ${url} accepted the connection but did not answer within ${timeoutMs} ms (read timeout)`;
+    }
+    if (sent === false) {
+      return `cannot reach the token endpoint ${url}: the connection was not accepted within ${timeoutMs} ms (connect timeout)`;
+    }
+    // A fetch of the caller's own, which reports neither: one deadline covers both.
     return `no answer from the token endpoint ${url} within ${timeoutMs} ms (not connected, or connected and not answered)`;
   }
   const code = e.cause?.code;
