@@ -1220,105 +1220,110 @@ fn explain_cases() -> Vec<Value> {
             json!({ "sasl.mechanism": "OAUTHBEARER", "sasl.oauthbearer.method": "oidc" }),
             json!({ "client": "kafka-net" }),
         ),
-        // Issue 28: every registered algorithm spelled as registered is quiet (EdDSA is not "EDDSA").
-        e(
+    ]
+    .into_iter()
+    .chain(kip1258_cases())
+    .collect()
+}
+
+/// Clean KIP-1258 Kafka Java configurations (jti on) with one change each, and the key and template
+/// contents explain is given: every registered algorithm spelled as registered (quiet; EdDSA is not
+/// "EDDSA", issue 28), client_id against sub, a JWK's alg, and what the signer refuses, found
+/// beforehand with the signer's own codes (issue 25).
+fn kip1258_cases() -> Vec<Value> {
+    let cases: Vec<(&str, Vec<(&str, &str)>, Value)> = vec![
+        (
             "KIP-1258 RS256, as registered",
-            "kafka-java",
-            kip1258_java(&[("sasl.oauthbearer.assertion.algorithm", "RS256"), JTI_ON]),
+            vec![("sasl.oauthbearer.assertion.algorithm", "RS256")],
             json!({ "private_key": key_text("rsa2048.pkcs8.pem") }),
         ),
-        e(
+        (
             "KIP-1258 PS256, as registered",
-            "kafka-java",
-            kip1258_java(&[("sasl.oauthbearer.assertion.algorithm", "PS256"), JTI_ON]),
+            vec![("sasl.oauthbearer.assertion.algorithm", "PS256")],
             json!({ "private_key": key_text("rsa2048.pkcs8.pem") }),
         ),
-        e(
+        (
             "KIP-1258 ES256, as registered",
-            "kafka-java",
-            kip1258_java(&[("sasl.oauthbearer.assertion.algorithm", "ES256"), JTI_ON]),
+            vec![("sasl.oauthbearer.assertion.algorithm", "ES256")],
             json!({ "private_key": key_text("ec-p256.pkcs8.pem") }),
         ),
-        e(
+        (
             "KIP-1258 ES384, as registered",
-            "kafka-java",
-            kip1258_java(&[("sasl.oauthbearer.assertion.algorithm", "ES384"), JTI_ON]),
+            vec![("sasl.oauthbearer.assertion.algorithm", "ES384")],
             json!({ "private_key": key_text("ec-p384.pkcs8.pem") }),
         ),
-        e(
+        (
             "KIP-1258 EdDSA, as registered (RFC 8037's spelling)",
-            "kafka-java",
-            kip1258_java(&[("sasl.oauthbearer.assertion.algorithm", "EdDSA"), JTI_ON]),
+            vec![("sasl.oauthbearer.assertion.algorithm", "EdDSA")],
             json!({ "private_key": key_text("ed25519.pkcs8.pem") }),
         ),
-        e(
+        (
             "KIP-1258 EDDSA: not the registered spelling",
-            "kafka-java",
-            kip1258_java(&[("sasl.oauthbearer.assertion.algorithm", "EDDSA"), JTI_ON]),
+            vec![("sasl.oauthbearer.assertion.algorithm", "EDDSA")],
             json!({ "private_key": key_text("ed25519.pkcs8.pem") }),
         ),
-        e(
+        (
             "KIP-1258: client_id is not the assertion's sub",
-            "kafka-java",
-            kip1258_java(&[("sasl.oauthbearer.client.credentials.client.id", "other-client"), JTI_ON]),
+            vec![("sasl.oauthbearer.client.credentials.client.id", "other-client")],
             json!({}),
         ),
-        e(
+        (
             "KIP-1258: the key is a JWK for RS256, the client signs PS256",
-            "kafka-java",
-            kip1258_java(&[("sasl.oauthbearer.assertion.algorithm", "PS256"), JTI_ON]),
+            vec![("sasl.oauthbearer.assertion.algorithm", "PS256")],
             json!({ "private_key": key_text("rsa2048.jwk.json").replacen('{', r#"{"alg":"RS256","#, 1) }),
         ),
-        // What the signer refuses, found beforehand with the signer's own codes (issue 25).
-        e(
+        (
             "KIP-1258: an RSA key for ES256 (key_algorithm_mismatch)",
-            "kafka-java",
-            kip1258_java(&[("sasl.oauthbearer.assertion.algorithm", "ES256"), JTI_ON]),
+            vec![("sasl.oauthbearer.assertion.algorithm", "ES256")],
             json!({ "private_key": key_text("rsa2048.pkcs8.pem") }),
         ),
-        e(
+        (
             "KIP-1258: an EC key with no algorithm (Kafka's default RS256)",
-            "kafka-java",
-            kip1258_java(&[JTI_ON]),
+            vec![],
             json!({ "private_key": key_text("ec-p256.pkcs8.pem") }),
         ),
-        e(
+        (
             "KIP-1258: a passphrase for a key that is not encrypted",
-            "kafka-java",
-            kip1258_java(&[("sasl.oauthbearer.assertion.private.key.passphrase", "p"), JTI_ON]),
+            vec![("sasl.oauthbearer.assertion.private.key.passphrase", "p")],
             json!({ "private_key": key_text("rsa2048.pkcs8.pem") }),
         ),
-        e(
+        (
             "KIP-1258: a wrong passphrase",
-            "kafka-java",
-            kip1258_java(&[("sasl.oauthbearer.assertion.private.key.passphrase", "wrong"), JTI_ON]),
+            vec![("sasl.oauthbearer.assertion.private.key.passphrase", "wrong")],
             json!({ "private_key": key_text("rsa2048.pbes2-pbkdf2-aes256.pem") }),
         ),
-        e(
+        (
             "KIP-1258: an encrypted key without its passphrase",
-            "kafka-java",
-            kip1258_java(&[JTI_ON]),
+            vec![],
             json!({ "private_key": key_text("rsa2048.pbes2-pbkdf2-aes256.pem") }),
         ),
-        e(
+        (
             "KIP-1258: a template that sets exp",
-            "kafka-java",
-            kip1258_java(&[("sasl.oauthbearer.assertion.template.file", "/etc/kafka/t.json"), JTI_ON]),
+            vec![("sasl.oauthbearer.assertion.template.file", "/etc/kafka/t.json")],
             json!({ "private_key": key_text("rsa2048.pkcs8.pem"), "assertion_template": r#"{"payload":{"exp":1}}"# }),
         ),
-        e(
+        (
             "KIP-1258: a flat template (claims not under payload)",
-            "kafka-java",
-            kip1258_java(&[("sasl.oauthbearer.assertion.template.file", "/etc/kafka/t.json"), JTI_ON]),
+            vec![("sasl.oauthbearer.assertion.template.file", "/etc/kafka/t.json")],
             json!({ "private_key": key_text("rsa2048.pkcs8.pem"), "assertion_template": r#"{"iss":"c","scope":"kafka"}"# }),
         ),
-        e(
+        (
             "KIP-1258: the algorithm misspelled, an EC key left on RS256 (the typo is an error)",
-            "kafka-java",
-            kip1258_java(&[("sasl.oauthbearer.assertion.algorithim", "ES256"), JTI_ON]),
+            vec![("sasl.oauthbearer.assertion.algorithim", "ES256")],
             json!({ "private_key": key_text("ec-p256.pkcs8.pem") }),
         ),
-    ]
+    ];
+    cases
+        .into_iter()
+        .map(|(name, extra, context)| {
+            let extra: Vec<(&str, &str)> = extra.into_iter().chain([JTI_ON]).collect();
+            case(
+                name,
+                "explain",
+                json!({ "properties": kip1258_java(&extra), "dialect": "kafka-java", "context": context }),
+            )
+        })
+        .collect()
 }
 
 /// `jti` on: the cases above are otherwise clean for IdPs enforcing RFC 7523.
