@@ -1230,8 +1230,11 @@ fn explain_cases() -> Vec<Value> {
 /// contents explain is given: every registered algorithm spelled as registered (quiet; EdDSA is not
 /// "EDDSA", issue 28), client_id against sub, a JWK's alg, and what the signer refuses, found
 /// beforehand with the signer's own codes (issue 25).
+/// A case of [`kip1258_cases`]: its name, the properties it changes, explain's context.
+type Kip1258Case = (&'static str, Vec<(&'static str, &'static str)>, Value);
+
 fn kip1258_cases() -> Vec<Value> {
-    let cases: Vec<(&str, Vec<(&str, &str)>, Value)> = vec![
+    let cases: Vec<Kip1258Case> = vec![
         (
             "KIP-1258 RS256, as registered",
             vec![("sasl.oauthbearer.assertion.algorithm", "RS256")],
