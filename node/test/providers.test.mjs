@@ -457,3 +457,33 @@ test('an endpoint that accepts and never answers is a read timeout, not unreacha
     silent.close();
   }
 });
+
+test('an endpoint that never accepts the connection is a connect timeout', async () => {
+  // A listener whose accept queue is full drops the next SYN (Node accepts everything itself, so a
+  // Python process holds the listener: backlog 0, one connection waiting, nobody accepting).
+  const { spawn } = await import('node:child_process');
+  const holder = spawn('python3', ['-c', [
+    'import socket, sys',
+    's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)',
+    'w = socket.socket(); w.connect(s.getsockname())',
+    'print(s.getsockname()[1], flush=True); sys.stdin.read()',
+  ].join('\n')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise((resolve) => holder.stdout.once('data', (d) => resolve(String(d).trim())));
+    const provider = new ob.AssertionProvider(
+      {
+        'sasl.oauthbearer.token.endpoint.url': `http://127.0.0.1:${port}/token`,
+        'sasl.jaas.config': JAAS,
+        'sasl.login.retry.backoff.ms': '1',
+        'sasl.login.retry.backoff.max.ms': '1',
+      },
+      { timeoutMs: 300, fetchTimeoutMs: 5000, sleep: async () => {} },
+    );
+    const err = await provider.token().then(() => null, (e) => e);
+    assert.equal(err?.code, 'token_endpoint_unreachable', String(err));
+    assert.match(err.message, /the connection was not accepted within 300 ms \(connect timeout\)/);
+  } finally {
+    holder.stdin.end();
+    holder.kill();
+  }
+});

@@ -709,3 +709,23 @@ def test_an_endpoint_that_accepts_and_never_answers_is_a_read_timeout_not_unreac
             provider.token()
     assert err.value.code == "token_endpoint_unreachable"
     assert "accepted the connection but did not answer within 0.3 s (read timeout" in str(err.value), str(err.value)
+
+
+def test_an_endpoint_that_never_accepts_the_connection_is_a_connect_timeout():
+    """Issue 28: a listener whose accept queue is full (backlog 0, one connection waiting) drops the
+    next SYN, so connecting times out — on loopback, deterministically."""
+    import socket
+
+    with socket.socket() as full, socket.socket() as waiting:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        waiting.connect(full.getsockname())  # fills the queue; nobody accepts it
+        url = f"http://127.0.0.1:{full.getsockname()[1]}/token"
+        provider = AssertionProvider({**_secret_client(url), "sasl.login.read.timeout.ms": "300",
+                                      "sasl.login.connect.timeout.ms": "300",
+                                      "sasl.login.retry.backoff.ms": "1", "sasl.login.retry.backoff.max.ms": "1"},
+                                     fetch_timeout_ms=5000, sleep=lambda s: None)
+        with pytest.raises(oauthbearer.TokenEndpointError) as err:
+            provider.token()
+    assert err.value.code == "token_endpoint_unreachable"
+    assert "the connection was not accepted within 0.3 s (connect timeout" in str(err.value), str(err.value)
