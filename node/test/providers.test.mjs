@@ -437,6 +437,9 @@ test('every error is an OAuthBearerError, constructors included', () => {
   }
   assert.throws(() => ob.SigningKey.parse(Buffer.from('nope')), (e) => e instanceof ob.PrivateKeyError);
   assert.ok(ob.SigningKey.generate() instanceof ob.SigningKey, 'instances are still the class\'s');
+  // Static factories too (napi-rs defines them read-only).
+  assert.throws(() => ob.lifecycle.TokenLifecycle.create('kafka-java', { retryBackoffMs: [5n, 1n] }),
+    (e) => e instanceof ob.ConfigError && e.code === 'invalid_config');
 });
 
 test('an endpoint that accepts and never answers is a read timeout, not unreachable', async () => {

@@ -7,7 +7,8 @@ import { guarded, makeError, TokenEndpointError, typed } from './errors';
 type Method = (...args: unknown[]) => unknown;
 
 // Native methods throw plain Errors carrying the core's code; wrap them once so every error this
-// package throws is typed. `using` and explicit disposal are no-ops (the garbage collector frees).
+// package throws is typed (constructors and static methods: `constructed` below). `using` and
+// explicit disposal are no-ops (the garbage collector frees).
 for (const Class of [
   native.SigningKey,
   native.AssertionSigner,
@@ -15,13 +16,12 @@ for (const Class of [
   native.LocalIssuer,
   native.FileAssertions,
   native.TokenLifecycle,
-] as unknown as Array<Record<string, unknown> & { prototype: Record<string | symbol, unknown> }>) {
-  for (const target of [Class, Class.prototype]) {
-    for (const name of Object.getOwnPropertyNames(target)) {
-      const descriptor = Object.getOwnPropertyDescriptor(target, name);
-      if (name !== 'constructor' && typeof descriptor?.value === 'function' && descriptor.writable) {
-        Object.defineProperty(target, name, { ...descriptor, value: guarded(descriptor.value as Method) });
-      }
+] as unknown as Array<{ prototype: Record<string | symbol, unknown> }>) {
+  const target = Class.prototype;
+  for (const name of Object.getOwnPropertyNames(target)) {
+    const descriptor = Object.getOwnPropertyDescriptor(target, name);
+    if (name !== 'constructor' && typeof descriptor?.value === 'function' && descriptor.writable) {
+      Object.defineProperty(target, name, { ...descriptor, value: guarded(descriptor.value as Method) });
     }
   }
   if (!Class.prototype[Symbol.dispose]) Class.prototype[Symbol.dispose] = function dispose() {};
@@ -86,7 +86,7 @@ export const LocalIssuer = constructed(native.LocalIssuer);
 export type LocalIssuer = native.LocalIssuer;
 export const RetrySchedule = constructed(native.RetrySchedule);
 export type RetrySchedule = native.RetrySchedule;
-export const TokenLifecycle = native.TokenLifecycle;
+export const TokenLifecycle = constructed(native.TokenLifecycle);
 export type TokenLifecycle = native.TokenLifecycle;
 
 /** Keys: parse PEM/DER/JWK once, sign, public JWK, thumbprint. */
