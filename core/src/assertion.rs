@@ -236,18 +236,12 @@ impl AssertionSigner {
             }
             (None, None) => None,
         };
+        let claims = Claims::from_config(a);
         if options.mode == Mode::Strict {
-            check_client_id(
-                config,
-                &Claims::from_config(a).layered(&template.clone().unwrap_or_default(), config.dialect),
-            )?;
+            let no_template = AssertionTemplate::default();
+            check_client_id(config, &claims.layered(template.as_ref().unwrap_or(&no_template), config.dialect))?;
         }
-        Self::new(
-            signing_key,
-            Claims::from_config(a),
-            template,
-            AssertionOptions { dialect: config.dialect, ..options },
-        )
+        Self::new(signing_key, claims, template, AssertionOptions { dialect: config.dialect, ..options })
     }
 
     /// The signing key.

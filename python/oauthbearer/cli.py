@@ -110,12 +110,12 @@ def cmd_assertion(args: argparse.Namespace) -> int:
     key = Path(config["private_key_file"]).read_bytes() if config.get("private_key_file") else None
     template = Path(config["template_file"]).read_bytes() if config.get("template_file") else None
     signer = _native.AssertionSigner(properties, dialect, args.mode, key, template)
-    if args.jti and properties.get("sasl.oauthbearer.assertion.claim.jti.include", "").strip().lower() != "true":
+    now = _now_ms(args)
+    header, payload = signer.header_and_payload(now, args.jti)
+    if args.jti and "jti" not in payload:  # what the signer made of the configuration, not a re-read of it
         print("warning: --jti is ignored: the configuration sends no jti (set "
               "sasl.oauthbearer.assertion.claim.jti.include=true)", file=sys.stderr)
-    now = _now_ms(args)
     if args.decode:
-        header, payload = signer.header_and_payload(now, args.jti)
         _print({"header": header, "payload": payload})
     else:
         print(signer.sign(now, args.jti).value)

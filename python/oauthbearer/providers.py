@@ -38,6 +38,12 @@ def _quiesce_at_exit() -> None:
     _native.quiesce()
 
 
+def attempt_record(err: BaseException) -> tuple[str, str]:
+    """A failed attempt as the lifecycle records it: its code (the core's, else
+    ``credentials_unavailable``) and its message (oauthbearer's messages hold no secret)."""
+    return getattr(err, "code", "credentials_unavailable"), str(err)
+
+
 def _back_off(seconds: float) -> None:
     """Sleeps between attempts; at interpreter exit returns at once."""
     _EXITING.wait(seconds)
@@ -151,7 +157,7 @@ class Provider:
     def _report_attempt(self, fetch: int, err: BaseException) -> None:
         with self._cond:
             assert self._life is not None
-            if self._life.attempt_failed(fetch, getattr(err, "code", "credentials_unavailable"), str(err)):
+            if self._life.attempt_failed(fetch, *attempt_record(err)):
                 self._last_attempt = err
 
     def _run_fetch(self, fetch: int, started_ms: int) -> None:
@@ -298,9 +304,7 @@ def _sdk_secrets() -> list[str]:
 def _sdk_cause(failure: BaseException) -> OAuthBearerError:
     """The SDK's exception as a cause that holds no secret: its type and, when the SDK diagnosed
     the failure itself, its redacted message."""
-    return _error(CredentialsError, "credentials_unavailable",
-                  _native.credential_failure_message("the SDK said", type(failure).__name__, str(failure),
-                                                     _sdk_secrets()))
+    return _sdk_failure("the SDK said", failure)
 
 
 def _sdk_failure(source: str, failure: BaseException) -> OAuthBearerError:

@@ -26,7 +26,7 @@ from typing import Callable, Optional
 
 from . import _native
 from ._native import OAuthBearerError
-from .providers import Provider, Token, _attempts
+from .providers import Provider, Token, _attempts, attempt_record
 
 log = logging.getLogger("oauthbearer.server")
 
@@ -51,8 +51,7 @@ class Endpoint:
         is due); failures are logged here, once per fetch, never per request. ``report_attempt``
         takes each failed attempt the fetch retries after (the server's timeout names the last)."""
         assert self.provider is not None
-        _attempts.report = (None if report_attempt is None else
-                            lambda err: report_attempt(getattr(err, "code", "credentials_unavailable"), str(err)))
+        _attempts.report = None if report_attempt is None else lambda err: report_attempt(*attempt_record(err))
         try:
             return self.provider.fetch(now_ms)
         except OAuthBearerError as err:

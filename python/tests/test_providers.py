@@ -693,6 +693,14 @@ def test_sdk_diagnoses_are_kept_redacted_and_relayed_answers_are_not(monkeypatch
     assert isinstance(err.value.__cause__, oauthbearer.CredentialsError)
 
 
+def _with_300_ms_timeouts(url: str) -> AssertionProvider:
+    """A client-secret provider whose connect and read timeouts are 300 ms, retried once at once."""
+    return AssertionProvider({**_secret_client(url), "sasl.login.read.timeout.ms": "300",
+                              "sasl.login.connect.timeout.ms": "300",
+                              "sasl.login.retry.backoff.ms": "1", "sasl.login.retry.backoff.max.ms": "1"},
+                             fetch_timeout_ms=5000, sleep=lambda s: None)
+
+
 def test_an_endpoint_that_accepts_and_never_answers_is_a_read_timeout_not_unreachable():
     """Issue 28: a read timeout read "cannot reach the token endpoint … TimeoutError"."""
     import socket
@@ -701,10 +709,7 @@ def test_an_endpoint_that_accepts_and_never_answers_is_a_read_timeout_not_unreac
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)  # accepts (the kernel does), never answers
         url = f"http://127.0.0.1:{silent.getsockname()[1]}/token"
-        provider = AssertionProvider({**_secret_client(url), "sasl.login.read.timeout.ms": "300",
-                                      "sasl.login.connect.timeout.ms": "300",
-                                      "sasl.login.retry.backoff.ms": "1", "sasl.login.retry.backoff.max.ms": "1"},
-                                     fetch_timeout_ms=5000, sleep=lambda s: None)
+        provider = _with_300_ms_timeouts(url)
         with pytest.raises(oauthbearer.TokenEndpointError) as err:
             provider.token()
     assert err.value.code == "token_endpoint_unreachable"
@@ -721,10 +726,7 @@ def test_an_endpoint_that_never_accepts_the_connection_is_a_connect_timeout():
         full.listen(0)
         waiting.connect(full.getsockname())  # fills the queue; nobody accepts it
         url = f"http://127.0.0.1:{full.getsockname()[1]}/token"
-        provider = AssertionProvider({**_secret_client(url), "sasl.login.read.timeout.ms": "300",
-                                      "sasl.login.connect.timeout.ms": "300",
-                                      "sasl.login.retry.backoff.ms": "1", "sasl.login.retry.backoff.max.ms": "1"},
-                                     fetch_timeout_ms=5000, sleep=lambda s: None)
+        provider = _with_300_ms_timeouts(url)
         with pytest.raises(oauthbearer.TokenEndpointError) as err:
             provider.token()
     assert err.value.code == "token_endpoint_unreachable"

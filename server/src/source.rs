@@ -34,11 +34,6 @@ impl Attempts {
             cache.machine().attempt_failed(self.fetch, error);
         }
     }
-
-    /// A handle that reports nowhere (for calling a source outside a server).
-    pub fn none() -> Self {
-        Self { cache: Weak::new(), fetch: 0 }
-    }
 }
 
 /// A cached token.

@@ -284,9 +284,7 @@ impl Config {
             .map(Secret::expose)
             .collect()
     }
-}
 
-impl Config {
     /// Reads a Kafka property map in [`Mode::Strict`].
     pub fn from_properties<'a, I>(properties: I, dialect: Dialect) -> Result<Self>
     where
