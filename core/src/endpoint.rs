@@ -62,6 +62,41 @@ pub fn error_response_body(error: &str, description: &str) -> String {
     json!({ "error": error, "error_description": description }).to_string()
 }
 
+/// `/livez`: the process answers.
+pub fn liveness_body() -> String {
+    json!({ "status": "live" }).to_string()
+}
+
+/// `/readyz`'s status and body: 200 with the seconds the cached token has left, or 503 with the
+/// code and message of why no token can be served (the last fetch's failure, else
+/// `token_pending`). Never the token.
+pub fn readiness_answer(state: std::result::Result<u64, Option<&Error>>, now_ms: u64) -> (u16, String) {
+    match state {
+        Ok(expires_at_ms) => {
+            (200, json!({ "status": "ready", "expires_in": expires_at_ms.saturating_sub(now_ms) / 1000 }).to_string())
+        }
+        Err(failure) => {
+            let pending;
+            let error = match failure {
+                Some(e) => e,
+                None => {
+                    pending = Error::new(
+                        ErrorKind::TokenPending,
+                        "no valid token yet: the first fetch (or the refresh of an expired token) has not returned one",
+                    );
+                    &pending
+                }
+            };
+            (503, json!({ "status": "not_ready", "code": error.code(), "message": error.message() }).to_string())
+        }
+    }
+}
+
+/// `/readyz` of an issuer: it signs locally, so it is ready while it serves.
+pub fn issuer_readiness_body() -> String {
+    json!({ "status": "ready" }).to_string()
+}
+
 /// What a token endpoint serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EndpointMode {
@@ -87,6 +122,12 @@ pub enum Route {
         /// The methods the path takes.
         allow: &'static str,
     },
+    /// `/livez`: the process serves (operational paths on).
+    Live,
+    /// `/readyz`: a valid token is cached, or the issuer serves (operational paths on).
+    Ready,
+    /// `/metrics`: Prometheus text (operational paths on).
+    Metrics,
     /// An RFC 6749 error answer.
     Refuse {
         /// 404 or 405.
@@ -101,23 +142,43 @@ pub enum Route {
 /// Routes a request: provider mode serves the token on any path to `GET`, `HEAD` and `POST`, as
 /// kafka-auth-handler and Google's local server do; issuer mode serves its three paths.
 pub fn route(mode: EndpointMode, method: crate::http::Method, path: &str) -> Route {
+    route_with(mode, method, path, false)
+}
+
+/// The operational paths, answered before the mode's routes when they are on.
+pub const OPERATIONAL_PATHS: [&str; 3] = ["/livez", "/readyz", "/metrics"];
+
+/// Routes a request as [`route`] does, and with `operational_paths` answers `/livez`, `/readyz`
+/// and `/metrics` (GET and HEAD) itself: those three paths then no longer serve the token in
+/// provider mode. kafka-auth-handler answers a token on every path; no Kafka client is configured
+/// with a token URL ending in them, and the sidecar turns them off for whoever relies on it.
+pub fn route_with(mode: EndpointMode, method: crate::http::Method, path: &str, operational_paths: bool) -> Route {
     use crate::http::Method::{Get, Head, Options, Post};
     const ANY: &str = "GET, HEAD, POST, OPTIONS";
     const READ: &str = "GET, HEAD, OPTIONS";
     const TOKEN: &str = "POST, OPTIONS";
-    let (allow, route) = match mode {
-        EndpointMode::Provider => (ANY, matches!(method, Get | Head | Post).then_some(Route::Token)),
-        EndpointMode::Issuer => match path {
-            "/jwks" => (READ, matches!(method, Get | Head).then_some(Route::Jwks)),
-            "/.well-known/openid-configuration" => (READ, matches!(method, Get | Head).then_some(Route::Discovery)),
-            "/token" => (TOKEN, (method == Post).then_some(Route::IssueToken)),
-            _ => {
-                return Route::Refuse {
-                    status: 404,
-                    description: "not found: use /token, /jwks or /.well-known/openid-configuration",
-                    allow: None,
+    let operation = match path {
+        "/livez" => Some(Route::Live),
+        "/readyz" => Some(Route::Ready),
+        "/metrics" => Some(Route::Metrics),
+        _ => None,
+    };
+    let (allow, route) = match (operation.filter(|_| operational_paths), mode) {
+        (Some(operation), _) => (READ, matches!(method, Get | Head).then_some(operation)),
+        (None, mode) => match mode {
+            EndpointMode::Provider => (ANY, matches!(method, Get | Head | Post).then_some(Route::Token)),
+            EndpointMode::Issuer => match path {
+                "/jwks" => (READ, matches!(method, Get | Head).then_some(Route::Jwks)),
+                "/.well-known/openid-configuration" => (READ, matches!(method, Get | Head).then_some(Route::Discovery)),
+                "/token" => (TOKEN, (method == Post).then_some(Route::IssueToken)),
+                _ => {
+                    return Route::Refuse {
+                        status: 404,
+                        description: "not found: use /token, /jwks or /.well-known/openid-configuration",
+                        allow: None,
+                    }
                 }
-            }
+            },
         },
     };
     match (route, method) {
@@ -146,6 +207,23 @@ mod tests {
         assert_eq!(route(Issuer, Method::Head, "/jwks"), Route::Jwks);
         assert_eq!(route(Issuer, Method::Get, "/.well-known/openid-configuration"), Route::Discovery);
         assert!(matches!(route(Issuer, Method::Get, "/other"), Route::Refuse { status: 404, .. }));
+        // Operational paths only when on; then GET and HEAD only, in both modes.
+        assert_eq!(route(Provider, Method::Get, "/readyz"), Route::Token);
+        assert_eq!(route_with(Provider, Method::Get, "/readyz", true), Route::Ready);
+        assert_eq!(route_with(Issuer, Method::Head, "/livez", true), Route::Live);
+        assert_eq!(route_with(Issuer, Method::Get, "/metrics", true), Route::Metrics);
+        assert!(matches!(route_with(Provider, Method::Post, "/metrics", true), Route::Refuse { status: 405, .. }));
+        assert_eq!(route_with(Provider, Method::Post, "/token", true), Route::Token);
+    }
+
+    #[test]
+    fn readiness() {
+        assert_eq!(readiness_answer(Ok(61_500), 1_000), (200, r#"{"status":"ready","expires_in":60}"#.to_owned()));
+        let (status, body) = readiness_answer(Err(None), 0);
+        assert_eq!(status, 503);
+        assert!(body.contains(r#""code":"token_pending""#), "{body}");
+        let timeout = Error::new(ErrorKind::FetchTimeout, "the token fetch did not finish");
+        assert!(readiness_answer(Err(Some(&timeout)), 0).1.contains(r#""code":"fetch_timeout""#));
     }
 
     #[test]

@@ -101,6 +101,8 @@ pub enum ErrorKind {
     /// The address a server was told to listen on is taken by another process. Raised by the
     /// fronts and servers, which bind sockets.
     AddressInUse,
+    /// No token yet: the first fetch has not returned (a server's `/readyz`).
+    TokenPending,
 }
 
 impl ErrorKind {
@@ -144,6 +146,7 @@ impl ErrorKind {
             Self::CredentialsUnavailable => "credentials_unavailable",
             Self::FetchTimeout => "fetch_timeout",
             Self::AddressInUse => "address_in_use",
+            Self::TokenPending => "token_pending",
         }
     }
 
@@ -186,6 +189,7 @@ impl ErrorKind {
         Self::CredentialsUnavailable,
         Self::FetchTimeout,
         Self::AddressInUse,
+        Self::TokenPending,
     ];
 
     /// The family this kind belongs to: what each front's error class tree is built from.
@@ -216,7 +220,8 @@ impl ErrorKind {
             Self::TokenResponseError
             | Self::InvalidTokenResponse
             | Self::TokenEndpointUnreachable
-            | Self::FetchTimeout => F::TokenEndpoint,
+            | Self::FetchTimeout
+            | Self::TokenPending => F::TokenEndpoint,
             Self::InvalidToken | Self::TokenExpired | Self::InvalidSaslMessage => F::Token,
             Self::InvalidPrincipal
             | Self::InvalidCredentials

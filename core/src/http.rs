@@ -412,13 +412,29 @@ pub fn response(
     head_only: bool,
     allow: Option<&str>,
 ) -> Vec<u8> {
+    response_typed(status, "application/json", body, http11, keep_alive, head_only, allow)
+}
+
+/// `Content-Type` of Prometheus's text exposition format (a server's `/metrics`).
+pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// [`response`] with another `Content-Type` (`/metrics` answers [`PROMETHEUS_TEXT`]).
+pub fn response_typed(
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+    http11: bool,
+    keep_alive: bool,
+    head_only: bool,
+    allow: Option<&str>,
+) -> Vec<u8> {
     use std::io::Write;
     let mut out = Vec::with_capacity(160 + body.len());
     let version = if http11 { "HTTP/1.1" } else { "HTTP/1.0" };
     // Writing to a Vec cannot fail.
     let _ = write!(out, "{version} {status} {}\r\n", reason(status));
     if status != 204 {
-        let _ = write!(out, "Content-Type: application/json\r\nContent-Length: {}\r\n", body.len());
+        let _ = write!(out, "Content-Type: {content_type}\r\nContent-Length: {}\r\n", body.len());
     }
     out.extend_from_slice(b"Cache-Control: no-store\r\nPragma: no-cache\r\n");
     if let Some(methods) = allow {

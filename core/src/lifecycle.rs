@@ -442,6 +442,21 @@ impl<T, E: From<Error>> TokenLifecycle<T, E> {
         self.cached.as_ref().filter(|c| c.expires_at_ms > now_ms).map(|c| &c.value)
     }
 
+    /// Readiness at `now_ms`, without starting anything (a server's `/readyz`): the valid cached
+    /// token's expiry, or why there is none — the last failure since a token last arrived, or
+    /// `None` while the first fetch has not returned.
+    pub fn readiness(&self, now_ms: u64) -> std::result::Result<u64, Option<&E>> {
+        match self.cached.as_ref().filter(|c| c.expires_at_ms > now_ms) {
+            Some(c) => Ok(c.expires_at_ms),
+            None => Err(self.failure.as_ref()),
+        }
+    }
+
+    /// The expiry of the cached token, valid or not (a server's metrics).
+    pub fn cached_expires_at_ms(&self) -> Option<u64> {
+        self.cached.as_ref().map(|c| c.expires_at_ms)
+    }
+
     /// Whether a fetch is wanted at `now_ms` (nothing valid is cached, or the refresh time has
     /// come), whether or not one may start yet.
     pub fn due(&self, now_ms: u64) -> bool {

@@ -92,9 +92,11 @@ fn every_error_code_appears_in_the_vectors_or_tests() {
     // (keys.rs, certificate_thumbprints_match_openssl), file_unreadable (reload.rs). signing_failed
     // cannot be provoked: the backends do not fail on a key that parsed.
     // token_endpoint_unreachable, credentials_unavailable and address_in_use are raised by the
-    // fronts (which do the I/O) and tested there (python/tests).
+    // fronts (which do the I/O) and tested there (python/tests); token_pending is /readyz's
+    // (core/src/endpoint.rs, server/tests).
     let covered_elsewhere = [
         "address_in_use",
+        "token_pending",
         "invalid_certificate",
         "file_unreadable",
         "signing_failed",

@@ -262,6 +262,7 @@ def msk_token(
     user_agent: Optional[str] = None,
     domain: Optional[str] = None,
     min_credential_lifetime_seconds: Optional[int] = None,
+    max_expires_seconds: Optional[int] = None,
 ) -> ProviderToken: ...
 def msk_signed_url(token: str) -> str: ...
 def sasl_client_first_message(

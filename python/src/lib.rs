@@ -451,7 +451,7 @@ fn eventhubs_scope(bootstrap_servers: &str, scope: Option<&str>) -> Res<String> 
 
 /// An AWS MSK IAM token (base64url of the SigV4-presigned `kafka-cluster:Connect` URL).
 #[pyfunction]
-#[pyo3(signature = (access_key_id, secret_access_key, session_token, credentials_expire_at_ms, region, now_ms, order="python", user_agent=None, domain=None, min_credential_lifetime_seconds=None))]
+#[pyo3(signature = (access_key_id, secret_access_key, session_token, credentials_expire_at_ms, region, now_ms, order="python", user_agent=None, domain=None, min_credential_lifetime_seconds=None, max_expires_seconds=None))]
 fn msk_token(
     access_key_id: String,
     secret_access_key: String,
@@ -463,6 +463,7 @@ fn msk_token(
     user_agent: Option<String>,
     domain: Option<String>,
     min_credential_lifetime_seconds: Option<u32>,
+    max_expires_seconds: Option<u32>,
 ) -> Res<ProviderToken> {
     let credentials = msk::AwsCredentials {
         access_key_id,
@@ -480,6 +481,9 @@ fn msk_token(
     }
     if let Some(floor) = min_credential_lifetime_seconds {
         options.min_credential_lifetime_seconds = floor;
+    }
+    if let Some(longest) = max_expires_seconds {
+        options.max_expires_seconds = longest;
     }
     let t = msk::msk_token(&credentials, &options, now_ms).py()?;
     Ok(ProviderToken { value: t.token.expose().to_owned(), expires_at_ms: t.expires_at_ms, principal: String::new() })

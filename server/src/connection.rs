@@ -5,7 +5,10 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use oauthbearer::endpoint::{error_response_body, route, token_response_body, EndpointMode, Route};
+use oauthbearer::endpoint::{
+    error_response_body, issuer_readiness_body, liveness_body, readiness_answer, route_with, token_response_body,
+    EndpointMode, Route,
+};
 use oauthbearer::http::{self, BodyFraming, Chunked, ChunkedDecoder, Head, Method, Refusal, RequestHead};
 use oauthbearer::issuer::{AccessTokenClaims, IssuerService};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -14,6 +17,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::timeout_at;
 
+use crate::metrics::{refusal_reason, Metrics, State};
 use crate::source::TokenCache;
 use crate::{now_ms, Backend, Config, Stats};
 
@@ -30,36 +34,40 @@ pub(crate) struct Shared {
     answerer: Answerer,
     config: Config,
     stats: Arc<Stats>,
+    metrics: Arc<Metrics>,
 }
 
 impl Shared {
     pub(crate) fn new(backend: Backend, config: Config, stats: Arc<Stats>) -> Self {
+        let metrics = Metrics::new();
         let answerer = match backend {
             Backend::Provider { source, policy } => {
-                Answerer::Provider(TokenCache::new(source, policy, Arc::clone(&stats)))
+                Answerer::Provider(TokenCache::new(source, policy, Arc::clone(&stats), Arc::clone(&metrics)))
             }
             Backend::Issuer { service, audience, lifetime_seconds } => {
                 Answerer::Issuer { service, audience, lifetime_seconds }
             }
         };
-        Self { answerer, config, stats }
+        Self { answerer, config, stats, metrics }
     }
 }
 
-/// One answer: status, JSON body, `Allow`.
+/// One answer: status, body, its type, `Allow`, and the route it answers (a metrics label).
 struct Answer {
     status: u16,
     body: Vec<u8>,
+    content_type: &'static str,
     allow: Option<&'static str>,
+    route: &'static str,
 }
 
 impl Answer {
-    fn json(status: u16, body: String) -> Self {
-        Self { status, body: body.into_bytes(), allow: None }
+    fn json(route: &'static str, status: u16, body: String) -> Self {
+        Self { status, body: body.into_bytes(), content_type: "application/json", allow: None, route }
     }
 
-    fn error(status: u16, error: &str, description: &str) -> Self {
-        Self::json(status, error_response_body(error, description))
+    fn error(route: &'static str, status: u16, error: &str, description: &str) -> Self {
+        Self::json(route, status, error_response_body(error, description))
     }
 }
 
@@ -119,6 +127,7 @@ pub(crate) async fn serve(
 
 /// Past the connection limit: a 503 and close, without reading the request.
 async fn overloaded(mut stream: TcpStream, shared: Arc<Shared>) {
+    shared.metrics.refused("overloaded");
     let body = error_response_body("temporarily_unavailable", "too many connections; try again");
     let bytes = http::response(503, body.as_bytes(), true, false, false, None);
     let deadline = tokio::time::Instant::now() + shared.config.request_timeout;
@@ -170,10 +179,19 @@ impl Connection {
             let stopping = self.stop.borrow().is_some();
             let keep_alive = head.keep_alive && !stopping;
             let head_only = head.method == Method::Head;
-            let bytes = http::response(answer.status, &answer.body, head.http11, keep_alive, head_only, answer.allow);
+            let bytes = http::response_typed(
+                answer.status,
+                answer.content_type,
+                &answer.body,
+                head.http11,
+                keep_alive,
+                head_only,
+                answer.allow,
+            );
             let written = self.write(&bytes).await;
             self.shared.log(head.method.as_str(), &head.path, answer.status, started);
             Stats::bump(&self.shared.stats.requests);
+            self.shared.metrics.answered(answer.route, answer.status);
             if !written || !keep_alive {
                 return;
             }
@@ -273,10 +291,32 @@ impl Connection {
 
     async fn refuse(&mut self, refusal: Refusal) {
         Stats::bump(&self.shared.stats.refused);
+        self.shared.metrics.refused(refusal_reason(refusal.status));
         let body = error_response_body("invalid_request", refusal.description);
         let bytes = http::response(refusal.status, body.as_bytes(), true, false, false, None);
-        self.write(&bytes).await;
+        if self.write(&bytes).await {
+            self.linger().await;
+        }
         self.shared.log("-", "-", refusal.status, Instant::now());
+    }
+
+    /// Lingering close (nginx's, Go's): after a refusal, half-close and discard what the client
+    /// still sends, up to [`Config::linger_bytes`] within [`Config::linger_time`]. Closing with
+    /// unread bytes in the receive buffer makes the kernel send a reset, which destroys the answer
+    /// before a client that writes its whole body first (`urllib`, `http.client`) reads it.
+    async fn linger(&mut self) {
+        if self.stream.shutdown().await.is_err() {
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + self.shared.config.linger_time;
+        let mut left = self.shared.config.linger_bytes;
+        let mut chunk = [0u8; READ_CHUNK];
+        while left > 0 {
+            match timeout_at(deadline, self.stream.read(&mut chunk)).await {
+                Ok(Ok(n)) if n > 0 => left = left.saturating_sub(n),
+                _ => return,
+            }
+        }
     }
 }
 
@@ -290,27 +330,59 @@ impl Shared {
             Answerer::Provider(_) => EndpointMode::Provider,
             Answerer::Issuer { .. } => EndpointMode::Issuer,
         };
-        match (route(mode, head.method, &head.path), &self.answerer) {
-            (Route::Options { allow }, _) => Answer { status: 204, body: Vec::new(), allow: Some(allow) },
+        match (route_with(mode, head.method, &head.path, self.config.operational_paths), &self.answerer) {
+            (Route::Options { allow }, _) => {
+                Answer { status: 204, allow: Some(allow), ..Answer::json("options", 204, String::new()) }
+            }
             (Route::Refuse { status, description, allow }, _) => {
-                Answer { allow, ..Answer::error(status, "invalid_request", description) }
+                Answer { allow, ..Answer::error("refused", status, "invalid_request", description) }
+            }
+            (Route::Live, _) => Answer::json("livez", 200, liveness_body()),
+            (Route::Ready, Answerer::Provider(cache)) => {
+                let now = now_ms();
+                let (status, body) = cache.with_readiness(now, |state| readiness_answer(state, now));
+                Answer::json("readyz", status, body)
+            }
+            (Route::Ready, Answerer::Issuer { .. }) => Answer::json("readyz", 200, issuer_readiness_body()),
+            (Route::Metrics, _) => {
+                let text = self.metrics.render(self.metrics_state());
+                Answer { content_type: http::PROMETHEUS_TEXT, ..Answer::json("metrics", 200, text) }
             }
             (Route::Token, Answerer::Provider(cache)) => match cache.token().await {
                 Ok(t) => Answer::json(
+                    "token",
                     200,
                     token_response_body(t.token.expose(), t.expires_at_ms, now_ms(), self.config.style),
                 ),
-                Err(e) => Answer::error(503, "temporarily_unavailable", &format!("{}: {}", e.code(), e.message())),
+                Err(e) => {
+                    Answer::error("token", 503, "temporarily_unavailable", &format!("{}: {}", e.code(), e.message()))
+                }
             },
-            (Route::Jwks, Answerer::Issuer { service, .. }) => Answer::json(200, service.issuer().jwks().to_string()),
+            (Route::Jwks, Answerer::Issuer { service, .. }) => {
+                Answer::json("jwks", 200, service.issuer().jwks().to_string())
+            }
             (Route::Discovery, Answerer::Issuer { service, .. }) => {
-                Answer::json(200, service.issuer().discovery().to_string())
+                Answer::json("discovery", 200, service.issuer().discovery().to_string())
             }
             (Route::IssueToken, Answerer::Issuer { service, audience, lifetime_seconds }) => {
                 self.issue(service, audience, *lifetime_seconds, head, body)
             }
             // `route` gives each mode only its own routes.
-            _ => Answer::error(404, "invalid_request", "not found"),
+            _ => Answer::error("refused", 404, "invalid_request", "not found"),
+        }
+    }
+
+    /// The state gauges at a scrape.
+    fn metrics_state(&self) -> State {
+        let open_connections = self.stats.open_connections.load(Ordering::Relaxed);
+        let now = now_ms();
+        match &self.answerer {
+            Answerer::Provider(cache) => cache.with_readiness(now, |state| State {
+                expires_in_seconds: state.map_or(0, |expires_at_ms| expires_at_ms.saturating_sub(now) / 1000),
+                ready: state.is_ok(),
+                open_connections,
+            }),
+            Answerer::Issuer { .. } => State { expires_in_seconds: 0, ready: true, open_connections },
         }
     }
 
@@ -333,13 +405,17 @@ impl Shared {
             Ok(client) => client,
             Err(e) => {
                 let (status, error) = oauthbearer::issuer::refusal_status(&e);
-                return Answer::error(status, error, e.message());
+                return Answer::error("issue_token", status, error, e.message());
             }
         };
         let claims = AccessTokenClaims { subject: client_id, audience: audience.clone(), scope, lifetime_seconds };
         match service.issuer().sign_access_token(&claims, now, None) {
-            Ok(t) => Answer::json(200, token_response_body(t.token.expose(), t.expires_at_ms, now, self.config.style)),
-            Err(e) => Answer::error(500, "server_error", &format!("{}: {}", e.code(), e.message())),
+            Ok(t) => Answer::json(
+                "issue_token",
+                200,
+                token_response_body(t.token.expose(), t.expires_at_ms, now, self.config.style),
+            ),
+            Err(e) => Answer::error("issue_token", 500, "server_error", &format!("{}: {}", e.code(), e.message())),
         }
     }
 

@@ -14,6 +14,13 @@
 //!   deadline after which waiting requests get 503 `fetch_timeout`.
 //! * **Issuer mode** serves a local issuer natively (`/token`, `/jwks`, discovery).
 //! * **Shutdown** stops accepting, lets requests in flight finish (up to a drain time), and closes.
+//! * **Operations** (on unless [`Config::operational_paths`] is off): `/livez`, `/readyz` (200
+//!   while a valid token is cached or the issuer serves, else 503 with the core's code) and
+//!   `/metrics` (Prometheus text; the names are in the `metrics` module's table and the README).
+//! * **Refusals are read**: after answering a refusal the server half-closes and discards what the
+//!   client still sends, within [`Config::linger_bytes`] and [`Config::linger_time`], as nginx's
+//!   lingering close does: a client that writes its whole (oversized) body before reading gets
+//!   the 413, not a connection reset.
 //! * **Access log** (optional, stderr): method, path without query, status, duration — never a
 //!   header, query or body.
 //!
@@ -26,6 +33,7 @@
 #![forbid(unsafe_code)]
 
 mod connection;
+mod metrics;
 mod source;
 
 use std::io;
@@ -65,6 +73,13 @@ pub struct Config {
     pub worker_threads: usize,
     /// Told of every issuer-mode `/token` body (tests compare what clients send). Never logged.
     pub observer: Option<Observer>,
+    /// Answer `/livez`, `/readyz` and `/metrics` (on). Off, those paths serve the token as every
+    /// other path does (kafka-auth-handler's contract).
+    pub operational_paths: bool,
+    /// After a refusal, discard at most this much of what the client still sends (32 MiB).
+    pub linger_bytes: usize,
+    /// … for at most this long (2 s).
+    pub linger_time: Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -78,6 +93,9 @@ impl std::fmt::Debug for Config {
             .field("access_log", &self.access_log)
             .field("worker_threads", &self.worker_threads)
             .field("observer", &self.observer.is_some())
+            .field("operational_paths", &self.operational_paths)
+            .field("linger_bytes", &self.linger_bytes)
+            .field("linger_time", &self.linger_time)
             .finish()
     }
 }
@@ -93,6 +111,9 @@ impl Default for Config {
             access_log: false,
             worker_threads: 2,
             observer: None,
+            operational_paths: true,
+            linger_bytes: 32 << 20,
+            linger_time: Duration::from_secs(2),
         }
     }
 }

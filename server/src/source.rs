@@ -9,6 +9,7 @@ pub use oauthbearer::lifecycle::{FetchFailed, Fetched};
 use oauthbearer::{Error, Secret};
 use tokio::sync::Notify;
 
+use crate::metrics::Metrics;
 use crate::{now_ms, random01, Stats};
 
 /// The host's credential fetch. Called on a thread of its own, one call at a time unless a call
@@ -56,11 +57,23 @@ pub(crate) struct TokenCache {
     /// Woken when a fetch reports back.
     settled: Notify,
     stats: Arc<Stats>,
+    metrics: Arc<Metrics>,
 }
 
 impl TokenCache {
-    pub(crate) fn new(source: Arc<dyn TokenSource>, policy: LifecyclePolicy, stats: Arc<Stats>) -> Arc<Self> {
-        Arc::new(Self { source, life: Mutex::new(TokenLifecycle::new(policy)), settled: Notify::new(), stats })
+    pub(crate) fn new(
+        source: Arc<dyn TokenSource>,
+        policy: LifecyclePolicy,
+        stats: Arc<Stats>,
+        metrics: Arc<Metrics>,
+    ) -> Arc<Self> {
+        let life = Mutex::new(TokenLifecycle::new(policy));
+        Arc::new(Self { source, life, settled: Notify::new(), stats, metrics })
+    }
+
+    /// `f` of the machine's readiness at `now_ms` (see [`TokenLifecycle::readiness`]).
+    pub(crate) fn with_readiness<R>(&self, now_ms: u64, f: impl FnOnce(Result<u64, Option<&Error>>) -> R) -> R {
+        f(self.machine().readiness(now_ms))
     }
 
     fn machine(&self) -> std::sync::MutexGuard<'_, TokenLifecycle<Arc<Cached>, Error>> {
@@ -102,7 +115,9 @@ impl TokenCache {
         let cache = Arc::clone(self);
         let attempts = Attempts { cache: Arc::downgrade(self), fetch: id };
         let spawned = std::thread::Builder::new().name("oauthbearer-fetch".into()).spawn(move || {
+            let started = std::time::Instant::now();
             let outcome = cache.source.fetch(now_ms(), &attempts);
+            cache.metrics.fetched(started.elapsed(), outcome.as_ref().err().map(|f| f.error.code()));
             cache.report(id, outcome);
         });
         if let Err(e) = spawned {
