@@ -164,12 +164,13 @@ class NativeServer:
     def provider(
         fetch: Callable[[int, AttemptReporter], Any], listener: Listener, style: str = "rfc6749", client: str = "kafka-java",
         fetch_timeout_ms: Optional[int] = None, properties: Optional[Mapping[str, str]] = None,
-        dialect: str = "kafka-java", mode: str = "strict", access_log: bool = False,
+        dialect: str = "kafka-java", mode: str = "strict", access_log: bool = False, operational_paths: bool = True,
     ) -> NativeServer: ...
     @staticmethod
     def issuer(
         issuer: LocalIssuer, listener: Listener, style: str = "rfc6749", audience: Optional[str] = None,
         lifetime_seconds: int = 3600, access_log: bool = False, observer: Optional[Callable[[str], Any]] = None,
+        operational_paths: bool = True,
     ) -> NativeServer: ...
     @property
     def url(self) -> str: ...

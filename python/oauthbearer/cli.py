@@ -35,11 +35,15 @@ def _print(obj: object) -> None:
     print(json.dumps(obj, indent=2))
 
 
-def _issuer(url: str, key_file: Optional[str], clients: Sequence[str], client_jwks: Sequence[str]
-            ) -> _native.LocalIssuer:
+def _issuer(url: str, key_file: Optional[str], clients: Sequence[str], client_jwks: Sequence[str],
+            client_files: Sequence[str] = ()) -> _native.LocalIssuer:
     key = (_native.SigningKey.parse(Path(key_file).read_bytes()) if key_file else _native.SigningKey.generate())
     issuer = _native.LocalIssuer(url, key)
-    for spec in clients:
+    specs = list(clients)
+    for path in client_files:  # one ID:SECRET (or ID) per line; # comments
+        specs += [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines()
+                  if line.strip() and not line.strip().startswith("#")]
+    for spec in specs:
         client_id, _, secret = spec.partition(":")
         issuer.register_client(client_id, secret or None)
     for spec in client_jwks:
@@ -68,11 +72,34 @@ def _provider(args: argparse.Namespace) -> Provider:
         if not args.token_file:
             raise _error(_native.ConfigError, "missing_config", "--provider file needs --token-file FILE")
         return FileProvider(args.token_file)
-    issuer = _issuer("http://127.0.0.1", args.key, args.client, args.client_jwk)
+    issuer = _issuer("http://127.0.0.1", args.key, args.client, args.client_jwk, args.client_file)
     return LocalIssuerProvider(issuer, args.subject, audience=args.audience, lifetime_seconds=args.lifetime)
 
 
+def _redacted_client(spec: str) -> str:
+    client_id, _, secret = spec.partition(":")
+    return f"{client_id}:***" if secret else client_id
+
+
+def _serve_options(args: argparse.Namespace) -> dict[str, object]:
+    """The serve options as resolved: what ``--print-options`` prints (the surface test compares
+    them with the native binary's), client secrets shown as ``ID:***``."""
+    return {"provider": args.provider, "config": args.config, "dialect": DIALECTS[args.dialect],
+            "region": args.region, "token_file": args.token_file, "bootstrap_servers": args.bootstrap_servers,
+            "scope": args.scope, "response_style": args.response_style, "gcp_style": args.gcp_style,
+            "key": args.key, "client": [_redacted_client(c) for c in args.client], "client_file": args.client_file,
+            "client_jwk": args.client_jwk, "subject": args.subject, "audience": args.audience,
+            "lifetime": args.lifetime, "host": args.host, "port": args.port, "access_log": args.access_log,
+            "operational_paths": args.operational_paths}
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    if args.print_options:
+        print(json.dumps(_serve_options(args), separators=(",", ":")))
+        return 0
+    if any(secret for _id, _, secret in (c.partition(":") for c in args.client)):
+        print("warning: --client ID:SECRET puts the secret in /proc/PID/cmdline, which every local user can read; "
+              "use --client-file FILE", file=sys.stderr)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # The cloud SDKs log every HTTP exchange at INFO (one failed Azure fetch: 161 lines); their
     # failures reach our own log line, redacted.
@@ -81,7 +108,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     style = args.response_style
     if args.provider == "local":
         def endpoint(url: str) -> Endpoint:
-            return Endpoint(issuer=_issuer(url, args.key, args.client, args.client_jwk), style=style,
+            return Endpoint(issuer=_issuer(url, args.key, args.client, args.client_jwk, args.client_file), style=style,
                             audience=args.audience, lifetime_seconds=args.lifetime)
         make = endpoint
     else:
@@ -91,7 +118,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             logging.getLogger("oauthbearer").warning(MSK_FROM_A_URL)
     serve(make, args.host, args.port,
           ready=lambda url: print(f"oauthbearer: serving {args.provider} tokens on {url}", flush=True),
-          access_log=args.access_log)
+          access_log=args.access_log, operational_paths=args.operational_paths)
     return 0
 
 
@@ -271,7 +298,10 @@ def _provider_options(p: argparse.ArgumentParser) -> None:
                    help="Google token layout (default: kafka-auth-handler's when $PROVIDER is set, else google-java)")
     p.add_argument("--key", help="local issuer signing key (default: a fresh ES256 key)")
     p.add_argument("--client", action="append", default=[], metavar="ID:SECRET",
-                   help="register a client with a secret (local issuer; none = accept any client)")
+                   help="register a client, ID or ID:SECRET (local issuer; none = accept any client). A secret here "
+                        "is readable by every local user in /proc/PID/cmdline: prefer --client-file")
+    p.add_argument("--client-file", action="append", default=[], metavar="FILE",
+                   help="register the clients in FILE, one ID:SECRET (or ID) per line (local issuer)")
     p.add_argument("--client-jwk", action="append", default=[], metavar="ID=JWKS.json",
                    help="register a client's public JWK(S) for KIP-1258 assertions (local issuer)")
     p.add_argument("--subject", default="kafka-client", help="subject of tokens (token command, local)")
@@ -327,6 +357,9 @@ def parser() -> argparse.ArgumentParser:
                    help=f"port (default $PORT, else {DEFAULT_PORT}; 0: any free port)")
     p.add_argument("--no-access-log", dest="access_log", action="store_false",
                    help="no access line per request on stderr (method, path, status, time)")
+    p.add_argument("--no-operational-paths", dest="operational_paths", action="store_false",
+                   help="no /livez, /readyz and /metrics: every path serves the token (kafka-auth-handler's contract)")
+    p.add_argument("--print-options", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("token", help="run a provider once and print the token response JSON")

@@ -11,6 +11,9 @@ own Python code does not compete with it.
 - Hardened HTTP/1.1: every malformed, oversized or ambiguous request gets a JSON error (400, 405,
   408, 413, 431, 501, 505), slow and idle clients are dropped after 5 s, at most 4096 connections
   (503 past that), ``Cache-Control: no-store``.
+- ``/livez``, ``/readyz`` (200 while a valid token is cached or the issuer serves, else 503 with
+  the core's code) and ``/metrics`` (Prometheus text) unless ``--no-operational-paths``, which
+  gives those paths back to the token (kafka-auth-handler answers a token on every path).
 - An access log on stderr (``--access-log``): method, path without query, status, time — never a
   header, query or body. SIGTERM drains requests in flight and exits 0.
 - With the local issuer: ``/jwks``, ``/.well-known/openid-configuration`` and a ``/token`` that
@@ -62,13 +65,16 @@ class Endpoint:
             raise
 
     def start(self, listener: _native.Listener, *, access_log: bool = False,
-              observer: Optional[Callable[[str], None]] = None) -> _native.NativeServer:
-        """Serves on ``listener`` (natively, on the server's own threads)."""
+              observer: Optional[Callable[[str], None]] = None,
+              operational_paths: bool = True) -> _native.NativeServer:
+        """Serves on ``listener`` (natively, on the server's own threads). ``operational_paths``:
+        ``/livez``, ``/readyz`` and ``/metrics`` (off: every path serves the token)."""
         if self.issuer is not None:
             return _native.NativeServer.issuer(self.issuer, listener, self.style, self.audience,
-                                               self.lifetime_seconds, access_log, observer)
+                                               self.lifetime_seconds, access_log, observer, operational_paths)
         assert self.provider is not None
         return _native.NativeServer.provider(self.fetch, listener, self.style, access_log=access_log,
+                                             operational_paths=operational_paths,
                                              **self.provider.lifecycle_settings())
 
 
@@ -110,18 +116,20 @@ class Server:
 
 def make_server(endpoint: "Endpoint | Callable[[str], Endpoint]", host: str = "127.0.0.1",
                 port: int = DEFAULT_PORT, *, access_log: bool = False,
-                observer: Optional[Callable[[str], None]] = None) -> Server:
+                observer: Optional[Callable[[str], None]] = None, operational_paths: bool = True) -> Server:
     """Binds and serves; ``endpoint`` may be a function of the bound URL (a local issuer names
     itself by it). ``observer(body)`` is told of every issuer ``/token`` body (tests)."""
     listener = _native.Listener(host, port)
     chosen = endpoint if isinstance(endpoint, Endpoint) else endpoint(listener.url)
-    return Server(chosen.start(listener, access_log=access_log, observer=observer), chosen)
+    return Server(chosen.start(listener, access_log=access_log, observer=observer,
+                               operational_paths=operational_paths), chosen)
 
 
 def serve(endpoint: "Endpoint | Callable[[str], Endpoint]", host: str = "127.0.0.1", port: int = DEFAULT_PORT,
-          ready: Optional[Callable[[str], None]] = None, access_log: bool = True) -> None:
+          ready: Optional[Callable[[str], None]] = None, access_log: bool = True,
+          operational_paths: bool = True) -> None:
     """Serves until SIGTERM or SIGINT, then drains and returns."""
-    server = make_server(endpoint, host, port, access_log=access_log)
+    server = make_server(endpoint, host, port, access_log=access_log, operational_paths=operational_paths)
 
     def stop(signum: int, _frame: object) -> None:
         log.info("signal %d: shutting down", signum)

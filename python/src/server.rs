@@ -149,8 +149,8 @@ impl Listener {
     }
 }
 
-fn server_config(style: &str, access_log: bool) -> Res<Config> {
-    Ok(Config { style: parse::<ResponseStyle>(style)?, access_log, ..Config::default() })
+fn server_config(style: &str, access_log: bool, operational_paths: bool) -> Res<Config> {
+    Ok(Config { style: parse::<ResponseStyle>(style)?, access_log, operational_paths, ..Config::default() })
 }
 
 /// The native token endpoint, running until `shutdown()`.
@@ -185,7 +185,8 @@ impl NativeServer {
     /// client `properties` imply; `fetch_timeout_ms` overrides the deadline.
     #[staticmethod]
     #[pyo3(signature = (fetch, listener, style="rfc6749", client="kafka-java", fetch_timeout_ms=None,
-                        properties=None, dialect="kafka-java", mode="strict", access_log=false))]
+                        properties=None, dialect="kafka-java", mode="strict", access_log=false,
+                        operational_paths=true))]
     fn provider(
         py: Python<'_>,
         fetch: Py<PyAny>,
@@ -197,6 +198,7 @@ impl NativeServer {
         dialect: &str,
         mode: &str,
         access_log: bool,
+        operational_paths: bool,
     ) -> Res<Self> {
         let policy = match properties {
             Some(p) => LifecyclePolicy::from_config(&config(&p, dialect, mode)?),
@@ -205,7 +207,7 @@ impl NativeServer {
         let settings = LifecycleSettings { fetch_timeout_ms, ..LifecycleSettings::default() };
         let policy = policy.with_settings(&settings).py()?;
         let backend = Backend::Provider { source: Arc::new(PythonFetch(fetch)), policy };
-        let (socket, config) = (listener.take()?, server_config(style, access_log)?);
+        let (socket, config) = (listener.take()?, server_config(style, access_log, operational_paths)?);
         let server = crate::exit_guard::detach(py, || Server::start(socket, backend, config))?;
         Ok(Self::started(server))
     }
@@ -214,7 +216,7 @@ impl NativeServer {
     /// `observer(body)` is told of every `/token` body (tests).
     #[staticmethod]
     #[pyo3(signature = (issuer, listener, style="rfc6749", audience=None, lifetime_seconds=3600,
-                        access_log=false, observer=None))]
+                        access_log=false, observer=None, operational_paths=true))]
     fn issuer(
         py: Python<'_>,
         issuer: &LocalIssuer,
@@ -224,9 +226,10 @@ impl NativeServer {
         lifetime_seconds: u32,
         access_log: bool,
         observer: Option<Py<PyAny>>,
+        operational_paths: bool,
     ) -> Res<Self> {
         let backend = Backend::Issuer { service: Arc::clone(&issuer.0), audience, lifetime_seconds };
-        let mut config = server_config(style, access_log)?;
+        let mut config = server_config(style, access_log, operational_paths)?;
         config.observer = observer.map(|o| -> oauthbearer_server::Observer {
             Arc::new(move |body: &[u8]| {
                 // Not once the interpreter exits (see exit_guard).

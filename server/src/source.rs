@@ -116,7 +116,13 @@ impl TokenCache {
         let attempts = Attempts { cache: Arc::downgrade(self), fetch: id };
         let spawned = std::thread::Builder::new().name("oauthbearer-fetch".into()).spawn(move || {
             let started = std::time::Instant::now();
-            let outcome = cache.source.fetch(now_ms(), &attempts);
+            // A source that panics fails its fetch rather than leaving its waiters to the deadline.
+            let fetch = std::panic::AssertUnwindSafe(|| cache.source.fetch(now_ms(), &attempts));
+            let outcome = std::panic::catch_unwind(fetch).unwrap_or_else(|_| {
+                let error =
+                    Error::new(oauthbearer::ErrorKind::CredentialsUnavailable, "the token source failed (it panicked)");
+                Err(FetchFailed { error, retryable: true, retry_after: None })
+            });
             cache.metrics.fetched(started.elapsed(), outcome.as_ref().err().map(|f| f.error.code()));
             cache.report(id, outcome);
         });

@@ -62,7 +62,8 @@ fn readyz_follows_the_token_through_pending_outage_and_recovery() {
     assert_eq!(metric(&text, "oauthbearer_ready"), Some(1.0), "{text}");
     assert!(metric(&text, "oauthbearer_token_expires_in_seconds").unwrap() >= 3590.0);
     assert_eq!(metric(&text, r#"oauthbearer_token_fetches_total{outcome="success",code=""}"#), Some(1.0), "{text}");
-    let failures = metric(&text, r#"oauthbearer_token_fetches_total{outcome="failure",code="credentials_unavailable"}"#);
+    let failures =
+        metric(&text, r#"oauthbearer_token_fetches_total{outcome="failure",code="credentials_unavailable"}"#);
     assert!(failures.unwrap() >= 1.0, "{text}");
     let fetches = metric(&text, "oauthbearer_token_fetch_duration_seconds_count").unwrap();
     assert_eq!(fetches, 1.0 + failures.unwrap(), "every fetch is timed once: {text}");
