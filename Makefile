@@ -36,7 +36,7 @@ setup: python ## Install what the build and tests need (rustup target, venv with
 	cd tests/wasm-host/js && npm install --no-audit --no-fund --loglevel=error
 
 .PHONY: test
-test: setup lint rust-test server-test vectors-check wasm wasm-test peers-test python-test envoy-test node-test kafka-test dist-test ## Set up and run every test
+test: setup lint rust-test server-test sidecar-test vectors-check wasm wasm-test peers-test python-test envoy-test node-test kafka-test dist-test ## Set up and run every test
 	@echo "make test: all suites passed"
 
 .PHONY: lint
@@ -47,6 +47,7 @@ lint: ## rustfmt --check, clippy and rustdoc (broken links) with warnings as err
 	$(CARGO) clippy -q -p oauthbearer-python -- -D warnings
 	$(CARGO) clippy -q -p oauthbearer-node -- -D warnings
 	$(CARGO) clippy -q -p oauthbearer-server --all-targets -- -D warnings
+	$(CARGO) clippy -q -p oauthbearer-sidecar --all-targets -- -D warnings
 	$(CARGO) clippy -q -p oauthbearer-envoy -- -D warnings
 	$(CARGO) clippy -q -p oauthbearer-fuzz --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -q --no-deps $(FEATURES) -p oauthbearer
@@ -66,6 +67,21 @@ fuzz: ## cargo fuzz (nightly, libFuzzer) on every core parser: RUNS executions e
 .PHONY: server-test
 server-test: ## The native token endpoint server: hostile-request catalogue, slow and idle clients, provider faults
 	$(CARGO) test -q -p oauthbearer-server
+
+# The sidecar binary: the host triple's release dir, which the Python build (maturin) shares.
+SIDECAR := target/$(HOST_TRIPLE)/release/oauthbearer-sidecar
+FAKETIME_LIB := /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+
+.PHONY: sidecar
+sidecar: ## The native sidecar binary (oauthbearer serve without Python; google-cloud-auth, aws-config, azure_identity)
+	CARGO_BUILD_TARGET=$(HOST_TRIPLE) $(CARGO) build -q --release -p oauthbearer-sidecar
+	@ls -l $(SIDECAR) | awk '{printf "sidecar: %s (%.1f MiB)\n", $$NF, $$5 / 1048576}'
+
+.PHONY: sidecar-test
+sidecar-test: sidecar python ## The binary against `oauthbearer serve`: one option surface, byte-equal answers (libfaketime from Debian), health, metrics, drain, hostile requests
+	test -f $(FAKETIME_LIB) || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q faketime >/dev/null || \
+	  { apt-get update -q >/dev/null && apt-get install -y -q faketime >/dev/null; }; }
+	$(PY) -m pytest -q -p no:cacheprovider tests/sidecar
 
 .PHONY: vectors
 vectors: ## Regenerate tests/vectors/ from the core
@@ -181,7 +197,7 @@ beam: ## Fetch the Java side of Beam's Flink runner (job server, Kafka IO, expan
 	javac -d target/beam/classes -cp "target/beam/lib/*" tests/beam/MskToken.java
 
 .PHONY: kafka-test
-kafka-test: kafka beam keycloak python node node-peers envoy-plugin ## End to end through a real Kafka 4.3 broker: Python, Node and Java clients, KIP-1258, the Envoy sidecar, refusals
+kafka-test: kafka beam keycloak python node node-peers envoy-plugin sidecar ## End to end through a real Kafka 4.3 broker: Python, Node and Java clients, KIP-1258, the Envoy sidecar, refusals
 	$(PY) -m pytest -q -p no:cacheprovider tests/kafka
 
 .PHONY: bench
