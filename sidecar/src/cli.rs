@@ -30,6 +30,8 @@ pub(crate) struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+// Parsed once at start: the size of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Command {
     /// Run the local token endpoint (the default).
     #[command(args_override_self = true)]
