@@ -37,6 +37,7 @@ ELSEWHERE = {
         "tests/wasm-host/tests/readme_example.rs",
     "// README \"Use from WebAssembly\": the component under jco in Node.": "tests/wasm-host/js/readme-example.test.js",
     "static_resources:": "envoy/tests/test_readme.py",
+    "PROVIDER=aws REGION=eu-west-1 oauthbearer-sidecar": "tests/sidecar/test_readme.py",
 }
 RUN_HERE: dict[str, str] = {}
 
