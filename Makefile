@@ -200,6 +200,10 @@ beam: ## Fetch the Java side of Beam's Flink runner (job server, Kafka IO, expan
 kafka-test: kafka beam keycloak python node node-peers envoy-plugin sidecar ## End to end through a real Kafka 4.3 broker: Python, Node and Java clients, KIP-1258, the Envoy sidecar, refusals
 	$(PY) -m pytest -q -p no:cacheprovider tests/kafka
 
+.PHONY: soak
+soak: sidecar python ## The sidecar binary for 30 minutes (SOAK_SECONDS): 5 s tokens, an IdP failing or hanging on ~10 % of fetches, 16 connections; writes its BENCHMARKS.md section
+	$(PY) bench/soak.py $(or $(SOAK_SECONDS),1800)
+
 .PHONY: bench
 bench: setup node ## Every benchmark with its peers in one run (wrk from Debian, the Go stand-in); rewrites BENCHMARKS.md
 	command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null

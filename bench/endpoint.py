@@ -1,9 +1,11 @@
 """Local token endpoint under load from a second process (wrk, one thread, on loopback), every server
 in AWS mode with the same static credentials in its environment and `AWS_CA_BUNDLE` unset: ours
 (`oauthbearer serve --provider aws`, the native server), the previous Python `http.server` endpoint,
-the kafka-auth-handler stand-in (also with `AWS_CA_BUNDLE` set, reported apart), and a bare hyper server
+the native sidecar binary (`oauthbearer-sidecar`, the same server on aws-config), the
+kafka-auth-handler stand-in (also with `AWS_CA_BUNDLE` set, reported apart), and a bare hyper server
 answering a fixed body of our answer's size (the limit). Requests/s, p50/p99 and server CPU per request
-at 1, 16 and 64 connections on a warm endpoint; credential fetches; RSS before and after.
+at 1, 16 and 64 connections on a warm endpoint; credential fetches; start to the first 200; RSS idle (warm,
+before the runs), its peak under load and after.
 Prints JSON. Usage: endpoint.py SECONDS-PER-RUN"""
 
 import json
@@ -79,30 +81,67 @@ def wrk(url: str, connections: int, seconds: float) -> dict:
             "requests": requests, "non_2xx": int(errors.group(1)) if errors else 0}
 
 
+def metrics_fetches(port: int) -> int | None:
+    """Successful fetches from the server's /metrics (the binary prints no summary at exit)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+            text = answer.read().decode()
+    except OSError:
+        return None
+    found = re.search(r'^oauthbearer_token_fetches_total\{outcome="success",code=""\} (\S+)$', text, re.M)
+    return int(float(found.group(1))) if found else None
+
+
+class PeakRss:
+    """Samples a process's RSS every 20 ms while the load runs; `peak` in KiB."""
+
+    def __init__(self, pid: int) -> None:
+        import threading
+
+        self.pid, self.peak, self.stop = pid, 0, threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.02):
+            self.peak = max(self.peak, rss_kib(self.pid))
+
+    def done(self) -> int:
+        self.stop.set()
+        self.thread.join()
+        return self.peak
+
+
 def measure(name: str, command: list[str], port: int, seconds: float, env: dict = ENV) -> dict:
     log = open(ROOT / "target" / "bench-run" / f"{name}.log", "w")  # noqa: SIM115 - closed below
+    started = time.monotonic()
     process = subprocess.Popen(command, env={**env, "PORT": str(port)}, stdout=subprocess.PIPE, stderr=log, text=True)
     url = f"http://127.0.0.1:{port}/token"
     try:
         wait_ready(url, process)
+        ready_ms = (time.monotonic() - started) * 1000
         with urllib.request.urlopen(url, timeout=5) as answer:
             body_bytes = len(answer.read())
         before = rss_kib(process.pid)
+        peak = PeakRss(process.pid)
         runs = {}
         for c in CONNECTIONS:
             cpu = cpu_seconds(process.pid)
             run = wrk(url, c, seconds)
             run["cpu_us_per_request"] = (cpu_seconds(process.pid) - cpu) * 1e6 / max(run["requests"], 1)
             runs[str(c)] = run
+        peak_kib = peak.done()
         after = rss_kib(process.pid)
+        from_metrics = metrics_fetches(port)
     finally:
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=30)
         log.close()
     lines = [line for line in out.splitlines() if line.startswith("{")]
-    fetches = json.loads(lines[-1])["fetches"] if lines else None
+    fetches = json.loads(lines[-1])["fetches"] if lines else from_metrics
     total = sum(r["requests"] for r in runs.values()) + 2  # + the readiness probe and the size probe
-    return {"runs": runs, "rss_before_kib": before, "rss_after_kib": after, "fetches": fetches, "body_bytes": body_bytes,
+    return {"runs": runs, "rss_before_kib": before, "rss_after_kib": after, "rss_peak_kib": peak_kib,
+            "ready_ms": ready_ms, "fetches": fetches, "body_bytes": body_bytes,
             "fetches_per_1000": None if fetches is None else fetches * 1000 / total, "requests": total}
 
 
@@ -113,6 +152,10 @@ def main() -> None:
     aws = ["--provider", "aws", "--region", "eu-west-1", "--no-access-log", "--port"]
     port = free_port()
     ours = measure("oauthbearer-serve", [*serve, *aws, str(port)], port, seconds)
+    port = free_port()
+    binary = ROOT / "target" / "x86_64-unknown-linux-gnu" / "release" / "oauthbearer-sidecar"
+    sidecar = measure("oauthbearer-sidecar", [str(binary), *aws, str(port)], port, seconds)
+    sidecar["binary_bytes"] = binary.stat().st_size
     port = free_port()
     previous = measure("previous-http-server", [*serve, "--previous", *aws, str(port)], port, seconds)
     standin = str(ROOT / "target" / "bench" / "kah-standin")
@@ -125,7 +168,7 @@ def main() -> None:
     bare = measure("bare-hyper", [str(ROOT / "target" / "release" / "bare-hyper"), str(port), str(ours["body_bytes"])],
                    port, seconds)
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.splitlines()[0]
-    json.dump({"ours": ours, "previous": previous, "kah": kah, "kah_ca_bundle": kah_bundle, "bare": bare,
+    json.dump({"ours": ours, "sidecar": sidecar, "previous": previous, "kah": kah, "kah_ca_bundle": kah_bundle, "bare": bare,
                "seconds": seconds, "wrk": wrk_version}, sys.stdout)
 
 

@@ -176,6 +176,7 @@ def main() -> None:
     gil = json.loads((run / "gil.json").read_text())
     ev = json.loads((run / "envoy.json").read_text())
     ours, prev, kah, kah_ca, bare = ep["ours"], ep["previous"], ep["kah"], ep["kah_ca_bundle"], ep["bare"]
+    side = ep["sidecar"]
     lines += [
         "",
         "## The local token endpoint under load",
@@ -193,19 +194,35 @@ def main() -> None:
         "",
         "Command: `make bench` → `python bench/endpoint.py 5`.",
         "",
-        "| Connections | | ours | previous | stand-in | bare hyper | ours ÷ bare | ours ÷ stand-in |",
-        "|---|---|---|---|---|---|---|---|",
+        "**Binary**: `oauthbearer-sidecar --provider aws --no-access-log` (`sidecar/`: the same server, credentials from "
+        "aws-config).",
+        "",
+        "| Connections | | ours | binary | previous | stand-in | bare hyper | ours ÷ bare | binary ÷ stand-in |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for c in ("1", "16", "64"):
-        o, p, k, b = ours["runs"][c], prev["runs"][c], kah["runs"][c], bare["runs"][c]
+        o, s_, p, k, b = ours["runs"][c], side["runs"][c], prev["runs"][c], kah["runs"][c], bare["runs"][c]
         lines += [
-            f"| {c} | req/s | {o['rps']:.0f} | {p['rps']:.0f} | {k['rps']:.0f} | {b['rps']:.0f} | "
-            f"{o['rps'] / b['rps']:.2f}× | {o['rps'] / k['rps']:.1f}× |",
-            f"| | p50 / p99 | {o['p50_ms']:.2f} / {o['p99_ms']:.2f} ms | {p['p50_ms']:.2f} / {p['p99_ms']:.2f} ms | "
+            f"| {c} | req/s | {o['rps']:.0f} | {s_['rps']:.0f} | {p['rps']:.0f} | {k['rps']:.0f} | {b['rps']:.0f} | "
+            f"{o['rps'] / b['rps']:.2f}× | {s_['rps'] / k['rps']:.1f}× |",
+            f"| | p50 / p99 | {o['p50_ms']:.2f} / {o['p99_ms']:.2f} ms | {s_['p50_ms']:.2f} / {s_['p99_ms']:.2f} ms | "
+            f"{p['p50_ms']:.2f} / {p['p99_ms']:.2f} ms | "
             f"{k['p50_ms']:.2f} / {k['p99_ms']:.2f} ms | {b['p50_ms']:.2f} / {b['p99_ms']:.2f} ms | | |",
-            f"| | CPU / request | {o['cpu_us_per_request']:.1f} µs | {p['cpu_us_per_request']:.1f} µs | "
+            f"| | CPU / request | {o['cpu_us_per_request']:.1f} µs | {s_['cpu_us_per_request']:.1f} µs | "
+            f"{p['cpu_us_per_request']:.1f} µs | "
             f"{k['cpu_us_per_request']:.1f} µs | {b['cpu_us_per_request']:.1f} µs | | |",
         ]
+    lines += [
+        "",
+        "| | ours (`oauthbearer serve`) | binary | stand-in |",
+        "|---|---|---|---|",
+        f"| start → first 200 | {ours['ready_ms']:.0f} ms | {side['ready_ms']:.0f} ms | {kah['ready_ms']:.0f} ms |",
+        f"| RSS idle (warm) | {ours['rss_before_kib'] / 1024:.1f} MiB | {side['rss_before_kib'] / 1024:.1f} MiB | "
+        f"{kah['rss_before_kib'] / 1024:.1f} MiB |",
+        f"| RSS peak under load | {ours['rss_peak_kib'] / 1024:.1f} MiB | {side['rss_peak_kib'] / 1024:.1f} MiB | "
+        f"{kah['rss_peak_kib'] / 1024:.1f} MiB |",
+        f"| size | (Python + the wheel) | {side['binary_bytes'] / 1048576:.1f} MiB, not stripped | |",
+    ]
     kc = {c: kah_ca["runs"][c]["rps"] for c in ("1", "16", "64")}
     lines += [
         "",
@@ -213,6 +230,7 @@ def main() -> None:
         f"bundle on every request: {kc['1']:.0f} / {kc['16']:.0f} / {kc['64']:.0f} req/s at 1 / 16 / 64 connections "
         "(the 7.5–14× lead once reported here came from that environment, not from the servers).",
         f"- Credential fetches: ours {ours['fetches']} in {ours['requests']} requests (one per token lifetime), "
+        f"the binary {side['fetches']}, "
         f"previous {prev['fetches']}; the stand-in {kah['fetches_per_1000']:.0f} per 1000 requests.",
         f"- RSS before → after the runs: ours {ours['rss_before_kib'] / 1024:.1f} → {ours['rss_after_kib'] / 1024:.1f} "
         f"MiB, previous {prev['rss_before_kib'] / 1024:.1f} → {prev['rss_after_kib'] / 1024:.1f} MiB, stand-in "
@@ -363,7 +381,54 @@ def main() -> None:
         f"Parsing an RSA-2048 PKCS#8 PEM costs {fmt(parse)} — the core parses a key once and keeps the signer.",
         "",
     ]
+    soak = Path(__file__).resolve().parent / "soak-result.json"
+    if soak.is_file():
+        lines += soak_section(json.loads(soak.read_text()))
     print("\n".join(lines))
+
+
+SOAK_HEADING = "## The sidecar binary over a long run (`make soak`)"
+
+
+def soak_section(r: dict) -> list[str]:
+    """BENCHMARKS.md's soak section from bench/soak-result.json (`make soak` writes both)."""
+    first, last = r["samples"][0], r["samples"][-1]
+    ok = r["fetches"].get('oauthbearer_token_fetches_total{outcome="success",code=""}', 0)
+    failed = sum(v for k, v in r["fetches"].items() if 'outcome="failure"' in k)
+    lines = [
+        SOAK_HEADING,
+        "",
+        f"{r['binary']} in KIP-1258 sidecar mode, {r['seconds'] / 60:.0f} minutes ({r['date']}): a loopback IdP whose "
+        f"tokens live {r['token_lifetime_s']} s, answering 503 to {r['idp']['fail']} and hanging past the client's "
+        f"read timeout on {r['idp']['hang']} of {sum(r['idp'].values())} fetches; {r['connections']} keep-alive "
+        "connections asking without pause. Command: `make soak` → `python bench/soak.py 1800`.",
+        "",
+        f"- Requests: {r['requests']}, of which {r['ok']} answered 200; **{r['failed_while_a_valid_token_existed']} failed "
+        f"while a valid token existed**; {r['refused_without_a_valid_token']} got 503 while none did (the IdP's "
+        "failures outlasted a token).",
+        f"- Fetches: {ok:.0f} succeeded, {failed:.0f} failed (by code in `bench/soak-result.json`).",
+        "",
+        "| | at the start (after warm-up) | at the end |",
+        "|---|---|---|",
+        f"| RSS | {first['rss_kib'] / 1024:.1f} MiB | {last['rss_kib'] / 1024:.1f} MiB |",
+        f"| open files | {first['open_files']} | {last['open_files']} |",
+        f"| threads | {first['threads']} | {last['threads']} |",
+        "",
+        "RSS by minute (MiB): " + ", ".join(f"{s['rss_kib'] / 1024:.1f}" for s in r["samples"]) + ".",
+        "",
+    ]
+    return lines
+
+
+def replace_soak_section(path: Path, result: dict) -> None:
+    """Puts the soak section into an existing BENCHMARKS.md (replacing the previous one)."""
+    text = path.read_text()
+    head, _, rest = text.partition(SOAK_HEADING)
+    tail = ""
+    if rest:
+        after = rest.split("\n## ", 1)
+        tail = "\n## " + after[1] if len(after) > 1 else ""
+    path.write_text(head.rstrip("\n") + "\n\n" + "\n".join(soak_section(result)) + tail)
 
 
 if __name__ == "__main__":
