@@ -43,7 +43,7 @@ def wait_ready(url: str, process: subprocess.Popen) -> None:
                 if answer.status == 200:
                     return
         except OSError:
-            time.sleep(0.05)  # polling interval of the readiness probe, not synchronisation
+            time.sleep(0.005)  # polling interval of the readiness probe (start-up is measured by it), not synchronisation
     raise SystemExit(f"{url}: not ready within 30 s")
 
 

@@ -24,7 +24,8 @@ if args and args[0] == "--previous":
 
     old = previous_server.load()
     # The CLI as before, on the previous server; its access log is off (logging is not set up).
-    cli.serve = lambda endpoint, host, port, ready=None, access_log=False: old.serve(endpoint, host, port, ready=ready)
+    cli.serve = lambda endpoint, host, port, ready=None, access_log=False, operational_paths=True: old.serve(
+        endpoint, host, port, ready=ready)
     cli.Endpoint = old.Endpoint
     cli.logging.basicConfig = lambda **_kw: None  # type: ignore[assignment]
     args = [a for a in args[1:] if a != "--no-access-log"]

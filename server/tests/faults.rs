@@ -11,18 +11,6 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
-/// Asks until `ok` holds for an answer or `within` passes (a server-side back-off must end).
-fn until(addr: std::net::SocketAddr, within: Duration, ok: impl Fn(&Reply) -> bool) -> Reply {
-    let end = Instant::now() + within;
-    loop {
-        let reply = exchange(addr, GET);
-        if ok(&reply) || Instant::now() > end {
-            return reply;
-        }
-        std::thread::sleep(Duration::from_millis(20)); // polling a back-off, not synchronizing
-    }
-}
-
 #[test]
 fn a_failing_source_gets_503_with_its_code_then_recovers() {
     let source = Steered::new(Behaviour::Fail, 3600);
@@ -34,7 +22,7 @@ fn a_failing_source_gets_503_with_its_code_then_recovers() {
     assert_eq!(json["error"], "temporarily_unavailable");
     assert!(json["error_description"].as_str().unwrap().starts_with("credentials_unavailable: "), "{json}");
     source.set(Behaviour::Work);
-    let reply = until(addr, Duration::from_secs(15), |r| r.status == 200);
+    let reply = until(addr, GET, Duration::from_secs(15), |r| r.status == 200);
     assert_eq!(reply.status, 200, "recovered after the back-off");
 }
 
@@ -57,7 +45,7 @@ fn a_hanging_source_answers_503_fetch_timeout_at_the_deadline_and_recovers() {
     assert!(started.elapsed() < Duration::from_millis(300 + 700), "{:?}", started.elapsed());
     assert_eq!(source.calls(), 1, "one fetch for all the waiting requests");
     source.set(Behaviour::Work); // the hung fetch answers late, and new fetches work
-    let reply = until(addr, Duration::from_secs(5), |r| r.status == 200);
+    let reply = until(addr, GET, Duration::from_secs(5), |r| r.status == 200);
     assert_eq!(reply.status, 200);
 }
 
@@ -115,7 +103,7 @@ fn while_the_source_fails_the_valid_cached_token_is_served() {
         assert_eq!(reply.json()["access_token"].as_str().unwrap(), first);
     }
     // Past expiry nothing valid is left: 503 with the source's code (within the back-off).
-    let reply = until(addr, Duration::from_secs(8), |r| r.status == 503);
+    let reply = until(addr, GET, Duration::from_secs(8), |r| r.status == 503);
     assert_eq!(reply.status, 503);
     assert!(source.calls() >= 2, "the refresh was tried");
 }

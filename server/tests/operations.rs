@@ -7,7 +7,7 @@
 mod support;
 
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::*;
 
@@ -18,18 +18,6 @@ const METRICS: &[u8] = b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n";
 /// The value of a metric line `name{labels} value` (labels as written), if present.
 fn metric(text: &str, series: &str) -> Option<f64> {
     text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
-}
-
-/// Asks `request` until `ok` holds or `within` passes (a back-off on the server must end).
-fn until(addr: std::net::SocketAddr, request: &[u8], within: Duration, ok: impl Fn(&Reply) -> bool) -> Reply {
-    let end = Instant::now() + within;
-    loop {
-        let reply = exchange(addr, request);
-        if ok(&reply) || Instant::now() > end {
-            return reply;
-        }
-        std::thread::sleep(Duration::from_millis(20)); // polling a back-off, not synchronizing
-    }
 }
 
 #[test]

@@ -170,6 +170,18 @@ pub fn exchange(addr: SocketAddr, bytes: &[u8]) -> Reply {
     read_reply(&mut s, head_only).unwrap_or_else(|| panic!("no answer to {:?}", String::from_utf8_lossy(bytes)))
 }
 
+/// Asks `request` until `ok` holds for an answer or `within` passes (a server-side back-off must end).
+pub fn until(addr: SocketAddr, request: &[u8], within: Duration, ok: impl Fn(&Reply) -> bool) -> Reply {
+    let end = std::time::Instant::now() + within;
+    loop {
+        let reply = exchange(addr, request);
+        if ok(&reply) || std::time::Instant::now() > end {
+            return reply;
+        }
+        std::thread::sleep(Duration::from_millis(20)); // polling a back-off, not synchronizing
+    }
+}
+
 /// Whether the server closed the connection (EOF, or a reset after it closed).
 pub fn closed(stream: &mut TcpStream) -> bool {
     let mut byte = [0u8; 1];
