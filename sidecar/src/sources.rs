@@ -322,7 +322,12 @@ impl GoogleToken {
             .access_token()
             .await
             .map_err(|e| sdk_failure("Google credentials could not be refreshed", "CredentialsError", &e))?;
-        let (exp, email) = self.tokeninfo(&access.token).await?;
+        // google-cloud-auth gives service-account keys self-signed JWTs (never exchanged at the
+        // key's token_uri): their expiry is their own `exp`, and tokeninfo does not know them.
+        let (exp, email) = match self_signed_expiry(&access.token) {
+            Some(exp) => (exp, None),
+            None => self.tokeninfo(&access.token).await?,
+        };
         let known = self.principal.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         let principal = match known {
             Some(p) => p,
@@ -357,6 +362,13 @@ impl GoogleToken {
         oauthbearer::google::validate_principal(&principal).map_err(core_failure)?;
         Ok(principal)
     }
+}
+
+/// The `exp` (epoch seconds) of an access token that is a JWT (a self-signed service-account
+/// token), read as Kafka's Java client reads a JWT; None for an opaque `ya29.` token.
+fn self_signed_expiry(access_token: &str) -> Option<u64> {
+    let accepted = token::check_access_token(access_token, &TokenCheck::new(Dialect::KafkaJava)).ok()?;
+    u64::try_from(accepted.expires_at_ms / 1000).ok()
 }
 
 /// The ADC file's bytes (`GOOGLE_APPLICATION_CREDENTIALS`, else gcloud's), None if none.
