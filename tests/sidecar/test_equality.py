@@ -88,7 +88,8 @@ def tokeninfo_handler(expires_at: int) -> type:
     ([], {"PROVIDER": "gcp"}),
     (["--provider", "gcp"], {}),
     (["--provider", "gcp", "--gcp-style", "google-python", "--response-style", "google-python"], {}),
-], ids=["kafka-auth-handler", "google-java", "google-python"])
+    (["--provider", "gcp"], {"GOOGLE_MANAGED_KAFKA_AUTH_PRINCIPAL": "kafka@other.iam.gserviceaccount.com"}),
+], ids=["kafka-auth-handler", "google-java", "google-python", "principal-override"])
 def test_google_on_the_metadata_server(tmp_path, args, env):
     now = frozen_now()
     metadata = Loopback(Metadata)
@@ -105,7 +106,7 @@ def test_google_on_the_metadata_server(tmp_path, args, env):
     assert status == "200", body
     token = json.loads(body)["access_token"]
     claims = _native.check_access_token(token)
-    assert claims.principal == "workload@demo.iam.gserviceaccount.com"
+    assert claims.principal == env.get("GOOGLE_MANAGED_KAFKA_AUTH_PRINCIPAL", "workload@demo.iam.gserviceaccount.com")
     assert claims.expires_at_ms == (now + 3599) * 1000
     assert proxy.tunnels == ["oauth2.googleapis.com:443"], "the binary asked Google's tokeninfo for the expiry"
 
