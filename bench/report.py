@@ -175,66 +175,8 @@ def main() -> None:
     ep = json.loads((run / "endpoint.json").read_text())
     gil = json.loads((run / "gil.json").read_text())
     ev = json.loads((run / "envoy.json").read_text())
-    ours, prev, kah, kah_ca, bare = ep["ours"], ep["previous"], ep["kah"], ep["kah_ca_bundle"], ep["bare"]
-    side = ep["sidecar"]
+    lines += endpoint_section(ep)
     lines += [
-        "",
-        "## The local token endpoint under load",
-        "",
-        "Every server in AWS mode with the same static credentials in its environment and `AWS_CA_BUNDLE` **unset**, a "
-        f"warm endpoint, load from a second process on loopback: `{ep['wrk']}`, one thread, `{ep['seconds']}` s per run. "
-        "**Ours**: `oauthbearer serve --provider aws --no-access-log`, the native server (`server/`). **Previous**: the "
-        "Python `http.server` endpoint it replaced (taken from git history by `bench/previous_server.py`; its access "
-        "log off). **Stand-in**: `bench/kah-standin/`, kafka-auth-handler's AWS request path rebuilt (its module is "
-        "not served here; issue 14 records it at 0.95–1.19× the real handler's speed with byte-identical bodies, "
-        "measured by hand before this run), "
-        "which runs the AWS credential chain and signer on every request. **Bare hyper**: `bench/bare-hyper`, a "
-        f"hyper 1 server answering a fixed body of our answer's size ({ours['body_bytes']} bytes) — the limit. CPU is "
-        "the server process's user + system time per request.",
-        "",
-        "Command: `make bench` → `python bench/endpoint.py 5`.",
-        "",
-        "**Binary**: `oauthbearer-sidecar --provider aws --no-access-log` (`sidecar/`: the same server, credentials from "
-        "aws-config).",
-        "",
-        "| Connections | | ours | binary | previous | stand-in | bare hyper | ours ÷ bare | binary ÷ stand-in |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for c in ("1", "16", "64"):
-        o, s_, p, k, b = ours["runs"][c], side["runs"][c], prev["runs"][c], kah["runs"][c], bare["runs"][c]
-        lines += [
-            f"| {c} | req/s | {o['rps']:.0f} | {s_['rps']:.0f} | {p['rps']:.0f} | {k['rps']:.0f} | {b['rps']:.0f} | "
-            f"{o['rps'] / b['rps']:.2f}× | {s_['rps'] / k['rps']:.1f}× |",
-            f"| | p50 / p99 | {o['p50_ms']:.2f} / {o['p99_ms']:.2f} ms | {s_['p50_ms']:.2f} / {s_['p99_ms']:.2f} ms | "
-            f"{p['p50_ms']:.2f} / {p['p99_ms']:.2f} ms | "
-            f"{k['p50_ms']:.2f} / {k['p99_ms']:.2f} ms | {b['p50_ms']:.2f} / {b['p99_ms']:.2f} ms | | |",
-            f"| | CPU / request | {o['cpu_us_per_request']:.1f} µs | {s_['cpu_us_per_request']:.1f} µs | "
-            f"{p['cpu_us_per_request']:.1f} µs | "
-            f"{k['cpu_us_per_request']:.1f} µs | {b['cpu_us_per_request']:.1f} µs | | |",
-        ]
-    lines += [
-        "",
-        "| | ours (`oauthbearer serve`) | binary | stand-in |",
-        "|---|---|---|---|",
-        f"| start → first 200 | {ours['ready_ms']:.0f} ms | {side['ready_ms']:.0f} ms | {kah['ready_ms']:.0f} ms |",
-        f"| RSS idle (warm) | {ours['rss_before_kib'] / 1024:.1f} MiB | {side['rss_before_kib'] / 1024:.1f} MiB | "
-        f"{kah['rss_before_kib'] / 1024:.1f} MiB |",
-        f"| RSS peak under load | {ours['rss_peak_kib'] / 1024:.1f} MiB | {side['rss_peak_kib'] / 1024:.1f} MiB | "
-        f"{kah['rss_peak_kib'] / 1024:.1f} MiB |",
-        f"| size | (Python + the wheel) | {side['binary_bytes'] / 1048576:.1f} MiB, not stripped | |",
-    ]
-    kc = {c: kah_ca["runs"][c]["rps"] for c in ("1", "16", "64")}
-    lines += [
-        "",
-        f"- With `AWS_CA_BUNDLE` set (`/etc/ssl/certs/ca-certificates.crt`) the stand-in re-reads and parses the whole "
-        f"bundle on every request: {kc['1']:.0f} / {kc['16']:.0f} / {kc['64']:.0f} req/s at 1 / 16 / 64 connections "
-        "(the 7.5–14× lead once reported here came from that environment, not from the servers).",
-        f"- Credential fetches: ours {ours['fetches']} in {ours['requests']} requests (one per token lifetime), "
-        f"the binary {side['fetches']}, "
-        f"previous {prev['fetches']}; the stand-in {kah['fetches_per_1000']:.0f} per 1000 requests.",
-        f"- RSS before → after the runs: ours {ours['rss_before_kib'] / 1024:.1f} → {ours['rss_after_kib'] / 1024:.1f} "
-        f"MiB, previous {prev['rss_before_kib'] / 1024:.1f} → {prev['rss_after_kib'] / 1024:.1f} MiB, stand-in "
-        f"{kah['rss_before_kib'] / 1024:.1f} → {kah['rss_after_kib'] / 1024:.1f} MiB.",
         "",
         "**The Beam-worker figure.** A CPU-bound Python thread (a counting loop) in the same process as the endpoint, "
         f"alone and while a second process asks for {gil['rate']} tokens/s (`server/examples/load`, paced, 16 "
@@ -387,6 +329,72 @@ def main() -> None:
     print("\n".join(lines))
 
 
+def endpoint_section(ep: dict) -> list[str]:
+    """BENCHMARKS.md's endpoint section from bench/endpoint.py's JSON."""
+    lines: list[str] = []
+    ours, prev, kah, kah_ca, bare = ep["ours"], ep["previous"], ep["kah"], ep["kah_ca_bundle"], ep["bare"]
+    side = ep["sidecar"]
+    lines += [
+        "",
+        "## The local token endpoint under load",
+        "",
+        "Every server in AWS mode with the same static credentials in its environment and `AWS_CA_BUNDLE` **unset**, a "
+        f"warm endpoint, load from a second process on loopback: `{ep['wrk']}`, one thread, `{ep['seconds']}` s per run. "
+        "**Ours**: `oauthbearer serve --provider aws --no-access-log`, the native server (`server/`). **Previous**: the "
+        "Python `http.server` endpoint it replaced (taken from git history by `bench/previous_server.py`; its access "
+        "log off). **Stand-in**: `bench/kah-standin/`, kafka-auth-handler's AWS request path rebuilt (its module is "
+        "not served here; issue 14 records it at 0.95–1.19× the real handler's speed with byte-identical bodies, "
+        "measured by hand before this run), "
+        "which runs the AWS credential chain and signer on every request. **Bare hyper**: `bench/bare-hyper`, a "
+        f"hyper 1 server answering a fixed body of our answer's size ({ours['body_bytes']} bytes) — the limit. CPU is "
+        "the server process's user + system time per request.",
+        "",
+        "Command: `make bench` → `python bench/endpoint.py 5`.",
+        "",
+        "**Binary**: `oauthbearer-sidecar --provider aws --no-access-log` (`sidecar/`: the same server, credentials from "
+        "aws-config).",
+        "",
+        "| Connections | | ours | binary | previous | stand-in | bare hyper | ours ÷ bare | binary ÷ stand-in |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in ("1", "16", "64"):
+        o, s_, p, k, b = ours["runs"][c], side["runs"][c], prev["runs"][c], kah["runs"][c], bare["runs"][c]
+        lines += [
+            f"| {c} | req/s | {o['rps']:.0f} | {s_['rps']:.0f} | {p['rps']:.0f} | {k['rps']:.0f} | {b['rps']:.0f} | "
+            f"{o['rps'] / b['rps']:.2f}× | {s_['rps'] / k['rps']:.1f}× |",
+            f"| | p50 / p99 | {o['p50_ms']:.2f} / {o['p99_ms']:.2f} ms | {s_['p50_ms']:.2f} / {s_['p99_ms']:.2f} ms | "
+            f"{p['p50_ms']:.2f} / {p['p99_ms']:.2f} ms | "
+            f"{k['p50_ms']:.2f} / {k['p99_ms']:.2f} ms | {b['p50_ms']:.2f} / {b['p99_ms']:.2f} ms | | |",
+            f"| | CPU / request | {o['cpu_us_per_request']:.1f} µs | {s_['cpu_us_per_request']:.1f} µs | "
+            f"{p['cpu_us_per_request']:.1f} µs | "
+            f"{k['cpu_us_per_request']:.1f} µs | {b['cpu_us_per_request']:.1f} µs | | |",
+        ]
+    lines += [
+        "",
+        "| | ours (`oauthbearer serve`) | binary | stand-in |",
+        "|---|---|---|---|",
+        f"| start → first 200 | {ours['ready_ms']:.0f} ms | {side['ready_ms']:.0f} ms | {kah['ready_ms']:.0f} ms |",
+        f"| RSS idle (warm) | {ours['rss_before_kib'] / 1024:.1f} MiB | {side['rss_before_kib'] / 1024:.1f} MiB | "
+        f"{kah['rss_before_kib'] / 1024:.1f} MiB |",
+        f"| RSS peak under load | {ours['rss_peak_kib'] / 1024:.1f} MiB | {side['rss_peak_kib'] / 1024:.1f} MiB | "
+        f"{kah['rss_peak_kib'] / 1024:.1f} MiB |",
+        f"| size | (Python + the wheel) | {side['binary_bytes'] / 1048576:.1f} MiB, not stripped | |",
+    ]
+    kc = {c: kah_ca["runs"][c]["rps"] for c in ("1", "16", "64")}
+    lines += [
+        "",
+        f"- With `AWS_CA_BUNDLE` set (`/etc/ssl/certs/ca-certificates.crt`) the stand-in re-reads and parses the whole "
+        f"bundle on every request: {kc['1']:.0f} / {kc['16']:.0f} / {kc['64']:.0f} req/s at 1 / 16 / 64 connections "
+        "(the 7.5–14× lead once reported here came from that environment, not from the servers).",
+        f"- Credential fetches: ours {ours['fetches']} in {ours['requests']} requests (one per token lifetime), "
+        f"the binary {side['fetches']}, "
+        f"previous {prev['fetches']}; the stand-in {kah['fetches_per_1000']:.0f} per 1000 requests.",
+        f"- RSS before → after the runs: ours {ours['rss_before_kib'] / 1024:.1f} → {ours['rss_after_kib'] / 1024:.1f} "
+        f"MiB, previous {prev['rss_before_kib'] / 1024:.1f} → {prev['rss_after_kib'] / 1024:.1f} MiB, stand-in "
+        f"{kah['rss_before_kib'] / 1024:.1f} → {kah['rss_after_kib'] / 1024:.1f} MiB.",
+    ]
+    return lines
+
 SOAK_HEADING = "## The sidecar binary over a long run (`make soak`)"
 
 
@@ -420,16 +428,29 @@ def soak_section(r: dict) -> list[str]:
     return lines
 
 
+def replace_section(path: Path, heading: str, section: list[str], stop: str = "\n## ") -> None:
+    """Replaces the section that starts with `heading` (up to `stop`) in an existing BENCHMARKS.md,
+    or appends it."""
+    text = path.read_text()
+    head, found, rest = text.partition(heading)
+    tail = ""
+    if found:
+        after = rest.split(stop, 1)
+        tail = stop + after[1] if len(after) > 1 else ""
+    path.write_text(head.rstrip("\n") + "\n\n" + "\n".join(section).rstrip("\n") + "\n" + tail)
+
+
 def replace_soak_section(path: Path, result: dict) -> None:
     """Puts the soak section into an existing BENCHMARKS.md (replacing the previous one)."""
-    text = path.read_text()
-    head, _, rest = text.partition(SOAK_HEADING)
-    tail = ""
-    if rest:
-        after = rest.split("\n## ", 1)
-        tail = "\n## " + after[1] if len(after) > 1 else ""
-    path.write_text(head.rstrip("\n") + "\n\n" + "\n".join(soak_section(result)) + tail)
+    replace_section(path, SOAK_HEADING, soak_section(result))
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--endpoint"]:
+        # `report.py --endpoint endpoint.json`: refresh only the endpoint section of BENCHMARKS.md (its
+        # servers are measured in one run of bench/endpoint.py, so its ratios stay same-run).
+        section = endpoint_section(json.loads(Path(sys.argv[2]).read_text()))
+        replace_section(Path(__file__).resolve().parent.parent / "BENCHMARKS.md", section[1], section[1:],
+                        stop="\n**The Beam-worker figure.**")
+    else:
+        main()
