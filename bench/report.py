@@ -400,7 +400,9 @@ SOAK_HEADING = "## The sidecar binary over a long run (`make soak`)"
 
 def soak_section(r: dict) -> list[str]:
     """BENCHMARKS.md's soak section from bench/soak-result.json (`make soak` writes both)."""
-    first, last = r["samples"][0], r["samples"][-1]
+    # The last sample is taken as the load stops (its connections closing): the one before it is the
+    # end under load.
+    first, last, after = r["samples"][0], r["samples"][-2], r["samples"][-1]
     ok = r["fetches"].get('oauthbearer_token_fetches_total{outcome="success",code=""}', 0)
     failed = sum(v for k, v in r["fetches"].items() if 'outcome="failure"' in k)
     lines = [
@@ -416,11 +418,11 @@ def soak_section(r: dict) -> list[str]:
         "failures outlasted a token).",
         f"- Fetches: {ok:.0f} succeeded, {failed:.0f} failed (by code in `bench/soak-result.json`).",
         "",
-        "| | at the start (after warm-up) | at the end |",
-        "|---|---|---|",
-        f"| RSS | {first['rss_kib'] / 1024:.1f} MiB | {last['rss_kib'] / 1024:.1f} MiB |",
-        f"| open files | {first['open_files']} | {last['open_files']} |",
-        f"| threads | {first['threads']} | {last['threads']} |",
+        f"| | at the start (after warm-up, {first['t']} s) | at the end of the load ({last['t']} s) | load stopped |",
+        "|---|---|---|---|",
+        f"| RSS | {first['rss_kib'] / 1024:.1f} MiB | {last['rss_kib'] / 1024:.1f} MiB | {after['rss_kib'] / 1024:.1f} MiB |",
+        f"| open files | {first['open_files']} | {last['open_files']} | {after['open_files']} |",
+        f"| threads | {first['threads']} | {last['threads']} | {after['threads']} |",
         "",
         "RSS by minute (MiB): " + ", ".join(f"{s['rss_kib'] / 1024:.1f}" for s in r["samples"]) + ".",
         "",
