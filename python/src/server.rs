@@ -2,14 +2,13 @@
 //! on the server's own threads and never takes the GIL; only the provider's fetch, on a thread of
 //! its own and only when the lifecycle says to refresh, calls back into Python.
 
-use std::net::ToSocketAddrs;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use oauthbearer::endpoint::ResponseStyle;
 use oauthbearer::lifecycle::{LifecyclePolicy, LifecycleSettings};
 use oauthbearer::{Error, ErrorKind, Secret};
-use oauthbearer_server::{bind, Attempts, Backend, Config, FetchFailed, Fetched, Server, TokenSource};
+use oauthbearer_server::{Attempts, Backend, Config, FetchFailed, Fetched, Server, TokenSource};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -93,21 +92,7 @@ fn failed(py: Python<'_>, err: &PyErr) -> FetchFailed {
 }
 
 fn listener(host: &str, port: u16) -> Res<std::net::TcpListener> {
-    let unusable = |what: String| {
-        errors::to_pyerr(&Error::new(ErrorKind::InvalidConfig, format!("cannot listen on {host}:{port}: {what}")))
-    };
-    let addr = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| unusable(e.kind().to_string()))?
-        .next()
-        .ok_or_else(|| unusable("no address".into()))?;
-    bind(addr).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AddrInUse => errors::to_pyerr(&Error::new(
-            ErrorKind::AddressInUse,
-            format!("cannot listen on {host}:{port}: another process is listening there; stop it or pick another port (--port)"),
-        )),
-        kind => unusable(kind.to_string()),
-    })
+    oauthbearer_server::listen(host, port).map_err(|e| errors::to_pyerr(&e))
 }
 
 /// A bound listening socket (so an issuer can be named by its URL before it serves).

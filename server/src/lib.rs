@@ -174,6 +174,27 @@ pub fn bind(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
     Ok(socket.into())
 }
 
+/// Resolves `host:port` and binds it as [`bind`] does, with the errors both fronts report:
+/// `address_in_use` (naming `--port`) when another process listens there, else `invalid_config`.
+pub fn listen(host: &str, port: u16) -> Result<std::net::TcpListener, oauthbearer::Error> {
+    use oauthbearer::{Error, ErrorKind};
+    use std::net::ToSocketAddrs;
+    let unusable =
+        |what: String| Error::new(ErrorKind::InvalidConfig, format!("cannot listen on {host}:{port}: {what}"));
+    let addr = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| unusable(e.kind().to_string()))?
+        .next()
+        .ok_or_else(|| unusable("no address".into()))?;
+    bind(addr).map_err(|e| match e.kind() {
+        io::ErrorKind::AddrInUse => Error::new(
+            ErrorKind::AddressInUse,
+            format!("cannot listen on {host}:{port}: another process is listening there; stop it or pick another port (--port)"),
+        ),
+        kind => unusable(kind.to_string()),
+    })
+}
+
 /// A running server. Dropping it shuts it down without draining.
 pub struct Server {
     addr: SocketAddr,
@@ -240,14 +261,14 @@ impl Drop for Server {
 }
 
 /// Epoch milliseconds now (the host's clock: the core never reads one).
-fn now_ms() -> u64 {
+pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// A uniform draw in `[0, 1)` from the OS (refresh and back-off jitter); 0.5 if the OS says no.
-fn random01() -> f64 {
+pub fn random01() -> f64 {
     let mut bytes = [0u8; 8];
     if getrandom::getrandom(&mut bytes).is_err() {
         return 0.5;

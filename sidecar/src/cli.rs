@@ -159,7 +159,8 @@ pub(crate) struct Serve {
     pub(crate) print_options: bool,
 }
 
-fn env(name: &str) -> Option<String> {
+/// A non-empty environment variable.
+pub(crate) fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 

@@ -7,7 +7,6 @@
 mod cli;
 mod sources;
 
-use std::net::ToSocketAddrs;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +18,7 @@ use oauthbearer::lifecycle::{LifecyclePolicy, LifecycleSettings};
 use oauthbearer::{Error, ErrorKind, PrivateKey, Secret};
 use oauthbearer_server::{Backend, Config, Server, TokenSource};
 
-use cli::{Cli, Command, MskTokenArgs, ProviderKind, Serve};
+use cli::{env, Cli, Command, MskTokenArgs, ProviderKind, Serve};
 use sources::Sdk;
 
 /// What kafka-auth-handler users read in the log when MSK tokens come from a URL (the Python
@@ -81,7 +80,7 @@ fn serve(args: Serve) -> Result<(), Error> {
         }
     }
     let runtime = runtime()?;
-    let listener = listen(&args.host, args.port)?;
+    let listener = oauthbearer_server::listen(&args.host, args.port)?;
     let url = format!("http://{}", listener.local_addr().map_err(|e| config_error(e.kind().to_string()))?);
     let config = Config {
         style: args.response_style.parse()?,
@@ -156,26 +155,6 @@ async fn stopped() -> Result<(), Error> {
         _ = int.recv() => {}
     }
     Ok(())
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-fn listen(host: &str, port: u16) -> Result<std::net::TcpListener, Error> {
-    let unusable = |what: String| config_error(format!("cannot listen on {host}:{port}: {what}"));
-    let addr = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| unusable(e.kind().to_string()))?
-        .next()
-        .ok_or_else(|| unusable("no address".into()))?;
-    oauthbearer_server::bind(addr).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AddrInUse => Error::new(
-            ErrorKind::AddressInUse,
-            format!("cannot listen on {host}:{port}: another process is listening there; stop it or pick another port (--port)"),
-        ),
-        kind => unusable(kind.to_string()),
-    })
 }
 
 /// The local issuer, named by the bound URL, with its registered clients.

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use oauthbearer::config::{Dialect, GrantPath, Mode};
 use oauthbearer::google::{GoogleTokenStyle, PrincipalSource};
@@ -15,7 +15,8 @@ use oauthbearer::response::{self, credential_failure, SDK_SECRET_VARIABLES};
 use oauthbearer::retry::{Failure, RetryPolicy};
 use oauthbearer::token::{self, TokenCheck};
 use oauthbearer::{msk, Config, Error, ErrorKind, Secret};
-use oauthbearer_server::{Attempts, TokenSource};
+pub(crate) use oauthbearer_server::now_ms;
+use oauthbearer_server::{random01, Attempts, TokenSource};
 
 /// Google's scope for Managed Kafka access tokens.
 pub(crate) const GOOGLE_SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
@@ -24,18 +25,6 @@ pub(crate) const PRINCIPAL_ENV: &str = "GOOGLE_MANAGED_KAFKA_AUTH_PRINCIPAL";
 /// Google's tokeninfo endpoint: the expiry of an access token (google-cloud-auth keeps it to
 /// itself) and the email of user credentials.
 const TOKENINFO_URL: &str = "https://oauth2.googleapis.com/tokeninfo";
-
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-fn random01() -> f64 {
-    let mut bytes = [0u8; 8];
-    if getrandom::getrandom(&mut bytes).is_err() {
-        return 0.5;
-    }
-    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
-}
 
 /// A failed fetch; `retryable` lets the lifecycle back off and try again.
 pub(crate) fn failed(kind: ErrorKind, message: impl Into<String>, retryable: bool) -> FetchFailed {
@@ -46,17 +35,23 @@ fn core_failure(error: Error) -> FetchFailed {
     FetchFailed { error, retryable: true, retry_after: None }
 }
 
-/// The secrets the SDKs read from the environment, removed from their messages by value.
-fn sdk_secrets() -> Vec<String> {
-    SDK_SECRET_VARIABLES.iter().filter_map(|name| std::env::var(name).ok()).filter(|v| !v.is_empty()).collect()
+/// `words(held)` with the secrets the SDKs read from the environment (removed from their messages
+/// by value).
+fn with_sdk_secrets(words: impl FnOnce(&[&str]) -> String) -> String {
+    let secrets: Vec<String> =
+        SDK_SECRET_VARIABLES.iter().filter_map(|name| std::env::var(name).ok()).filter(|v| !v.is_empty()).collect();
+    words(&secrets.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 /// An SDK's error as the core words it: its own diagnosis, redacted; never a server's answer.
 fn sdk_failure(source: &str, error_name: &str, error: &dyn std::fmt::Display) -> FetchFailed {
-    let secrets = sdk_secrets();
-    let held: Vec<&str> = secrets.iter().map(String::as_str).collect();
-    let message = credential_failure(source, error_name, &error.to_string(), &held);
+    let message = with_sdk_secrets(|held| credential_failure(source, error_name, &error.to_string(), held));
     failed(ErrorKind::CredentialsUnavailable, message, true)
+}
+
+/// An Azure SDK error as the core words it (Entra's `AADSTS` code kept, secrets removed).
+fn azure_failure(error: &azure_core::Error) -> String {
+    with_sdk_secrets(|held| oauthbearer::azure::credential_failure_message("CredentialError", &error.to_string(), held))
 }
 
 /// A token checked as the Kafka client checks it (what `_accepted` does in Python).
@@ -256,12 +251,10 @@ impl GoogleToken {
             .with_scopes([GOOGLE_SCOPE])
             .build_access_token_credentials()
             .map_err(|e| {
-                let secrets = sdk_secrets();
-                let held: Vec<&str> = secrets.iter().map(String::as_str).collect();
-                Error::new(
-                    ErrorKind::CredentialsUnavailable,
-                    credential_failure("Google credentials", "BuildError", &e.to_string(), &held),
-                )
+                let message = with_sdk_secrets(|held| {
+                    credential_failure("Google credentials", "BuildError", &e.to_string(), held)
+                });
+                Error::new(ErrorKind::CredentialsUnavailable, message)
             })?;
         let override_principal = std::env::var(PRINCIPAL_ENV).ok().filter(|p| !p.is_empty());
         let client = http_client(Duration::from_secs(10))?;
@@ -498,14 +491,7 @@ pub(crate) struct AzureToken {
 impl AzureToken {
     pub(crate) fn new(scope: String, sdk: Sdk) -> Result<Self, Error> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let unavailable = |e: azure_core::Error| {
-            let secrets = sdk_secrets();
-            let held: Vec<&str> = secrets.iter().map(String::as_str).collect();
-            Error::new(
-                ErrorKind::CredentialsUnavailable,
-                oauthbearer::azure::credential_failure_message("CredentialError", &e.to_string(), &held),
-            )
-        };
+        let unavailable = |e: azure_core::Error| Error::new(ErrorKind::CredentialsUnavailable, azure_failure(&e));
         let credential: std::sync::Arc<dyn azure_core::credentials::TokenCredential> =
             match (var("AZURE_TENANT_ID"), var("AZURE_CLIENT_ID"), var("AZURE_CLIENT_SECRET")) {
                 (Some(tenant), Some(client_id), Some(secret)) => azure_identity::ClientSecretCredential::new(
@@ -541,12 +527,10 @@ impl AzureToken {
 impl TokenSource for AzureToken {
     fn fetch(&self, now_ms: u64, _attempts: &Attempts) -> Result<Fetched, FetchFailed> {
         let access = self.sdk.run("Azure's credential chain", async {
-            self.credential.get_token(&[self.scope.as_str()], None).await.map_err(|e| {
-                let secrets = sdk_secrets();
-                let held: Vec<&str> = secrets.iter().map(String::as_str).collect();
-                let message = oauthbearer::azure::credential_failure_message("CredentialError", &e.to_string(), &held);
-                failed(ErrorKind::CredentialsUnavailable, message, true)
-            })
+            self.credential
+                .get_token(&[self.scope.as_str()], None)
+                .await
+                .map_err(|e| failed(ErrorKind::CredentialsUnavailable, azure_failure(&e), true))
         })?;
         accepted(access.token.secret().to_owned(), Dialect::KafkaJava, now_ms)
     }
