@@ -135,26 +135,42 @@ fn serve(args: Serve) -> Result<(), Error> {
             Backend::Provider { source, policy }
         }
     };
+    // Before the ready line: a supervisor may send SIGTERM as soon as it reads it, and a signal that
+    // arrives before the handler is installed kills the process without draining.
+    let stop_signals = runtime.block_on(async { StopSignals::install() })?;
     let server = Server::start(listener, backend, config)
         .map_err(|e| config_error(format!("cannot start the server: {}", e.kind())))?;
     println!("oauthbearer: serving {} tokens on {}", args.provider.name(), server.url());
-    runtime.block_on(stopped())?;
+    runtime.block_on(stop_signals.received());
     eprintln!("oauthbearer.server INFO signal: shutting down");
     server.shutdown(DRAIN);
     Ok(())
 }
 
-/// Resolves when SIGTERM or SIGINT arrives.
-async fn stopped() -> Result<(), Error> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let cannot = |e: std::io::Error| config_error(format!("cannot handle signals: {}", e.kind()));
-    let mut term = signal(SignalKind::terminate()).map_err(cannot)?;
-    let mut int = signal(SignalKind::interrupt()).map_err(cannot)?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+/// SIGTERM and SIGINT, caught from the moment they are installed.
+struct StopSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    /// Must run inside the runtime.
+    fn install() -> Result<Self, Error> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let cannot = |e: std::io::Error| config_error(format!("cannot handle signals: {}", e.kind()));
+        Ok(Self {
+            term: signal(SignalKind::terminate()).map_err(cannot)?,
+            int: signal(SignalKind::interrupt()).map_err(cannot)?,
+        })
     }
-    Ok(())
+
+    /// Resolves when either arrives (or arrived since `install`).
+    async fn received(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
 }
 
 /// The local issuer, named by the bound URL, with its registered clients.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import threading
 import time
 import urllib.error
@@ -143,6 +144,26 @@ def test_sigterm_lets_a_request_in_flight_finish(tmp_path):
         running.stop()
         idp.close()
     assert "signal: shutting down" in running.stderr
+
+
+@pytest.fixture(scope="module")
+def slow_stdout(tmp_path_factory) -> str:
+    """tests/support/slow_stdout.c built: writes to stdout return 300 ms late."""
+    out = tmp_path_factory.mktemp("preload") / "slow_stdout.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O2", "-o", str(out), str(ROOT / "tests/support/slow_stdout.c"),
+                    "-ldl"], check=True)
+    return str(out)
+
+
+@pytest.mark.parametrize("front", ["python", "native"])
+def test_sigterm_right_after_the_ready_line_drains_and_exits_0(tmp_path, front, slow_stdout):
+    """A supervisor may stop the sidecar the moment it reads the ready line: the handler must already
+    be installed then, or the default action kills the process (status -15) without draining. The
+    shim holds the process in the write of that line, so a handler installed after it is missed
+    every time rather than once in a while under load."""
+    running = start(front, ["--no-access-log"], clean_env(HOME=str(tmp_path), LD_PRELOAD=slow_stdout))
+    assert running.stop() == 0, running.stderr[-2000:]
+    assert "shutting down" in running.stderr
 
 
 def hostile_cases() -> list[tuple[str, bytes, int, list[str]]]:
