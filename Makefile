@@ -11,6 +11,11 @@ FEATURES := --all-features
 
 .DEFAULT_GOAL := help
 
+# $(call apt_need,PACKAGES,FILE): installs Debian PACKAGES unless FILE exists (apt-get update only
+# when the cached package lists do not have them).
+apt_need = test -e $(2) || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q $(1) >/dev/null || \
+  { apt-get update -q >/dev/null && apt-get install -y -q $(1) >/dev/null; }; }
+
 .PHONY: help
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -19,6 +24,7 @@ help: ## List the targets
 # the two share one build; toolchain.md pitfall 1).
 HOST_TRIPLE := $(shell rustc -vV | sed -n 's/^host: //p')
 PIP := $(PY) -m pip install -q --disable-pip-version-check
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
 .PHONY: python
 python: ## Python venv with the oauthbearer package built from ./python (pyo3 + maturin)
@@ -77,11 +83,35 @@ sidecar: ## The native sidecar binary (oauthbearer serve without Python; google-
 	CARGO_BUILD_TARGET=$(HOST_TRIPLE) $(CARGO) build -q --release -p oauthbearer-sidecar
 	@ls -l $(SIDECAR) | awk '{printf "sidecar: %s (%.1f MiB)\n", $$NF, $$5 / 1048576}'
 
+# The tests preload libfaketime and a stdout shim, which needs a dynamically linked binary: the
+# host's debug build (it shares the server tests' dependencies; a release build took 2 min more).
 .PHONY: sidecar-test
-sidecar-test: sidecar python ## The binary against `oauthbearer serve`: one option surface, byte-equal answers (libfaketime from Debian), health, metrics, drain, hostile requests
-	test -f $(FAKETIME_LIB) || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q faketime >/dev/null || \
-	  { apt-get update -q >/dev/null && apt-get install -y -q faketime >/dev/null; }; }
-	$(PY) -m pytest -q -p no:cacheprovider tests/sidecar
+sidecar-test: python ## The binary against `oauthbearer serve`: one option surface, byte-equal answers (libfaketime from Debian), health, metrics, drain, hostile requests
+	$(CARGO) build -q -p oauthbearer-sidecar
+	$(call apt_need,faketime,$(FAKETIME_LIB))
+	OAUTHBEARER_SIDECAR=$(CURDIR)/target/debug/oauthbearer-sidecar $(PY) -m pytest -q -p no:cacheprovider tests/sidecar
+
+# What the image and the release ship: static musl binaries, linked by zig (cargo-zigbuild from PyPI).
+STATIC_TARGETS := x86_64-unknown-linux-musl aarch64-unknown-linux-musl
+STATIC_X86_64 := target/x86_64-unknown-linux-musl/release/oauthbearer-sidecar
+STATIC_AARCH64 := target/aarch64-unknown-linux-musl/release/oauthbearer-sidecar
+
+.PHONY: sidecar-static
+sidecar-static: python ## The sidecar as static binaries (x86_64 and aarch64 musl, no dynamic dependency): what the image and the release carry
+	rustup target add $(STATIC_TARGETS)
+	$(PIP) -r tests/dist/requirements.txt
+	for target in $(STATIC_TARGETS); do \
+	  PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(CARGO) zigbuild -q --release -p oauthbearer-sidecar --target $$target; done
+	@ls -l $(STATIC_X86_64) $(STATIC_AARCH64) | awk '{printf "static sidecar: %s (%.1f MiB)\n", $$NF, $$5 / 1048576}'
+
+IMAGE := target/image/oauthbearer-sidecar-$(VERSION).oci.tar
+
+.PHONY: image
+image: sidecar-static ## The sidecar image (FROM scratch, non-root, CA certificates; linux/amd64 + linux/arm64) as an OCI archive, via podman
+	$(call apt_need,podman runc ca-certificates,/usr/bin/podman)
+	rm -rf target/image && mkdir -p target/image/doc
+	cp LICENSE target/image/doc/
+	bash sidecar/image/build.sh $(IMAGE) $(STATIC_X86_64) $(STATIC_AARCH64) target/image/doc
 
 .PHONY: vectors
 vectors: ## Regenerate tests/vectors/ from the core
@@ -157,11 +187,10 @@ kafka: ## Fetch Apache Kafka 4.3 (broker, Java client) with Maven into target/ka
 	    -DoutputDirectory=$(CURDIR)/target/kafka/lib -DincludeScope=runtime && touch target/kafka/lib/.fetched; }
 	javac -d target/kafka/classes -cp "target/kafka/lib/*" tests/kafka/java/E2e.java
 
-VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 DIST := target/dist
 
 .PHONY: dist
-dist: setup wasm envoy-plugin node ## Installable artifacts with checksums in target/dist: abi3 manylinux2014 wheel + sdist, npm main + platform tarballs, the component + WIT, the Envoy plugin
+dist: setup wasm envoy-plugin node image ## Installable artifacts with checksums in target/dist: abi3 manylinux2014 wheel + sdist, npm main + platform tarballs, the component + WIT, the Envoy plugin, the static sidecar binaries and the image
 	rm -rf $(DIST) && mkdir -p $(DIST)
 	$(PIP) -r tests/dist/requirements.txt
 	# zig (from PyPI) links the wheel against glibc 2.17 whatever this machine's glibc is; its own
@@ -173,6 +202,9 @@ dist: setup wasm envoy-plugin node ## Installable artifacts with checksums in ta
 	cp $(WASM) $(DIST)/oauthbearer-$(VERSION).wasm
 	cp wit/oauthbearer.wit $(DIST)/kafka-oauthbearer-$(VERSION).wit
 	cp $(PLUGIN) $(DIST)/oauthbearer-envoy-$(VERSION).wasm
+	cp $(STATIC_X86_64) $(DIST)/oauthbearer-sidecar-$(VERSION)-x86_64-linux-musl
+	cp $(STATIC_AARCH64) $(DIST)/oauthbearer-sidecar-$(VERSION)-aarch64-linux-musl
+	cp $(IMAGE) $(DIST)/
 	cd $(DIST) && sha256sum * > SHA256SUMS && cat SHA256SUMS
 
 .PHONY: dist-test
@@ -197,7 +229,7 @@ beam: ## Fetch the Java side of Beam's Flink runner (job server, Kafka IO, expan
 	javac -d target/beam/classes -cp "target/beam/lib/*" tests/beam/MskToken.java
 
 .PHONY: kafka-test
-kafka-test: kafka beam keycloak python node node-peers envoy-plugin sidecar ## End to end through a real Kafka 4.3 broker: Python, Node and Java clients, KIP-1258, the Envoy sidecar, refusals
+kafka-test: kafka beam keycloak python node node-peers envoy-plugin image ## End to end through a real Kafka 4.3 broker: Python, Node and Java clients, KIP-1258, the Envoy sidecar, the image (podman) and the static binaries, refusals
 	$(PY) -m pytest -q -p no:cacheprovider tests/kafka
 
 .PHONY: soak

@@ -97,6 +97,27 @@ pub fn issuer_readiness_body() -> String {
     json!({ "status": "ready" }).to_string()
 }
 
+/// The warning for an endpoint bound to `ip`, or `None` for a loopback address. The endpoint hands
+/// a token to whoever connects (as kafka-auth-handler and Google's local server do), so a
+/// non-loopback bind gives the workload's Kafka identity to every host that reaches the port. The
+/// container image binds `0.0.0.0` on purpose: a published port (`-p`) reaches the container
+/// through its own interface, never its loopback; the warning names the fix for each set-up.
+pub fn bind_exposure_warning(ip: std::net::IpAddr) -> Option<String> {
+    if ip.is_loopback() {
+        return None;
+    }
+    let reach = if ip.is_unspecified() {
+        format!("every interface ({ip})")
+    } else {
+        format!("{ip}, an address other hosts can reach")
+    };
+    Some(format!(
+        "listening on {reach}: whoever reaches this port gets tokens for this workload's identity. In a container, \
+         publish the port on the host's loopback only (-p 127.0.0.1:14293:14293); in a Kubernetes pod, on the host's \
+         network or outside a container, bind loopback (--host 127.0.0.1, or OAUTHBEARER_HOST=127.0.0.1)"
+    ))
+}
+
 /// What a token endpoint serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EndpointMode {
@@ -191,6 +212,19 @@ pub fn route_with(mode: EndpointMode, method: crate::http::Method, path: &str, o
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binding_loopback_is_quiet_and_any_other_address_is_named_with_the_fix() {
+        for quiet in ["127.0.0.1", "127.3.4.5", "::1"] {
+            assert_eq!(bind_exposure_warning(quiet.parse().unwrap()), None, "{quiet}");
+        }
+        let every = bind_exposure_warning("0.0.0.0".parse().unwrap()).unwrap();
+        assert!(every.starts_with("listening on every interface (0.0.0.0)"), "{every}");
+        assert!(every.contains("-p 127.0.0.1:14293:14293") && every.contains("--host 127.0.0.1"), "{every}");
+        assert!(bind_exposure_warning("::".parse().unwrap()).unwrap().contains("every interface (::)"));
+        let one = bind_exposure_warning("10.1.2.3".parse().unwrap()).unwrap();
+        assert!(one.starts_with("listening on 10.1.2.3, an address other hosts can reach"), "{one}");
+    }
 
     const TOKEN: &str = "eyJ0eXAiOiAiSldUIiwgImFsZyI6ICJHT09HX09BVVRIMl9UT0tFTiJ9.eyJleHAiOiAxNzA0MDcwODAwLjAsICJpc3MiOiAiR29vZ2xlIiwgImlhdCI6IDE3MDQwNjcyMDAuMCwgInN1YiI6ICJrYWZrYS1jbGllbnRAZGVtby1wcm9qLmlhbS5nc2VydmljZWFjY291bnQuY29tIn0.eWEyOS5GQUtFLUFDQ0VTUy1UT0tFTg";
 

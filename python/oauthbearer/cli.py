@@ -352,7 +352,10 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the local token endpoint", description=cmd_serve.__doc__ or
                        "Serve tokens over HTTP (kafka-auth-handler / Google local server compatible).")
     _provider_options(p)
-    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    # The container image sets OAUTHBEARER_HOST=0.0.0.0 (a published port reaches the container's
+    # interface, not its loopback); everywhere else loopback.
+    p.add_argument("--host", default=os.environ.get("OAUTHBEARER_HOST") or "127.0.0.1",
+                   help="bind address (default $OAUTHBEARER_HOST, else 127.0.0.1)")
     p.add_argument("--port", type=_whole(0, 65535), default=os.environ.get("PORT", str(DEFAULT_PORT)),
                    help=f"port (default $PORT, else {DEFAULT_PORT}; 0: any free port)")
     p.add_argument("--no-access-log", dest="access_log", action="store_false",

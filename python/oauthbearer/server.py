@@ -120,6 +120,8 @@ def make_server(endpoint: "Endpoint | Callable[[str], Endpoint]", host: str = "1
     """Binds and serves; ``endpoint`` may be a function of the bound URL (a local issuer names
     itself by it). ``observer(body)`` is told of every issuer ``/token`` body (tests)."""
     listener = _native.Listener(host, port)
+    if listener.exposure_warning:
+        log.warning(listener.exposure_warning)
     chosen = endpoint if isinstance(endpoint, Endpoint) else endpoint(listener.url)
     return Server(chosen.start(listener, access_log=access_log, observer=observer,
                                operational_paths=operational_paths), chosen)

@@ -100,6 +100,7 @@ fn listener(host: &str, port: u16) -> Res<std::net::TcpListener> {
 pub struct Listener {
     socket: Mutex<Option<std::net::TcpListener>>,
     url: String,
+    exposure_warning: Option<String>,
 }
 
 #[pymethods]
@@ -110,13 +111,23 @@ impl Listener {
     fn new(host: &str, port: u16) -> Res<Self> {
         let socket = listener(host, port)?;
         let addr = socket.local_addr()?;
-        Ok(Self { url: format!("http://{addr}"), socket: Mutex::new(Some(socket)) })
+        Ok(Self {
+            url: format!("http://{addr}"),
+            socket: Mutex::new(Some(socket)),
+            exposure_warning: oauthbearer::endpoint::bind_exposure_warning(addr.ip()),
+        })
     }
 
     /// `http://host:port`.
     #[getter]
     fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Why a non-loopback bind exposes the tokens, with the fix; `None` on loopback.
+    #[getter]
+    fn exposure_warning(&self) -> Option<&str> {
+        self.exposure_warning.as_deref()
     }
 
     fn __repr__(&self) -> String {

@@ -38,6 +38,7 @@ ELSEWHERE = {
     "// README \"Use from WebAssembly\": the component under jco in Node.": "tests/wasm-host/js/readme-example.test.js",
     "static_resources:": "envoy/tests/test_readme.py",
     "PROVIDER=aws REGION=eu-west-1 oauthbearer-sidecar": "tests/sidecar/test_readme.py",
+    "podman load -i oauthbearer-sidecar-<v>.oci.tar": "tests/kafka/test_image.py",
 }
 RUN_HERE: dict[str, str] = {}
 

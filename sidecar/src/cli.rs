@@ -116,9 +116,9 @@ pub(crate) struct ServeArgs {
     /// issued token lifetime in seconds (local issuer)
     #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u32).range(1..))]
     lifetime: u32,
-    /// bind address (default 127.0.0.1)
-    #[arg(long, default_value = "127.0.0.1")]
-    host: String,
+    /// bind address (default $OAUTHBEARER_HOST, else 127.0.0.1)
+    #[arg(long)]
+    host: Option<String>,
     /// port (default $PORT, else 14293; 0: any free port)
     #[arg(long)]
     port: Option<u16>,
@@ -206,7 +206,9 @@ impl ServeArgs {
             subject: self.subject,
             audience: self.audience,
             lifetime: self.lifetime,
-            host: self.host,
+            // The container image sets OAUTHBEARER_HOST=0.0.0.0 (a published port reaches the
+            // container's interface, not its loopback); everywhere else loopback.
+            host: self.host.or_else(|| env("OAUTHBEARER_HOST")).unwrap_or_else(|| "127.0.0.1".into()),
             port,
             access_log: !self.no_access_log,
             operational_paths: !self.no_operational_paths,

@@ -81,7 +81,11 @@ fn serve(args: Serve) -> Result<(), Error> {
     }
     let runtime = runtime()?;
     let listener = oauthbearer_server::listen(&args.host, args.port)?;
-    let url = format!("http://{}", listener.local_addr().map_err(|e| config_error(e.kind().to_string()))?);
+    let bound = listener.local_addr().map_err(|e| config_error(e.kind().to_string()))?;
+    let url = format!("http://{bound}");
+    if let Some(warning) = oauthbearer::endpoint::bind_exposure_warning(bound.ip()) {
+        eprintln!("oauthbearer WARNING {warning}");
+    }
     let config = Config {
         style: args.response_style.parse()?,
         access_log: args.access_log,

@@ -71,7 +71,9 @@ def test_one_version_everywhere_and_in_the_changelog():
         assert f"\nVersion: {v}\n" in wheel.read(metadata).decode()
     assert re.search(rf"^## {re.escape(v)} ", (ROOT / "CHANGELOG.md").read_text(), re.M), "CHANGELOG has no entry"
     for name in (f"oauthbearer-{v}.tgz", f"oauthbearer-linux-x64-gnu-{v}.tgz", f"oauthbearer-{v}.wasm",
-                 f"kafka-oauthbearer-{v}.wit", f"oauthbearer-envoy-{v}.wasm", f"oauthbearer-{v}.tar.gz"):
+                 f"kafka-oauthbearer-{v}.wit", f"oauthbearer-envoy-{v}.wasm", f"oauthbearer-{v}.tar.gz",
+                 f"oauthbearer-sidecar-{v}-x86_64-linux-musl", f"oauthbearer-sidecar-{v}-aarch64-linux-musl",
+                 f"oauthbearer-sidecar-{v}.oci.tar"):
         assert (DIST / name).is_file(), name
 
 
@@ -83,6 +85,19 @@ def test_checksums_cover_every_artifact():
     assert set(listed) == {p.name for p in DIST.iterdir() if p.name != "SHA256SUMS"}
     for name, digest in listed.items():
         assert hashlib.sha256((DIST / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_the_static_sidecar_binary_runs_in_an_empty_root():
+    """No dynamic dependency: the x86_64 binary alone, chrooted in a folder with nothing else (no
+    libc, no loader, no /etc), prints its version and the help of its one command surface."""
+    root = DIST.parent / "static-root"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir()
+    shutil.copy2(DIST / f"oauthbearer-sidecar-{version()}-x86_64-linux-musl", root / "oauthbearer-sidecar")
+    done = subprocess.run(["chroot", str(root), "/oauthbearer-sidecar", "--version"], capture_output=True, text=True,
+                          env={}, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == f"oauthbearer-sidecar {version()}", done.stderr
+    shutil.rmtree(root)
 
 
 def test_twine_accepts_the_wheel_and_the_sdist():

@@ -1,4 +1,4 @@
-"""The native sidecar binary (`make sidecar`) serving Kafka's Java client through the real broker,
+"""The static sidecar binary (`make sidecar-static`, what the image and the release carry) serving Kafka's Java client through the real broker,
 as kafka-auth-handler users run it: the client's stock `OAuthBearerLoginCallbackHandler` with
 `sasl.oauthbearer.token.endpoint.url` on the binary. KIP-1258 sidecar mode (the binary signs the
 assertion and fetches from the IdP) and the binary's own local issuer (a broker trusting its JWKS)."""
@@ -16,12 +16,12 @@ import pytest
 from conftest import ASSERTION_CLIENTS, AUDIENCE, ROOT, run_java, running_broker
 from test_e2e import java_base, safe
 
-BINARY = ROOT / "target" / "x86_64-unknown-linux-gnu" / "release" / "oauthbearer-sidecar"
+BINARY = ROOT / "target" / "x86_64-unknown-linux-musl" / "release" / "oauthbearer-sidecar"
 
 
 def start_binary(args: list[str], work: Path) -> tuple[subprocess.Popen, str, Path]:
     if not BINARY.is_file():
-        pytest.fail(f"{BINARY} is missing: run `make sidecar` (the test command does)")
+        pytest.fail(f"{BINARY} is missing: run `make sidecar-static` (the test command does)")
     log = work / "sidecar.log"
     env = {k: v for k, v in os.environ.items() if k not in ("PROVIDER", "PORT")}
     process = subprocess.Popen([str(BINARY), "--port", "0", *args], stdout=subprocess.PIPE, stderr=log.open("wb"),

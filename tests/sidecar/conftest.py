@@ -17,15 +17,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 
-#: `make sidecar` builds it here (the host triple's release dir, shared with the Python build).
-BINARY = Path(os.environ.get("OAUTHBEARER_SIDECAR") or
-              ROOT / "target" / "x86_64-unknown-linux-gnu" / "release" / "oauthbearer-sidecar")
+#: `make sidecar-test` builds it here: the host's debug build, dynamically linked so that
+#: libfaketime and the stdout shim can be preloaded (the static release binaries cannot be).
+BINARY = ROOT / (os.environ.get("OAUTHBEARER_SIDECAR") or "target/debug/oauthbearer-sidecar")  # relative to ROOT
 FAKETIME_LIB = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
 
 
 def binary() -> str:
     if not BINARY.is_file():
-        pytest.fail(f"{BINARY} is missing: run `make sidecar` (the test command does)")
+        pytest.fail(f"{BINARY} is missing: run `cargo build -p oauthbearer-sidecar` (`make sidecar-test` does)")
     return str(BINARY)
 
 
@@ -41,6 +41,7 @@ def front_command(front: str) -> list[str]:
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment without any cloud credential or endpoint variable of this machine."""
     prefixes = ("GOOGLE_", "GCE_", "CLOUDSDK_", "AWS_", "AZURE_", "IDENTITY_", "MSI_", "IMDS_", "PROVIDER", "PORT",
+                "OAUTHBEARER_HOST",
                 "REGION", "BOOTSTRAP_SERVERS", "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "SSL_CERT",
                 "REQUESTS_CA_BUNDLE")
     env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}

@@ -166,6 +166,20 @@ def test_sigterm_right_after_the_ready_line_drains_and_exits_0(tmp_path, front, 
     assert "shutting down" in running.stderr
 
 
+@pytest.mark.parametrize("front", ["python", "native"])
+def test_a_bind_other_hosts_can_reach_is_warned_about_with_the_fix(tmp_path, front):
+    """The image binds 0.0.0.0 ($OAUTHBEARER_HOST); loopback, the default elsewhere, stays quiet."""
+    exposed = start(front, ["--no-access-log"], clean_env(HOME=str(tmp_path), OAUTHBEARER_HOST="0.0.0.0"))
+    assert exposed.url.startswith("http://0.0.0.0:")
+    assert exposed.stop() == 0
+    assert "listening on every interface (0.0.0.0)" in exposed.stderr
+    assert "-p 127.0.0.1:14293:14293" in exposed.stderr and "--host 127.0.0.1" in exposed.stderr
+    quiet = start(front, ["--no-access-log"], clean_env(HOME=str(tmp_path)))
+    assert quiet.url.startswith("http://127.0.0.1:")
+    assert quiet.stop() == 0
+    assert "listening on" not in quiet.stderr
+
+
 def hostile_cases() -> list[tuple[str, bytes, int, list[str]]]:
     doc = json.loads((ROOT / "tests" / "vectors" / "bad_inputs.json").read_text())
     return [(c["name"], bytes(ord(ch) for ch in c["input"]["request"]), c["output"]["status"], c["secrets"])

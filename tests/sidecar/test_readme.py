@@ -1,5 +1,5 @@
 """The README's "Run as a sidecar" block, run as written: each command line of it, with
-`oauthbearer-sidecar` the binary `make sidecar` built, stand-in AWS keys in the environment and a
+`oauthbearer-sidecar` the binary `make sidecar-test` built (debug), stand-in AWS keys in the environment and a
 stand-in `client.properties` (KIP-1258 to a loopback IdP) in the working directory; `curl` is
 answered while each runs."""
 

@@ -28,6 +28,9 @@ CASES = [
     (["--key", "k.pem", "--client", "a:s3cret", "--client", "b", "--client-file", "clients.txt",
       "--client-jwk", "c=jwks.json", "--subject", "svc", "--audience", "kafka", "--lifetime", "60"], {}),
     (["--host", "0.0.0.0", "--port", "0", "--no-access-log", "--no-operational-paths"], {"PORT": "1"}),
+    ([], {"OAUTHBEARER_HOST": "0.0.0.0"}),
+    (["--host", "::1"], {"OAUTHBEARER_HOST": "0.0.0.0"}),
+    ([], {"OAUTHBEARER_HOST": ""}),
     (["--dialect", "java"], {}),
     (["--port", "1", "--port", "2", "--subject", "a", "--subject", "b"], {}),
 ]
