@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -32,7 +31,7 @@ from conftest import ASSERTION_CLIENTS, ROOT, free_port, run_java
 from test_e2e import java_base, safe
 
 sys.path.insert(0, str(ROOT / "tests" / "support"))
-from loopback import Loopback, Quiet, answer  # noqa: E402
+from steered_idp import SteeredIdp  # noqa: E402
 
 import jwt as pyjwt  # noqa: E402
 from oauthbearer import _native  # noqa: E402
@@ -195,34 +194,8 @@ def test_the_image_serves_the_java_client_through_the_broker(broker, issuer, top
     assert "POST /token 200 " in container.stderr, "the access log names the Java client's fetch"
 
 
-class HeldIdp:
-    """A token endpoint that holds its first answer until `release` is set."""
-
-    def __init__(self) -> None:
-        self.release = threading.Event()
-        self.received = threading.Event()
-        idp = self
-
-        class Handler(Quiet):
-            def do_POST(self):  # noqa: N802
-                self.rfile.read(int(self.headers["Content-Length"]))
-                idp.received.set()
-                idp.release.wait(30)
-                signer = _native.LocalIssuer("https://idp.test",
-                                             _native.SigningKey.parse(ASSERTION_CLIENTS["java-rs256"].read_bytes()))
-                token = signer.sign_access_token("kafka-client", int(time.time() * 1000), 3600).token
-                answer(self, 200, json.dumps({"access_token": token, "token_type": "Bearer", "expires_in": 3600}))
-
-        self.server = Loopback(Handler)
-        self.url = f"http://127.0.0.1:{self.server.port}/token"
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.close()
-
-
 def test_readyz_gates_on_the_first_token_as_a_non_root_process_that_stops_cleanly_on_sigterm(tmp_path):
-    idp = HeldIdp()
+    idp = SteeredIdp()  # holds its first answer until released
     port = free_port()
     config = kip1258_config(tmp_path, idp.url, ASSERTION_CLIENTS["java-es256"])
     container = Container(host_network(config, ASSERTION_CLIENTS["java-es256"], port),

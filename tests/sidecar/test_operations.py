@@ -16,45 +16,8 @@ import urllib.request
 import pytest
 
 from conftest import ROOT, clean_env, start
-from loopback import Loopback, Quiet, answer
+from steered_idp import RSA_KEY, SteeredIdp, token_for
 
-from oauthbearer import _native
-
-RSA_KEY = ROOT / "tests" / "keys" / "rsa2048.pkcs8.pem"
-
-
-def token_for(now: float) -> str:
-    issuer = _native.LocalIssuer("https://idp.test", _native.SigningKey.parse(RSA_KEY.read_bytes()))
-    return issuer.sign_access_token("kafka-client", int(now * 1000), 3600).token
-
-
-class SteeredIdp:
-    """A token endpoint the test steers: `mode` is `hang` (holds the request until released),
-    `fail` (503) or `work`; `received` is set when a request arrives."""
-
-    def __init__(self) -> None:
-        self.mode = "hang"
-        self.release = threading.Event()
-        self.received = threading.Event()
-        idp = self
-
-        class Handler(Quiet):
-            def do_POST(self):  # noqa: N802
-                self.rfile.read(int(self.headers["Content-Length"]))
-                idp.received.set()
-                if idp.mode == "hang":
-                    idp.release.wait(30)
-                if idp.mode == "fail":
-                    return answer(self, 503, json.dumps({"error": "temporarily_unavailable"}))
-                answer(self, 200, json.dumps({"access_token": token_for(time.time()), "token_type": "Bearer",
-                                              "expires_in": 3600}))
-
-        self.server = Loopback(Handler)
-        self.url = f"http://127.0.0.1:{self.server.port}/token"
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.close()
 
 
 def properties(tmp_path, url: str) -> str:
