@@ -111,6 +111,10 @@ image: sidecar-static ## The sidecar image (FROM scratch, non-root, CA certifica
 	$(call apt_need,podman runc ca-certificates,/usr/bin/podman)
 	rm -rf target/image && mkdir -p target/image/doc
 	cp LICENSE target/image/doc/
+	$(PY) tests/dist/sbom.py --artifact $(notdir $(IMAGE)) --package oauthbearer-sidecar --target x86_64-unknown-linux-musl \
+	  --target aarch64-unknown-linux-musl --debian ca-certificates --sbom $(IMAGE).cdx.json \
+	  --notices target/image/doc/THIRD-PARTY-NOTICES.txt
+	cp $(IMAGE).cdx.json target/image/doc/sbom.cdx.json
 	bash sidecar/image/build.sh $(IMAGE) $(STATIC_X86_64) $(STATIC_AARCH64) target/image/doc
 
 .PHONY: vectors
@@ -195,6 +199,9 @@ DIST := target/dist
 dist-host: setup wasm envoy-plugin node image ## The artifacts make test installs, with checksums in target/dist: the x86_64 manylinux2014 wheel + sdist, npm main + linux-x64-gnu tarballs, the component + WIT, the Envoy plugin, the static sidecar binaries, the image
 	rm -rf $(DIST) && mkdir -p $(DIST)
 	$(PIP) -r tests/dist/requirements.txt
+	cp LICENSE python/oauthbearer/LICENSE
+	$(PY) tests/dist/sbom.py --artifact "oauthbearer (wheel)" --package oauthbearer-python --target $(HOST_TRIPLE) \
+	  --notices python/oauthbearer/THIRD-PARTY-NOTICES.txt
 	# zig (from PyPI) links the wheel against glibc 2.17 whatever this machine's glibc is; its own
 	# target dir, since zig's linker and C compiler would otherwise rebuild the shared one.
 	cd python && PATH=$(CURDIR)/$(VENV)/bin:$$PATH CARGO_TARGET_DIR=$(CURDIR)/target/dist-build \
@@ -206,7 +213,8 @@ dist-host: setup wasm envoy-plugin node image ## The artifacts make test install
 	cp $(PLUGIN) $(DIST)/oauthbearer-envoy-$(VERSION).wasm
 	cp $(STATIC_X86_64) $(DIST)/oauthbearer-sidecar-$(VERSION)-x86_64-linux-musl
 	cp $(STATIC_AARCH64) $(DIST)/oauthbearer-sidecar-$(VERSION)-aarch64-linux-musl
-	cp $(IMAGE) $(DIST)/
+	cp $(IMAGE) $(IMAGE).cdx.json $(DIST)/
+	bash tests/dist/sboms.sh $(DIST) $(PY)
 	cd $(DIST) && sha256sum $$(ls | grep -v '^SHA256SUMS$$') > SHA256SUMS && cat SHA256SUMS
 
 # The wheels for the other Linux platforms: zig cross-links each (aarch64 glibc 2.17; musl 1.2 for
@@ -217,9 +225,11 @@ PLATFORM_WHEELS := aarch64-unknown-linux-gnu/manylinux2014 x86_64-unknown-linux-
 .PHONY: dist
 dist: dist-host ## Every installable artifact for every platform built here, with checksums in target/dist: dist-host plus the aarch64 manylinux2014 and the x86_64/aarch64 musllinux_1_2 wheels
 	rustup target add aarch64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-musl
-	for spec in $(PLATFORM_WHEELS); do (cd python && PATH=$(CURDIR)/$(VENV)/bin:$$PATH \
-	  CARGO_TARGET_DIR=$(CURDIR)/target/dist-build maturin build --quiet --release --zig --target $${spec%/*} \
-	  --compatibility $${spec#*/} --out $(CURDIR)/$(DIST)); done
+	for spec in $(PLATFORM_WHEELS); do $(PY) tests/dist/sbom.py --artifact "oauthbearer (wheel)" \
+	  --package oauthbearer-python --target $${spec%/*} --notices python/oauthbearer/THIRD-PARTY-NOTICES.txt && \
+	  (cd python && PATH=$(CURDIR)/$(VENV)/bin:$$PATH CARGO_TARGET_DIR=$(CURDIR)/target/dist-build \
+	  maturin build --quiet --release --zig --target $${spec%/*} --compatibility $${spec#*/} --out $(CURDIR)/$(DIST)); done
+	bash tests/dist/sboms.sh $(DIST) $(PY)
 	cd $(DIST) && sha256sum $$(ls | grep -v '^SHA256SUMS$$') > SHA256SUMS && cat SHA256SUMS
 
 .PHONY: dist-test

@@ -12,7 +12,10 @@ trap 'rm -rf "$stage"' EXIT
 cd "$root/node"
 cp package.json index.js index.d.ts "$stage/"
 cp -r dist "$stage/dist"
-cp "$root/README.md" "$stage/"
+cp "$root/README.md" "$root/LICENSE" "$stage/"
+# The notices of the crates compiled into the addon: in the platform packages and the main one.
+"$root/.venv/bin/python" "$root/tests/dist/sbom.py" --artifact "oauthbearer (npm)" --package oauthbearer-node \
+  --target x86_64-unknown-linux-gnu --notices "$stage/THIRD-PARTY-NOTICES.txt"
 mkdir "$stage/artifacts"
 cp ./*.node "$stage/artifacts/"
 cd "$stage"
@@ -25,6 +28,9 @@ rm -f ./*.node
 version=$(node -p 'require("./package.json").version')
 for dir in npm/*/; do
   name=$(node -p "require('./${dir}package.json').name")
+  cp LICENSE THIRD-PARTY-NOTICES.txt "$dir"
+  (cd "$dir" && node -e 'const p = require("./package.json"); p.files.push("THIRD-PARTY-NOTICES.txt");
+    require("fs").writeFileSync("package.json", JSON.stringify(p, null, 2) + "\n")')
   npm pkg set "optionalDependencies.${name}=${version}"
   (cd "$dir" && npm pack --silent --pack-destination "$out" >/dev/null)
 done

@@ -89,15 +89,48 @@ def test_checksums_cover_every_artifact():
 
 def test_the_static_sidecar_binary_runs_in_an_empty_root():
     """No dynamic dependency: the x86_64 binary alone, chrooted in a folder with nothing else (no
-    libc, no loader, no /etc), prints its version and the help of its one command surface."""
+    libc, no loader, no /etc), prints its version."""
     root = DIST.parent / "static-root"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir()
     shutil.copy2(DIST / f"oauthbearer-sidecar-{version()}-x86_64-linux-musl", root / "oauthbearer-sidecar")
-    done = subprocess.run(["chroot", str(root), "/oauthbearer-sidecar", "--version"], capture_output=True, text=True,
+    chroot = shutil.which("chroot") or "/usr/sbin/chroot"
+    done = subprocess.run([chroot, str(root), "/oauthbearer-sidecar", "--version"], capture_output=True, text=True,
                           env={}, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == f"oauthbearer-sidecar {version()}", done.stderr
     shutil.rmtree(root)
+
+
+def test_every_artifact_has_a_cyclonedx_sbom_of_what_it_carries():
+    artifacts = [p for p in DIST.iterdir() if p.name != "SHA256SUMS" and not p.name.endswith(".cdx.json")]
+    boms = {p.name: json.loads((DIST / f"{p.name}.cdx.json").read_text()) for p in artifacts}
+    for name, bom in boms.items():
+        assert bom["bomFormat"] == "CycloneDX" and bom["specVersion"] == "1.6", name
+        assert bom["metadata"]["component"]["name"] == name
+    names = {name: {c["name"] for c in bom.get("components", [])} for name, bom in boms.items()}
+    v = version()
+    assert {"aws-config", "google-cloud-auth", "azure_identity", "aws-lc-rs"} <= names[
+        f"oauthbearer-sidecar-{v}-x86_64-linux-musl"]
+    assert "ca-certificates" in names[f"oauthbearer-sidecar-{v}.oci.tar"], "the image's CA certificates"
+    wasm = names[f"oauthbearer-{v}.wasm"]
+    assert "p256" in wasm and "aws-lc-rs" not in wasm and "pyo3" not in wasm, "this artifact's features only"
+    assert "pyo3" in names[only("oauthbearer-*.whl").name] and "napi" in names[f"oauthbearer-linux-x64-gnu-{v}.tgz"]
+    assert names[f"oauthbearer-{v}.tgz"] == set() and names[f"kafka-oauthbearer-{v}.wit"] == set()
+    assert not any("(proc-macro)" in n or n in ("serde_derive", "thiserror-impl") for n in wasm), "compile-time only"
+    # Against CycloneDX's 1.6 schema (seconds per document: the two largest kinds).
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+    validator = JsonStrictValidator(SchemaVersion.V1_6)
+    for name in (f"oauthbearer-sidecar-{v}.oci.tar", only("oauthbearer-*.whl").name):
+        assert validator.validate_str((DIST / f"{name}.cdx.json").read_text()) is None, name
+
+
+def test_the_wheel_carries_the_licence_and_the_notices_of_its_crates():
+    with zipfile.ZipFile(only("oauthbearer-*.whl")) as wheel:
+        assert "Apache License" in wheel.read("oauthbearer/LICENSE").decode()
+        notices = wheel.read("oauthbearer/THIRD-PARTY-NOTICES.txt").decode()
+    assert notices.startswith("Third-party notices for oauthbearer (wheel)")
+    assert "pyo3 " in notices and "Permission is hereby granted" in notices
 
 
 def test_twine_accepts_the_wheel_and_the_sdist():
@@ -174,9 +207,10 @@ def test_the_npm_tarballs_hold_only_the_intended_files():
     v = version()
     main = tar_names(DIST / f"oauthbearer-{v}.tgz")
     built = {f"dist/{p.name}" for p in (ROOT / "node" / "dist").iterdir()}
-    assert main == {"package.json", "README.md", "index.js", "index.d.ts", *built}, main
+    notices = {"LICENSE", "THIRD-PARTY-NOTICES.txt"}
+    assert main == {"package.json", "README.md", "index.js", "index.d.ts", *notices, *built}, main
     assert not any(name.endswith(".node") for name in main), "the addon belongs to the platform package"
-    assert tar_names(DIST / f"oauthbearer-linux-x64-gnu-{v}.tgz") == {"package.json", "README.md",
+    assert tar_names(DIST / f"oauthbearer-linux-x64-gnu-{v}.tgz") == {"package.json", "README.md", *notices,
                                                                         "oauthbearer.linux-x64-gnu.node"}
     with tarfile.open(DIST / f"oauthbearer-{v}.tgz") as tar:
         manifest = json.load(tar.extractfile("package/package.json"))

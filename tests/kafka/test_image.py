@@ -285,6 +285,10 @@ def test_the_archive_is_a_multi_arch_oci_index_of_static_non_root_images():
             assert f"nonroot:x:{NONROOT}:{NONROOT}:".encode() in files["etc/passwd"][1]
             assert files["home/nonroot"][0].uid == NONROOT
             assert b"Apache License" in files["usr/share/doc/oauthbearer-sidecar/LICENSE"][1]
+            notices = files["usr/share/doc/oauthbearer-sidecar/THIRD-PARTY-NOTICES.txt"][1].decode()
+            assert "aws-config " in notices and "Debian package ca-certificates" in notices
+            sbom = json.loads(files["usr/share/doc/oauthbearer-sidecar/sbom.cdx.json"][1])
+            assert sbom["metadata"]["component"]["name"] == ARCHIVE.name
             assert not any(name.startswith(("bin/", "usr/bin/", "sbin/")) for name in files), "no shell, no tools"
 
 
