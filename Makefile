@@ -194,10 +194,21 @@ kafka: ## Fetch Apache Kafka 4.3 (broker, Java client) with Maven into target/ka
 
 DIST := target/dist
 
+# $(call napi_addon,ZIG_TARGET,NAPI_PLATFORM): the napi addon for release, linked by zig (cargo-zigbuild):
+# glibc 2.17 (.2.17), as the wheel, so that it loads on Amazon Linux 2 and RHEL 7+ (the development
+# build needs this machine's glibc, 2.34); musl without the static C runtime, which a shared library
+# cannot have. Its own target dir: maturin's zig settings differ and would rebuild the wheel's each
+# time. Written to target/napi-dist/oauthbearer.PLATFORM.node.
+napi_addon = mkdir -p target/napi-dist && PATH=$(CURDIR)/$(VENV)/bin:$$PATH CARGO_TARGET_DIR=$(CURDIR)/target/napi-build \
+  CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C target-feature=-crt-static" \
+  CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C target-feature=-crt-static" \
+  $(CARGO) zigbuild -q --release -p oauthbearer-node --target $(1) && \
+  cp target/napi-build/$(basename $(basename $(1)))/release/liboauthbearer_node.so target/napi-dist/oauthbearer.$(2).node
+
 # dist-host: what `make test` installs (tests/dist) and runs (the image, the static binaries).
 .PHONY: dist-host
 dist-host: setup wasm envoy-plugin node image ## The artifacts make test installs, with checksums in target/dist: the x86_64 manylinux2014 wheel + sdist, npm main + linux-x64-gnu tarballs, the component + WIT, the Envoy plugin, the static sidecar binaries, the image
-	rm -rf $(DIST) && mkdir -p $(DIST)
+	rm -rf $(DIST) target/napi-dist && mkdir -p $(DIST)
 	$(PIP) -r tests/dist/requirements.txt
 	cp LICENSE python/oauthbearer/LICENSE
 	$(PY) tests/dist/sbom.py --artifact "oauthbearer (wheel)" --package oauthbearer-python --target $(HOST_TRIPLE) \
@@ -207,7 +218,8 @@ dist-host: setup wasm envoy-plugin node image ## The artifacts make test install
 	cd python && PATH=$(CURDIR)/$(VENV)/bin:$$PATH CARGO_TARGET_DIR=$(CURDIR)/target/dist-build \
 	  maturin build --quiet --release --zig --compatibility manylinux2014 --out $(CURDIR)/$(DIST)
 	cd python && PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin sdist --out $(CURDIR)/$(DIST)
-	bash tests/dist/npm-pack.sh $(DIST)
+	$(call napi_addon,x86_64-unknown-linux-gnu.2.17,linux-x64-gnu)
+	bash tests/dist/npm-pack.sh $(DIST) target/napi-dist
 	cp $(WASM) $(DIST)/oauthbearer-$(VERSION).wasm
 	cp wit/oauthbearer.wit $(DIST)/kafka-oauthbearer-$(VERSION).wit
 	cp $(PLUGIN) $(DIST)/oauthbearer-envoy-$(VERSION).wasm
@@ -217,18 +229,23 @@ dist-host: setup wasm envoy-plugin node image ## The artifacts make test install
 	bash tests/dist/sboms.sh $(DIST) $(PY)
 	cd $(DIST) && sha256sum $$(ls | grep -v '^SHA256SUMS$$') > SHA256SUMS && cat SHA256SUMS
 
-# The wheels for the other Linux platforms: zig cross-links each (aarch64 glibc 2.17; musl 1.2 for
-# Alpine), ~4 min apiece on 2 cores, so `make test` leaves them to `make dist`.
+# The other Linux platforms' wheels and npm packages: zig cross-links each (aarch64 glibc 2.17; musl
+# 1.2 for Alpine; napi --cross-compile runs cargo-zigbuild), 1-3 min apiece on 2 cores, so `make test`
+# leaves them to `make dist`.
 PLATFORM_WHEELS := aarch64-unknown-linux-gnu/manylinux2014 x86_64-unknown-linux-musl/musllinux_1_2 \
   aarch64-unknown-linux-musl/musllinux_1_2
 
 .PHONY: dist
-dist: dist-host ## Every installable artifact for every platform built here, with checksums in target/dist: dist-host plus the aarch64 manylinux2014 and the x86_64/aarch64 musllinux_1_2 wheels
+dist: dist-host ## Every installable artifact for every platform built here, with checksums in target/dist: dist-host plus the aarch64 manylinux2014 and x86_64/aarch64 musllinux_1_2 wheels and the npm linux-arm64-gnu, linux-x64-musl, linux-arm64-musl packages
 	rustup target add aarch64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-musl
 	for spec in $(PLATFORM_WHEELS); do $(PY) tests/dist/sbom.py --artifact "oauthbearer (wheel)" \
 	  --package oauthbearer-python --target $${spec%/*} --notices python/oauthbearer/THIRD-PARTY-NOTICES.txt && \
 	  (cd python && PATH=$(CURDIR)/$(VENV)/bin:$$PATH CARGO_TARGET_DIR=$(CURDIR)/target/dist-build \
 	  maturin build --quiet --release --zig --target $${spec%/*} --compatibility $${spec#*/} --out $(CURDIR)/$(DIST)); done
+	$(call napi_addon,aarch64-unknown-linux-gnu.2.17,linux-arm64-gnu)
+	$(call napi_addon,x86_64-unknown-linux-musl,linux-x64-musl)
+	$(call napi_addon,aarch64-unknown-linux-musl,linux-arm64-musl)
+	rm -f $(DIST)/*.tgz $(DIST)/*.tgz.cdx.json && bash tests/dist/npm-pack.sh $(DIST) target/napi-dist
 	bash tests/dist/sboms.sh $(DIST) $(PY)
 	cd $(DIST) && sha256sum $$(ls | grep -v '^SHA256SUMS$$') > SHA256SUMS && cat SHA256SUMS
 

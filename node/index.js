@@ -29,7 +29,7 @@ function isMusl() {
 }
 
 // The platform packages `make dist` builds (package.json's napi.targets).
-const PUBLISHED = ['linux-x64-gnu']
+const PUBLISHED = ['linux-x64-gnu', 'linux-arm64-gnu', 'linux-x64-musl', 'linux-arm64-musl']
 
 // This platform by napi-rs's names, where an addon could exist.
 function platformName() {

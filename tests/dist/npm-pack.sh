@@ -2,9 +2,13 @@
 # Packs the npm package in napi-rs's layout: the main package `oauthbearer` (JavaScript, types, the
 # loader) with an optional dependency on one package per platform (`oauthbearer-linux-x64-gnu`, the
 # native addon only). napi's own commands make the platform packages; `npm pkg` adds the optional
-# dependencies (all `napi pre-publish` does besides publishing). Usage: npm-pack.sh OUT_DIR
+# dependencies (all `napi pre-publish` does besides publishing). Usage: npm-pack.sh OUT_DIR ADDON_DIR
+# ADDON_DIR holds the addons zig linked for release (`oauthbearer.<platform>.node`: glibc 2.17 like
+# the wheel, or musl), not the development build; the main package depends on the platform packages
+# that were packed.
 set -euo pipefail
 out=$(realpath "$1")
+addons=$(realpath "$2")
 root=$(cd "$(dirname "$0")/../.." && pwd)
 napi="$root/node/node_modules/.bin/napi"
 stage=$(mktemp -d)
@@ -13,12 +17,22 @@ cd "$root/node"
 cp package.json index.js index.d.ts "$stage/"
 cp -r dist "$stage/dist"
 cp "$root/README.md" "$root/LICENSE" "$stage/"
-# The notices of the crates compiled into the addon: in the platform packages and the main one.
+# The notices of the crates compiled into the addons: in the platform packages and the main one.
 "$root/.venv/bin/python" "$root/tests/dist/sbom.py" --artifact "oauthbearer (npm)" --package oauthbearer-node \
-  --target x86_64-unknown-linux-gnu --notices "$stage/THIRD-PARTY-NOTICES.txt"
+  --target x86_64-unknown-linux-gnu --target aarch64-unknown-linux-gnu --target x86_64-unknown-linux-musl \
+  --target aarch64-unknown-linux-musl --notices "$stage/THIRD-PARTY-NOTICES.txt"
 mkdir "$stage/artifacts"
-cp ./*.node "$stage/artifacts/"
+cp "$addons"/*.node "$stage/artifacts/"
 cd "$stage"
+# napi's commands want an addon for every configured target: configure the ones built.
+node -e '
+  const fs = require("fs");
+  const triples = { "linux-x64-gnu": "x86_64-unknown-linux-gnu", "linux-arm64-gnu": "aarch64-unknown-linux-gnu",
+                    "linux-x64-musl": "x86_64-unknown-linux-musl", "linux-arm64-musl": "aarch64-unknown-linux-musl" };
+  const built = fs.readdirSync("artifacts").map((f) => triples[f.replace(/^oauthbearer\.|\.node$/g, "")]);
+  const p = JSON.parse(fs.readFileSync("package.json"));
+  p.napi.targets = p.napi.targets.filter((t) => built.includes(t));
+  fs.writeFileSync("package.json", JSON.stringify(p, null, 2) + "\n");'
 # napi reports each file it writes on stderr: keep that for a failure only.
 "$napi" create-npm-dirs --npm-dir npm >"$stage/napi.log" 2>&1 || { cat "$stage/napi.log"; exit 1; }
 "$napi" artifacts --output-dir artifacts --npm-dir npm >"$stage/napi.log" 2>&1 || { cat "$stage/napi.log"; exit 1; }

@@ -13,6 +13,9 @@ for path in "$dist"/*; do
     *musllinux_1_2_x86_64.whl) set -- oauthbearer-python x86_64-unknown-linux-musl ;;
     *musllinux_1_2_aarch64.whl) set -- oauthbearer-python aarch64-unknown-linux-musl ;;
     oauthbearer-linux-x64-gnu-*.tgz) set -- oauthbearer-node x86_64-unknown-linux-gnu ;;
+    oauthbearer-linux-arm64-gnu-*.tgz) set -- oauthbearer-node aarch64-unknown-linux-gnu ;;
+    oauthbearer-linux-x64-musl-*.tgz) set -- oauthbearer-node x86_64-unknown-linux-musl ;;
+    oauthbearer-linux-arm64-musl-*.tgz) set -- oauthbearer-node aarch64-unknown-linux-musl ;;
     oauthbearer-envoy-*.wasm) set -- oauthbearer-envoy wasm32-wasip1 ;;
     oauthbearer-sidecar-*-x86_64-linux-musl) set -- oauthbearer-sidecar x86_64-unknown-linux-musl ;;
     oauthbearer-sidecar-*-aarch64-linux-musl) set -- oauthbearer-sidecar aarch64-unknown-linux-musl ;;

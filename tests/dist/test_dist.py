@@ -217,6 +217,16 @@ def test_the_npm_tarballs_hold_only_the_intended_files():
     assert manifest["optionalDependencies"] == {"oauthbearer-linux-x64-gnu": v}
 
 
+def test_the_npm_addon_needs_glibc_2_17_like_the_wheel(tmp_path):
+    """Linked by zig against glibc 2.17, as the wheel: it loads on Amazon Linux 2, RHEL/CentOS 7+ and
+    Debian 9+ (the development build asks for this machine's glibc: 2.34 here)."""
+    with tarfile.open(DIST / f"oauthbearer-linux-x64-gnu-{version()}.tgz") as tar:
+        addon = tmp_path / "addon.node"
+        addon.write_bytes(tar.extractfile("package/oauthbearer.linux-x64-gnu.node").read())
+    needs = set(re.findall(r"GLIBC_(\d+)\.(\d+)", run("readelf", "-V", str(addon))))
+    assert needs and max((int(a), int(b)) for a, b in needs) <= (2, 17), sorted(needs)
+
+
 SIGN = """
 const properties = [
   ['sasl.oauthbearer.token.endpoint.url', 'https://idp.example/token'],
