@@ -230,14 +230,14 @@ dist-host: setup wasm envoy-plugin node image ## The artifacts make test install
 	cd $(DIST) && sha256sum $$(ls | grep -v '^SHA256SUMS$$') > SHA256SUMS && cat SHA256SUMS
 
 # The other Linux platforms' wheels and npm packages: zig cross-links each (aarch64 glibc 2.17; musl
-# 1.2 for Alpine; napi --cross-compile runs cargo-zigbuild), 1-3 min apiece on 2 cores, so `make test`
-# leaves them to `make dist`.
+# 1.2 for Alpine; the addons through napi_addon), 1-3 min apiece on 2 cores, so `make test` leaves them
+# to `make dist`.
 PLATFORM_WHEELS := aarch64-unknown-linux-gnu/manylinux2014 x86_64-unknown-linux-musl/musllinux_1_2 \
   aarch64-unknown-linux-musl/musllinux_1_2
 
 .PHONY: dist
 dist: dist-host ## Every installable artifact for every platform built here, with checksums in target/dist: dist-host plus the aarch64 manylinux2014 and x86_64/aarch64 musllinux_1_2 wheels and the npm linux-arm64-gnu, linux-x64-musl, linux-arm64-musl packages
-	rustup target add aarch64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-musl
+	rustup target add aarch64-unknown-linux-gnu  # the musl ones: sidecar-static
 	for spec in $(PLATFORM_WHEELS); do $(PY) tests/dist/sbom.py --artifact "oauthbearer (wheel)" \
 	  --package oauthbearer-python --target $${spec%/*} --notices python/oauthbearer/THIRD-PARTY-NOTICES.txt && \
 	  (cd python && PATH=$(CURDIR)/$(VENV)/bin:$$PATH CARGO_TARGET_DIR=$(CURDIR)/target/dist-build \
