@@ -20,16 +20,25 @@ apt_need = test -e $(2) || { export DEBIAN_FRONTEND=noninteractive; apt-get inst
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-# maturin builds for the host triple into the shared target dir (the napi build does the same, so
-# the two share one build; toolchain.md pitfall 1).
 HOST_TRIPLE := $(shell rustc -vV | sed -n 's/^host: //p')
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
-.PHONY: python
-python: ## Python venv with the oauthbearer package built from ./python (pyo3 + maturin)
+.PHONY: build-tools
+build-tools: ## The venv with the build tools: maturin, zig (PyPI's ziglang) and cargo-zigbuild, which link the wheel and the npm addon for glibc 2.17 and the static binaries for musl
 	test -x $(PY) || python3 -m venv $(VENV)
-	CARGO_TARGET_DIR=$(CURDIR)/target CARGO_BUILD_TARGET=$(HOST_TRIPLE) $(PIP) --force-reinstall --no-deps ./python
+	$(PIP) -r tests/dist/requirements.txt
+
+# The development install is the release wheel itself: maturin links it with zig against glibc 2.17
+# (manylinux2014) in target/dist-build, and `make dist-host` packs that same build, so a checkout
+# compiles the Python crate for release once (the npm addon likewise: `make node`).
+WHEEL_BUILD := cd python && PATH=$(CURDIR)/$(VENV)/bin:$$PATH CARGO_TARGET_DIR=$(CURDIR)/target/dist-build \
+  maturin build --quiet --release --zig --compatibility manylinux2014
+
+.PHONY: python
+python: build-tools ## Python venv with the oauthbearer package built from ./python (pyo3 + maturin): the manylinux2014 wheel make dist ships
+	rm -rf target/wheels && $(WHEEL_BUILD) --out $(CURDIR)/target/wheels
+	$(PIP) --force-reinstall --no-deps target/wheels/oauthbearer-*.whl
 
 .PHONY: run
 run: python ## Set up and run the local token endpoint on its embedded default issuer (127.0.0.1:14293)
@@ -37,7 +46,7 @@ run: python ## Set up and run the local token endpoint on its embedded default i
 
 .PHONY: setup
 setup: python ## Install what the build and tests need (rustup target, venv with the peers, jco)
-	rustup target add wasm32-wasip2 wasm32-wasip1
+	rustup target add wasm32-wasip2 wasm32-wasip1 wasm32-wasip1-threads
 	$(PIP) -r tests/peers/requirements.txt -r python/tests/requirements.txt -r envoy/tests/requirements.txt
 	cd tests/wasm-host/js && npm install --no-audit --no-fund --loglevel=error
 
@@ -74,7 +83,7 @@ fuzz: ## cargo fuzz (nightly, libFuzzer) on every core parser: RUNS executions e
 server-test: ## The native token endpoint server: hostile-request catalogue, slow and idle clients, provider faults
 	$(CARGO) test -q -p oauthbearer-server
 
-# The sidecar binary: the host triple's release dir, which the Python build (maturin) shares.
+# The sidecar binary for this machine (glibc, dynamically linked), for `make bench` and `make soak`.
 SIDECAR := target/$(HOST_TRIPLE)/release/oauthbearer-sidecar
 FAKETIME_LIB := /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 
@@ -97,9 +106,8 @@ STATIC_X86_64 := target/x86_64-unknown-linux-musl/release/oauthbearer-sidecar
 STATIC_AARCH64 := target/aarch64-unknown-linux-musl/release/oauthbearer-sidecar
 
 .PHONY: sidecar-static
-sidecar-static: python ## The sidecar as static binaries (x86_64 and aarch64 musl, no dynamic dependency): what the image and the release carry
+sidecar-static: build-tools ## The sidecar as static binaries (x86_64 and aarch64 musl, no dynamic dependency): what the image and the release carry
 	rustup target add $(STATIC_TARGETS)
-	$(PIP) -r tests/dist/requirements.txt
 	for target in $(STATIC_TARGETS); do \
 	  PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(CARGO) zigbuild -q --release -p oauthbearer-sidecar --target $$target; done
 	@ls -l $(STATIC_X86_64) $(STATIC_AARCH64) | awk '{printf "static sidecar: %s (%.1f MiB)\n", $$NF, $$5 / 1048576}'
@@ -160,13 +168,26 @@ python-test: python ## The Python front: native module, providers, endpoint (wit
 	$(CARGO) build -q -p oauthbearer-server --example load
 	$(PY) -m pytest -q -p no:cacheprovider python/tests
 
+# The WebAssembly fallback's files in the npm package (loader, worker for its threads, module).
+NODE_WASM_FILES := oauthbearer.wasi.cjs wasi-worker.mjs oauthbearer.wasm32-wasi.wasm
+
 .PHONY: node
-node: ## Build the napi module (node/) into the shared target dir and the TypeScript package; fails if index.d.ts changes
+node: build-tools ## Build the napi module (node/) into the shared target dir and the TypeScript package; fails if index.d.ts changes
 	cd node && npm install --no-audit --no-fund --loglevel=error
-	# --no-js: node/index.js is our loader, not napi's (it reads no environment variable).
-	cd node && CARGO_TARGET_DIR=$(CURDIR)/target npx napi build --platform --release --no-js
+	# --no-js: node/index.js is our loader, not napi's (it reads no environment variable). -x: linked
+	# by zig against glibc 2.17 like the wheel, so this development build is the addon the npm
+	# package ships (`make dist-host` packs it); the development machine's glibc (2.34 here) would
+	# keep it from loading on Amazon Linux 2 or RHEL 8.
+	cd node && PATH=$(CURDIR)/$(VENV)/bin:$$PATH CARGO_TARGET_DIR=$(CURDIR)/target/napi-build \
+	  npx napi build -x --target $(HOST_TRIPLE).2.17 --platform --release --no-js
 	git diff --exit-code -- node/index.d.ts || \
 	  (echo "node/index.d.ts changed: commit the regenerated file" >&2; exit 1)
+	# The same crate for WebAssembly (wasm32-wasip1-threads, RustCrypto; napi-rs's loader and emnapi's
+	# runtime): what the package loads where no native addon does. Its own output folder: napi also
+	# writes a .d.ts there, with its loader's extra export.
+	cd node && CARGO_TARGET_DIR=$(CURDIR)/target npx napi build --target wasm32-wasip1-threads --release --no-js \
+	  -o $(CURDIR)/target/napi-wasm
+	cp $(addprefix target/napi-wasm/,$(NODE_WASM_FILES)) node/
 	cd node && npx tsc -p .
 
 # @confluentinc/kafka-javascript cannot fetch its prebuilt binaries here: it builds its bundled
@@ -179,11 +200,23 @@ node-peers: ## The README examples' packages, with the test peer that needs a na
 	  apt-get install -y -q $(CKJS_DEBS) >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q $(CKJS_DEBS) >/dev/null; }; }
 	cd node/examples && CKJS_LINKING=dynamic npm install --no-audit --no-fund --loglevel=error
 
+# The suites run again on the WebAssembly fallback: every vector, the providers, MSK, Google, Azure.
+NODE_WASM_SUITES := vectors.test.mjs providers.test.mjs msk.test.mjs google.test.mjs azure.test.mjs
+
+.PHONY: node-wasm-package
+node-wasm-package: node ## The npm package staged without a native addon (target/node-wasm-package), as on macOS or Windows: its loader falls back to WebAssembly
+	rm -rf target/node-wasm-package && mkdir -p target/node-wasm-package
+	cd node && cp -r package.json index.js dist $(NODE_WASM_FILES) $(CURDIR)/target/node-wasm-package/
+	ln -s $(CURDIR)/node/node_modules target/node-wasm-package/node_modules
+
 .PHONY: node-test
-node-test: node node-peers wasm-test ## The Node front (providers, adapters, clients) and every vector through napi and jco (one suite)
+node-test: node node-peers node-wasm-package wasm-test ## The Node front (providers, adapters, clients) and every vector through napi and jco (one suite)
 	cd node && npx tsc -p test/types
 	cd node && node --test --test-reporter=dot test/
 	cd node && OAUTHBEARER_API=wasm node --test --test-reporter=dot test/vectors.test.mjs
+	# The package without a native addon: the vectors and provider tests through the fallback.
+	cd node && OAUTHBEARER_TEST_PACKAGE=$(CURDIR)/target/node-wasm-package OAUTHBEARER_TEST_ADDON=wasm32-wasi \
+	  node --test --test-reporter=dot $(addprefix test/,$(NODE_WASM_SUITES))
 
 .PHONY: kafka
 kafka: ## Fetch Apache Kafka 4.3 (broker, Java client) with Maven into target/kafka and compile the Java test driver
@@ -208,17 +241,15 @@ napi_addon = mkdir -p target/napi-dist && PATH=$(CURDIR)/$(VENV)/bin:$$PATH CARG
 # dist-host: what `make test` installs (tests/dist) and runs (the image, the static binaries).
 .PHONY: dist-host
 dist-host: setup wasm envoy-plugin node image ## The artifacts make test installs, with checksums in target/dist: the x86_64 manylinux2014 wheel + sdist, npm main + linux-x64-gnu tarballs, the component + WIT, the Envoy plugin, the static sidecar binaries, the image
-	rm -rf $(DIST) target/napi-dist && mkdir -p $(DIST)
-	$(PIP) -r tests/dist/requirements.txt
+	rm -rf $(DIST) target/napi-dist && mkdir -p $(DIST) target/napi-dist
 	cp LICENSE python/oauthbearer/LICENSE
 	$(PY) tests/dist/sbom.py --artifact "oauthbearer (wheel)" --package oauthbearer-python --target $(HOST_TRIPLE) \
 	  --notices python/oauthbearer/THIRD-PARTY-NOTICES.txt
-	# zig (from PyPI) links the wheel against glibc 2.17 whatever this machine's glibc is; its own
-	# target dir, since zig's linker and C compiler would otherwise rebuild the shared one.
-	cd python && PATH=$(CURDIR)/$(VENV)/bin:$$PATH CARGO_TARGET_DIR=$(CURDIR)/target/dist-build \
-	  maturin build --quiet --release --zig --compatibility manylinux2014 --out $(CURDIR)/$(DIST)
+	# The build `make python` made and installed (zig, glibc 2.17), packed again with the licence and
+	# the notices.
+	$(WHEEL_BUILD) --out $(CURDIR)/$(DIST)
 	cd python && PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin sdist --out $(CURDIR)/$(DIST)
-	$(call napi_addon,x86_64-unknown-linux-gnu.2.17,linux-x64-gnu)
+	cp node/oauthbearer.linux-x64-gnu.node target/napi-dist/  # make node's release build (zig, glibc 2.17)
 	bash tests/dist/npm-pack.sh $(DIST) target/napi-dist
 	cp $(WASM) $(DIST)/oauthbearer-$(VERSION).wasm
 	cp wit/oauthbearer.wit $(DIST)/kafka-oauthbearer-$(VERSION).wit
@@ -253,6 +284,24 @@ dist: dist-host ## Every installable artifact for every platform built here, wit
 dist-test: dist-host ## Install the artifacts in clean environments without cargo or rustc: a venv from the wheel (+ extras from the registry), an npm project from the tarballs
 	$(PY) -m pytest -q -p no:cacheprovider tests/dist
 
+# An arm64 Debian 12 user space for the install tests (target/arm64-root): the packages unpacked by
+# mmdebstrap from Debian's mirror (~10 s, 180 MB; no maintainer scripts, which would need binfmt),
+# entered with proot + qemu-aarch64-static. Made once per checkout; the stamp names the packages.
+ARM64_PACKAGES := python3,python3-pip,nodejs
+
+.PHONY: arm64-root
+arm64-root: ## An arm64 Debian user space (python3, pip, nodejs) for the emulated install tests, made once per checkout
+	$(call apt_need,mmdebstrap,/usr/bin/mmdebstrap)
+	$(call apt_need,proot,/usr/bin/proot)
+	$(call apt_need,qemu-user-static,/usr/bin/qemu-aarch64-static)
+	grep -qx '$(ARM64_PACKAGES)' target/arm64-root.made 2>/dev/null || { rm -rf target/arm64-root && \
+	  mmdebstrap --quiet --variant=extract --arch=arm64 --include=$(ARM64_PACKAGES) bookworm target/arm64-root && \
+	  echo '$(ARM64_PACKAGES)' > target/arm64-root.made; }
+
+.PHONY: platforms-test
+platforms-test: dist arm64-root ## Install the aarch64 wheel (pip) and npm package in an arm64 Debian under qemu-user and sign with each (make test runs the arm64 sidecar binary only)
+	$(PY) -m pytest -q -p no:cacheprovider tests/platforms
+
 KEYCLOAK_VERSION := 26.4.0
 
 .PHONY: keycloak
@@ -280,7 +329,7 @@ soak: sidecar python ## The sidecar binary for 30 minutes (SOAK_SECONDS): 5 s to
 	$(PY) bench/soak.py $(or $(SOAK_SECONDS),1800)
 
 .PHONY: bench
-bench: setup node ## Every benchmark with its peers in one run (wrk from Debian, the Go stand-in); rewrites BENCHMARKS.md
+bench: setup node-wasm-package sidecar-static ## Every benchmark with its peers in one run (wrk from Debian, the Go stand-in); rewrites BENCHMARKS.md
 	command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
 	bash bench/run.sh
 

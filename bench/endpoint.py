@@ -156,6 +156,11 @@ def main() -> None:
     binary = ROOT / "target" / "x86_64-unknown-linux-gnu" / "release" / "oauthbearer-sidecar"
     sidecar = measure("oauthbearer-sidecar", [str(binary), *aws, str(port)], port, seconds)
     sidecar["binary_bytes"] = binary.stat().st_size
+    # What the image and the release ship: the static musl build (musl's allocator, zig's linker).
+    port = free_port()
+    static = ROOT / "target" / "x86_64-unknown-linux-musl" / "release" / "oauthbearer-sidecar"
+    sidecar_static = measure("oauthbearer-sidecar-static", [str(static), *aws, str(port)], port, seconds)
+    sidecar_static["binary_bytes"] = static.stat().st_size
     port = free_port()
     previous = measure("previous-http-server", [*serve, "--previous", *aws, str(port)], port, seconds)
     standin = str(ROOT / "target" / "bench" / "kah-standin")
@@ -168,7 +173,7 @@ def main() -> None:
     bare = measure("bare-hyper", [str(ROOT / "target" / "release" / "bare-hyper"), str(port), str(ours["body_bytes"])],
                    port, seconds)
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.splitlines()[0]
-    json.dump({"ours": ours, "sidecar": sidecar, "previous": previous, "kah": kah, "kah_ca_bundle": kah_bundle, "bare": bare,
+    json.dump({"ours": ours, "sidecar": sidecar, "sidecar_static": sidecar_static, "previous": previous, "kah": kah, "kah_ca_bundle": kah_bundle, "bare": bare,
                "seconds": seconds, "wrk": wrk_version}, sys.stdout)
 
 

@@ -1,6 +1,8 @@
 // oauthbearer from Node next to the Node peers, in one process: MSK IAM tokens (ours vs
 // aws-msk-iam-sasl-signer-js, same static credentials) and KIP-1258 client assertions (ours vs jose
-// `SignJWT` with a reused KeyLike), plus `require` cost in fresh processes.
+// `SignJWT` with a reused KeyLike), plus `require` cost in fresh processes. Each of ours twice: the
+// native addon, and the WebAssembly fallback (the package staged without an addon by
+// `make node-wasm-package`, so that its loader falls back as on macOS or Windows).
 // Prints JSON (median ns per call). Usage: node bench/node_peers.mjs [seconds-per-op]
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -9,6 +11,9 @@ import { readFileSync } from 'node:fs';
 
 const require = createRequire(new URL('../node/package.json', import.meta.url));
 const ob = require('./dist/index.js');
+const FALLBACK = new URL('../target/node-wasm-package/', import.meta.url).pathname;
+const obWasm = require(`${FALLBACK}dist/index.js`);
+if (obWasm.addonTarget !== 'wasm32-wasi') throw new Error(`${FALLBACK} loaded ${obWasm.addonTarget}`);
 const signer = require('aws-msk-iam-sasl-signer-js');
 const jose = require('jose');
 const seconds = Number(process.argv[2] ?? 3);
@@ -38,6 +43,7 @@ const KIP1258 = JSON.parse(readFileSync(new URL('kip1258-properties.json', impor
 const out = {};
 const options = { region: 'eu-west-1', order: 'sorted' };
 out['msk/ours'] = await medianNs(() => ob.providers.mskToken(CREDS, options, BigInt(Date.now())), false);
+out['msk/wasm'] = await medianNs(() => obWasm.providers.mskToken(CREDS, options, BigInt(Date.now())), false);
 out['msk/aws'] = await medianNs(
   () => signer.generateAuthTokenFromCredentialsProvider({ region: 'eu-west-1', awsCredentialsProvider: async () => CREDS }),
   true,
@@ -47,11 +53,11 @@ for (const [alg, file] of [['ES256', 'ec-p256.pkcs8.pem'], ['RS256', 'rsa2048.pk
   const pem = readFileSync(new URL(file, KEYS));
   // The KIP-1258 client every benchmark signs for (bench/kip1258-properties.json).
   const properties = [...KIP1258, ['sasl.oauthbearer.assertion.algorithm', alg]];
-  const ours = ob.AssertionSigner.fromProperties(properties, 'kafka-java', pem, undefined, {
-    mode: alg === 'PS256' ? 'kafka-compatible' : 'strict',
-    typ: 'jwt',
-  });
+  const signerOptions = { mode: alg === 'PS256' ? 'kafka-compatible' : 'strict', typ: 'jwt' };
+  const ours = ob.AssertionSigner.fromProperties(properties, 'kafka-java', pem, undefined, signerOptions);
   out[`assertion/${alg}/ours`] = await medianNs(() => ours.sign(BigInt(Date.now())).assertion, false);
+  const wasm = obWasm.AssertionSigner.fromProperties(properties, 'kafka-java', pem, undefined, signerOptions);
+  out[`assertion/${alg}/wasm`] = await medianNs(() => wasm.sign(BigInt(Date.now())).assertion, false);
   const key = await jose.importPKCS8(pem.toString(), alg);
   out[`assertion/${alg}/jose`] = await medianNs(() => {
     const iat = Math.floor(Date.now() / 1000);
@@ -75,6 +81,7 @@ function requireCost(code, runs = 15) {
 const bare = requireCost('');
 out['import/bare'] = bare;
 out['import/oauthbearer'] = requireCost("require('./dist/index.js')") - bare;
+out['import/wasm'] = requireCost(`require(${JSON.stringify(`${FALLBACK}dist/index.js`)})`) - bare;
 out['import/jose'] = requireCost("require('jose')") - bare;
 out.versions = {
   node: process.version,

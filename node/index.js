@@ -1,5 +1,8 @@
 // The loader of the native addon, in napi-rs's package layout: `oauthbearer.<platform>.node` next to
-// this file (a development build), else the optional dependency `oauthbearer-<platform>`.
+// this file (a development build), else the optional dependency `oauthbearer-<platform>`. Where none
+// loads (macOS, Windows, a CPU or libc with no addon, an install without optional dependencies) it
+// loads the same crate built for WebAssembly (`oauthbearer.wasi.cjs`, napi-rs's wasm32-wasip1-threads
+// build and loader, shipped in this package): same API, RustCrypto signing, several times slower.
 //
 // Written here, not generated (`napi build --no-js`): napi-rs's generated loader also loads the file
 // that NAPI_RS_NATIVE_LIBRARY_PATH names and switches to WebAssembly on NAPI_RS_FORCE_WASI, so
@@ -38,9 +41,19 @@ function platformName() {
   return arch ? `linux-${arch}-${isMusl() ? 'musl' : 'gnu'}` : null
 }
 
+// The WebAssembly build, loaded only when no native addon did.
+const WASM = './oauthbearer.wasi.cjs'
+
+// Marks which build answered (`addonTarget` in the package's API): a platform name or 'wasm32-wasi'.
+function loaded(binding, target) {
+  Object.defineProperty(binding, 'addonTarget', { value: target, enumerable: false })
+  return binding
+}
+
 function load() {
   const platform = platformName()
   const tried = []
+  const broken = []
   if (platform) {
     for (const candidate of [`./oauthbearer.${platform}.node`, `oauthbearer-${platform}`]) {
       let binding
@@ -48,6 +61,8 @@ function load() {
         binding = require(candidate)
       } catch (e) {
         tried.push(`${candidate}: ${e.code || e.message}`)
+        // There but not loadable (a C library too old, a damaged file): said when falling back.
+        if (e.code !== 'MODULE_NOT_FOUND') broken.push(`${candidate}: ${String(e.message).split('\n')[0]}`)
         continue
       }
       if (!candidate.startsWith('./')) {
@@ -58,14 +73,40 @@ function load() {
           throw error
         }
       }
-      return binding
+      return loaded(binding, platform)
     }
   }
+  // Node 20-22 flag `node:wasi` (which napi-rs's loader uses) as experimental and print a warning on
+  // stderr of every process that loads it; it is this package's detail, not the application's, so
+  // that one warning is held back while the build loads (README: "Platforms without an addon").
+  const emitWarning = process.emitWarning
+  process.emitWarning = function (warning, ...rest) {
+    if (String(warning).startsWith('WASI is an experimental feature')) return
+    return emitWarning.call(this, warning, ...rest)
+  }
+  let binding
+  try {
+    binding = loaded(require(WASM), 'wasm32-wasi')
+  } catch (e) {
+    // The message's first line: which module was missing (this file, or the runtime it needs).
+    tried.push(`${WASM}: ${String(e.message).split('\n')[0]}`)
+  } finally {
+    process.emitWarning = emitWarning
+  }
+  if (binding) {
+    if (broken.length) {
+      process.emitWarning(`the native addon did not load (${broken.join('; ')}): oauthbearer runs on its ` +
+        'WebAssembly build, several times slower; reinstall the package for this platform', {
+        code: 'OAUTHBEARER_ADDON_FALLBACK',
+      })
+    }
+    return binding
+  }
   const error = new Error(
-    `oauthbearer has no native addon for ${process.platform}-${process.arch}` +
-      (tried.length ? ` (tried ${tried.join('; ')})` : '') +
-      `: the npm packages carry native addons for ${PUBLISHED.join(', ')}; on one of those, reinstall ` +
-      'without --no-optional / --omit=optional so that npm installs it',
+    `oauthbearer has no native addon for ${process.platform}-${process.arch} and its WebAssembly build ` +
+      `did not load (tried ${tried.join('; ')}): the npm packages carry native addons for ` +
+      `${PUBLISHED.join(', ')}; on one of those, reinstall without --no-optional / --omit=optional so that ` +
+      'npm installs it; elsewhere the WebAssembly build needs Node >= 20 and @napi-rs/wasm-runtime',
   )
   error.code = 'addon_unavailable'
   throw error

@@ -10,7 +10,8 @@ use std::sync::Mutex;
 
 // The core allocates a few short strings per call (an MSK token: ~20); glibc's malloc in Node's
 // many-threaded process made malloc a fifth of the call (perf); mimalloc took an MSK token from
-// 6.5 to 5.9 µs.
+// 6.5 to 5.9 µs. (Not in the WebAssembly fallback: mimalloc is C.)
+#[cfg(not(target_family = "wasm"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -6,7 +6,14 @@ import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { createRequire } from 'node:module';
 
 export const require = createRequire(import.meta.url);
-export const ob = require('../dist/index.js');
+// The package under test: this folder, or a staged copy (`make node-wasm-test` stages one without
+// a native addon, so that its loader falls back to WebAssembly and the same tests run on that).
+export const packageDir = process.env.OAUTHBEARER_TEST_PACKAGE ?? new URL('..', import.meta.url).pathname;
+export const ob = require(`${packageDir}/dist/index.js`);
+// What that staged copy must have loaded; a suite meant for the fallback fails on the native addon.
+if (process.env.OAUTHBEARER_TEST_ADDON && ob.addonTarget !== process.env.OAUTHBEARER_TEST_ADDON) {
+  throw new Error(`expected the ${process.env.OAUTHBEARER_TEST_ADDON} build, loaded ${ob.addonTarget}`);
+}
 
 /** An HTTP server on 127.0.0.1 answering with `handle(req, body)` → {status, headers, body}. */
 export async function serve(handle) {

@@ -1,14 +1,15 @@
-// Every shared vector through the native module, or — with OAUTHBEARER_API=wasm — through the
-// jco-transpiled WASI component: one suite, two implementations (as lightningcss does).
+// Every shared vector through the package's addon (native, or the WebAssembly build where the
+// package under test has no native one: see support.mjs), or — with OAUTHBEARER_API=wasm — through
+// the jco-transpiled WASI component: one suite, three implementations (as lightningcss does).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { readdirSync, readFileSync } from 'node:fs';
 import { compactVerify, importJWK } from 'jose';
 import { NOT_EXPRESSIBLE, NOT_IN_THIS_API, ROOT, run } from '../../tests/wasm-host/js/vectors.js';
+import { ob } from './support.mjs';
 
-const wasm = process.env.OAUTHBEARER_API === 'wasm';
-const api = wasm ? await import('../../tests/wasm-host/js/gen/oauthbearer.js') : createRequire(import.meta.url)('../dist/index.js');
+const component = process.env.OAUTHBEARER_API === 'wasm';
+const api = component ? await import('../../tests/wasm-host/js/gen/oauthbearer.js') : ob;
 const files = readdirSync(`${ROOT}tests/vectors`).filter((f) => f.endsWith('.json')).sort();
 
 async function verify(jws, jwk, alg) {
@@ -21,8 +22,8 @@ for (const file of files) {
     // Named operations this API does not have are not made into tests (nothing skipped counts as passed).
     if (c.op in NOT_IN_THIS_API) continue;
     ran += 1;
-    test(`${wasm ? 'wasm' : 'native'} ${file}: ${c.name}`, async () => {
-      if (wasm && NOT_EXPRESSIBLE.has(c.name)) {
+    test(`${component ? 'component' : ob.addonTarget} ${file}: ${c.name}`, async () => {
+      if (component && NOT_EXPRESSIBLE.has(c.name)) {
         assert.throws(() => run(api, c.op, c.input));
         return;
       }

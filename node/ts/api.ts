@@ -152,3 +152,9 @@ export const issuer = { LocalIssuer, authenticateClient: g(native.authenticateCl
 export const lifecycle = { TokenLifecycle };
 /** Findings on a client configuration. */
 export const explain = { explain: g(native.explain) };
+
+/**
+ * Which build of the core this process loaded: the native addon's platform (`'linux-x64-gnu'`, …)
+ * or `'wasm32-wasi'`, the WebAssembly build used where no native addon loads.
+ */
+export const addonTarget: string = (native as unknown as { addonTarget: string }).addonTarget;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs the npm package in napi-rs's layout: the main package `oauthbearer` (JavaScript, types, the
-# loader) with an optional dependency on one package per platform (`oauthbearer-linux-x64-gnu`, the
+# loader, the WebAssembly fallback) with an optional dependency on one package per platform (`oauthbearer-linux-x64-gnu`, the
 # native addon only). napi's own commands make the platform packages; `npm pkg` adds the optional
 # dependencies (all `napi pre-publish` does besides publishing). Usage: npm-pack.sh OUT_DIR ADDON_DIR
 # ADDON_DIR holds the addons zig linked for release (`oauthbearer.<platform>.node`: glibc 2.17 like
@@ -14,13 +14,13 @@ napi="$root/node/node_modules/.bin/napi"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 cd "$root/node"
-cp package.json index.js index.d.ts "$stage/"
+cp package.json index.js index.d.ts oauthbearer.wasi.cjs wasi-worker.mjs "$stage/"
 cp -r dist "$stage/dist"
 cp "$root/README.md" "$root/LICENSE" "$stage/"
 # The notices of the crates compiled into the addons: in the platform packages and the main one.
 "$root/.venv/bin/python" "$root/tests/dist/sbom.py" --artifact "oauthbearer (npm)" --package oauthbearer-node \
   --target x86_64-unknown-linux-gnu --target aarch64-unknown-linux-gnu --target x86_64-unknown-linux-musl \
-  --target aarch64-unknown-linux-musl --notices "$stage/THIRD-PARTY-NOTICES.txt"
+  --target aarch64-unknown-linux-musl --target wasm32-wasip1-threads --notices "$stage/THIRD-PARTY-NOTICES.txt"
 mkdir "$stage/artifacts"
 cp "$addons"/*.node "$stage/artifacts/"
 cd "$stage"
@@ -39,6 +39,8 @@ node -e '
 rm "$stage/napi.log"
 # `napi artifacts` also leaves the addon next to the loader; the main package must not carry it.
 rm -f ./*.node
+# The WebAssembly fallback's module, added after `napi artifacts`, which takes *.wasm files away.
+cp "$root/node/oauthbearer.wasm32-wasi.wasm" .
 version=$(node -p 'require("./package.json").version')
 for dir in npm/*/; do
   name=$(node -p "require('./${dir}package.json').name")

@@ -21,7 +21,8 @@ for path in "$dist"/*; do
     oauthbearer-sidecar-*-aarch64-linux-musl) set -- oauthbearer-sidecar aarch64-unknown-linux-musl ;;
     *.oci.tar) continue ;;  # make image writes its SBOM (both architectures, Debian's CA certificates)
     oauthbearer-*.wasm) set -- oauthbearer-wasi wasm32-wasip2 ;;
-    oauthbearer-*.tgz|*.wit) set -- none none ;;  # JavaScript and types; the WIT text
+    oauthbearer-*.tgz) set -- oauthbearer-node wasm32-wasip1-threads ;;  # the WebAssembly fallback
+    *.wit) set -- none none ;;  # the WIT text
     *) echo "sboms.sh: no SBOM rule for $name" >&2; exit 1 ;;
   esac
   "$python" "$here/sbom.py" --artifact "$name" --package "$1" --target "$2" --sbom "$path.cdx.json"

@@ -115,7 +115,9 @@ def test_every_artifact_has_a_cyclonedx_sbom_of_what_it_carries():
     wasm = names[f"oauthbearer-{v}.wasm"]
     assert "p256" in wasm and "aws-lc-rs" not in wasm and "pyo3" not in wasm, "this artifact's features only"
     assert "pyo3" in names[only("oauthbearer-*.whl").name] and "napi" in names[f"oauthbearer-linux-x64-gnu-{v}.tgz"]
-    assert names[f"oauthbearer-{v}.tgz"] == set() and names[f"kafka-oauthbearer-{v}.wit"] == set()
+    fallback = names[f"oauthbearer-{v}.tgz"]  # the WebAssembly build of the napi crate
+    assert {"napi", "p256"} <= fallback and "aws-lc-rs" not in fallback and "mimalloc" not in fallback
+    assert names[f"kafka-oauthbearer-{v}.wit"] == set()
     assert not any("(proc-macro)" in n or n in ("serde_derive", "thiserror-impl") for n in wasm), "compile-time only"
     # Against CycloneDX's 1.6 schema (seconds per document: the two largest kinds).
     from cyclonedx.schema import SchemaVersion
@@ -208,7 +210,8 @@ def test_the_npm_tarballs_hold_only_the_intended_files():
     main = tar_names(DIST / f"oauthbearer-{v}.tgz")
     built = {f"dist/{p.name}" for p in (ROOT / "node" / "dist").iterdir()}
     notices = {"LICENSE", "THIRD-PARTY-NOTICES.txt"}
-    assert main == {"package.json", "README.md", "index.js", "index.d.ts", *notices, *built}, main
+    fallback = {"oauthbearer.wasi.cjs", "wasi-worker.mjs", "oauthbearer.wasm32-wasi.wasm"}
+    assert main == {"package.json", "README.md", "index.js", "index.d.ts", *notices, *built, *fallback}, main
     assert not any(name.endswith(".node") for name in main), "the addon belongs to the platform package"
     assert tar_names(DIST / f"oauthbearer-linux-x64-gnu-{v}.tgz") == {"package.json", "README.md", *notices,
                                                                         "oauthbearer.linux-x64-gnu.node"}
@@ -242,18 +245,39 @@ console.log(signer.sign(BigInt(Date.now())).assertion);
 """
 
 
-def test_the_npm_tarballs_install_and_sign_in_a_clean_project(tmp_path):
-    v = version()
+PUBLIC_ES256 = jwt.PyJWK(json.loads((KEYS / "ec-p256.jwk.json").read_text()), "ES256")
+
+
+def npm_installed(tmp_path: Path, *arguments) -> tuple[Path, dict[str, str]]:
+    """A fresh npm project with `npm install ARGUMENTS`, and the environment its programs run in."""
     project = tmp_path / "app"
     project.mkdir()
     env = clean_env(KEY=str(KEYS / "ec-p256.pkcs8.pem"), npm_config_cache=str(tmp_path / "npm-cache"))
     run("npm", "init", "-y", cwd=project, env=env)
-    run("npm", "install", "--no-audit", "--no-fund", "--loglevel=error", DIST / f"oauthbearer-{v}.tgz",
-        DIST / f"oauthbearer-linux-x64-gnu-{v}.tgz", cwd=project, env=env)
-    public = jwt.PyJWK(json.loads((KEYS / "ec-p256.jwk.json").read_text()), "ES256")
+    run("npm", "install", "--no-audit", "--no-fund", "--loglevel=error", *arguments, cwd=project, env=env)
+    return project, env
+
+
+def test_the_npm_tarballs_install_and_sign_in_a_clean_project(tmp_path):
+    v = version()
+    project, env = npm_installed(tmp_path, DIST / f"oauthbearer-{v}.tgz", DIST / f"oauthbearer-linux-x64-gnu-{v}.tgz")
     for program in (f"const ob = require('oauthbearer');\n{SIGN}",
                     f"import * as ob from 'oauthbearer';\nimport {{ createRequire }} from 'node:module';\n"
                     f"const require = createRequire(import.meta.url);\n{SIGN}"):
         flag = "--input-type=module" if program.startswith("import") else "--input-type=commonjs"
         assertion = run("node", flag, "-e", program, cwd=project, env=env).strip()
-        assert jwt.decode(assertion, public, algorithms=["ES256"], audience="https://idp.example/token")["iss"] == "dist"
+        claims = jwt.decode(assertion, PUBLIC_ES256, algorithms=["ES256"], audience="https://idp.example/token")
+        assert claims["iss"] == "dist"
+
+
+def test_the_npm_main_package_alone_signs_through_its_webassembly_fallback(tmp_path):
+    """As on macOS or Windows: no platform package installs, so the loader takes the WebAssembly build."""
+    project, env = npm_installed(tmp_path, "--omit=optional", DIST / f"oauthbearer-{version()}.tgz")
+    assert not (project / "node_modules" / "oauthbearer-linux-x64-gnu").exists()
+    program = f"const ob = require('oauthbearer');\nconsole.log(ob.addonTarget);\n{SIGN}"
+    done = subprocess.run(["node", "-e", program], cwd=project, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    target, assertion = done.stdout.split()
+    assert target == "wasm32-wasi" and done.stderr == ""
+    claims = jwt.decode(assertion, PUBLIC_ES256, algorithms=["ES256"], audience="https://idp.example/token")
+    assert claims["iss"] == "dist"
