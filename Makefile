@@ -172,7 +172,7 @@ python-test: python ## The Python front: native module, providers, endpoint (wit
 NODE_WASM_FILES := oauthbearer.wasi.cjs wasi-worker.mjs oauthbearer.wasm32-wasi.wasm
 
 .PHONY: node
-node: build-tools ## Build the napi module (node/) into the shared target dir and the TypeScript package; fails if index.d.ts changes
+node: build-tools ## Build the napi module (node/): the release addon (zig, glibc 2.17), its WebAssembly build and the TypeScript package; fails if index.d.ts changes
 	cd node && npm install --no-audit --no-fund --loglevel=error
 	# --no-js: node/index.js is our loader, not napi's (it reads no environment variable). -x: linked
 	# by zig against glibc 2.17 like the wheel, so this development build is the addon the npm
@@ -249,7 +249,7 @@ dist-host: setup wasm envoy-plugin node image ## The artifacts make test install
 	# the notices.
 	$(WHEEL_BUILD) --out $(CURDIR)/$(DIST)
 	cd python && PATH=$(CURDIR)/$(VENV)/bin:$$PATH maturin sdist --out $(CURDIR)/$(DIST)
-	cp node/oauthbearer.linux-x64-gnu.node target/napi-dist/  # make node's release build (zig, glibc 2.17)
+	cp node/oauthbearer.linux-*-gnu.node target/napi-dist/  # make node's release build (zig, glibc 2.17)
 	bash tests/dist/npm-pack.sh $(DIST) target/napi-dist
 	cp $(WASM) $(DIST)/oauthbearer-$(VERSION).wasm
 	cp wit/oauthbearer.wit $(DIST)/kafka-oauthbearer-$(VERSION).wit

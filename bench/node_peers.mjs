@@ -8,10 +8,11 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(new URL('../node/package.json', import.meta.url));
 const ob = require('./dist/index.js');
-const FALLBACK = new URL('../target/node-wasm-package/', import.meta.url).pathname;
+const FALLBACK = fileURLToPath(new URL('../target/node-wasm-package/', import.meta.url));
 const obWasm = require(`${FALLBACK}dist/index.js`);
 if (obWasm.addonTarget !== 'wasm32-wasi') throw new Error(`${FALLBACK} loaded ${obWasm.addonTarget}`);
 const signer = require('aws-msk-iam-sasl-signer-js');

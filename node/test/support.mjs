@@ -4,11 +4,12 @@ import { createServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 export const require = createRequire(import.meta.url);
 // The package under test: this folder, or a staged copy (`make node-wasm-test` stages one without
 // a native addon, so that its loader falls back to WebAssembly and the same tests run on that).
-export const packageDir = process.env.OAUTHBEARER_TEST_PACKAGE ?? new URL('..', import.meta.url).pathname;
+export const packageDir = process.env.OAUTHBEARER_TEST_PACKAGE ?? fileURLToPath(new URL('..', import.meta.url));
 export const ob = require(`${packageDir}/dist/index.js`);
 // What that staged copy must have loaded; a suite meant for the fallback fails on the native addon.
 if (process.env.OAUTHBEARER_TEST_ADDON && ob.addonTarget !== process.env.OAUTHBEARER_TEST_ADDON) {
