@@ -185,6 +185,7 @@ node: build-tools ## Build the napi module (node/): the release addon (zig, glib
 	# The same crate for WebAssembly (wasm32-wasip1-threads, RustCrypto; napi-rs's loader and emnapi's
 	# runtime): what the package loads where no native addon does. Its own output folder: napi also
 	# writes a .d.ts there, with its loader's extra export.
+	rustup target add wasm32-wasip1-threads
 	cd node && CARGO_TARGET_DIR=$(CURDIR)/target npx napi build --target wasm32-wasip1-threads --release --no-js \
 	  -o $(CURDIR)/target/napi-wasm
 	cp $(addprefix target/napi-wasm/,$(NODE_WASM_FILES)) node/

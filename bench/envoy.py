@@ -88,6 +88,28 @@ def start(name: str, filters: list[dict], idp: Idp, upstream_port: int) -> tuple
                    "idp_first_answer_ms": idp.answer_ms[0] if idp.answer_ms else None}
 
 
+def start_to_ready(filters: list[dict], idp: Idp, upstream_port: int) -> float:
+    """Milliseconds from starting an Envoy with `filters` to its admin API saying LIVE."""
+    config = bootstrap([listener("main", filters, "upstream")], [cluster("idp", idp.port), cluster("upstream", upstream_port)])
+    started = time.monotonic()
+    envoy = Envoy(config)
+    try:
+        envoy.wait_ready(timeout=60)
+        return (time.monotonic() - started) * 1000
+    finally:
+        envoy.stop()
+
+
+def v8_compile_ms(module: Path) -> float:
+    """Compiling `module` in Node's V8 the way Envoy's V8 does (TurboFan for every function up front:
+    proxy-wasm-cpp-host turns Liftoff off; Envoy's start shows no lazy compilation), in a fresh process
+    (V8 caches modules it compiled before)."""
+    script = ("const b=require('fs').readFileSync(process.argv[1]);const t=performance.now();"
+              "new WebAssembly.Module(b);console.log(performance.now()-t)")
+    return float(subprocess.run(["node", "--no-liftoff", "--no-wasm-lazy-compilation", "-e", script, str(module)],
+                                capture_output=True, text=True, check=True).stdout)
+
+
 def median_run(runs: list[dict]) -> dict:
     """The run with the median requests/s (its latencies with it)."""
     return sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
@@ -132,6 +154,17 @@ def main() -> None:
                          "rss_kib": rss_kib(envoy.process.pid)}
         out["plugin"]["idp_requests"] = envoys["credential_injector"][1]["idp_before"] - envoys["plugin"][1]["idp_before"]
         out["credential_injector"]["idp_requests"] = idp.requests - envoys["credential_injector"][1]["idp_before"]
+        # Start → ready alone, five alternating rounds (the starts above are one each): the plugin's
+        # floor is a wasm filter that does nothing.
+        starts: dict[str, list[float]] = {"pass_through": [], "noop_wasm": [], "plugin": []}
+        for _ in range(ROUNDS):
+            for name, filters in [("pass_through", []), ("noop_wasm", noop_wasm()), ("plugin", plugin(idp))]:
+                starts[name].append(start_to_ready(filters, idp, upstream_port))
+        out["start_to_ready_ms"] = {name: sorted(v)[len(v) // 2] for name, v in starts.items()}
+        out["start_to_ready_all_ms"] = {name: [round(x) for x in v] for name, v in starts.items()}
+        out["v8_compile_ms"] = {name: sorted(v8_compile_ms(m) for _ in range(ROUNDS))[ROUNDS // 2]
+                                for name, m in (("noop_wasm", NOOP), ("plugin", PLUGIN))}
+        out["noop_bytes"] = NOOP.stat().st_size
     finally:
         for envoy, _ in envoys.values():
             envoy.stop()

@@ -45,6 +45,12 @@ const out = {};
 const options = { region: 'eu-west-1', order: 'sorted' };
 out['msk/ours'] = await medianNs(() => ob.providers.mskToken(CREDS, options, BigInt(Date.now())), false);
 out['msk/wasm'] = await medianNs(() => obWasm.providers.mskToken(CREDS, options, BigInt(Date.now())), false);
+// A signer made once for the credentials (the checks and SigV4's signing key once per day), as a
+// process that signs with the same credentials holds it.
+const mskSigner = new ob.providers.MskSigner(CREDS, options);
+out['msk/ours-signer'] = await medianNs(() => mskSigner.sign(BigInt(Date.now())), false);
+const mskSignerWasm = new obWasm.providers.MskSigner(CREDS, options);
+out['msk/wasm-signer'] = await medianNs(() => mskSignerWasm.sign(BigInt(Date.now())), false);
 out['msk/aws'] = await medianNs(
   () => signer.generateAuthTokenFromCredentialsProvider({ region: 'eu-west-1', awsCredentialsProvider: async () => CREDS }),
   true,

@@ -38,7 +38,8 @@ node bench/node_peers.mjs "$SECONDS_PER" >"$OUT/node_peers.json"
 
 echo "== the local token endpoint under load (wrk): native, previous http.server, kafka-auth-handler stand-in, bare hyper" >&2
 (cd bench/kah-standin && go build -o ../../target/bench/kah-standin .)
-cargo build -q --release -p bare-hyper -p oauthbearer-server --example load
+cargo build -q --release -p bare-hyper
+cargo build -q --release -p oauthbearer-server --example load
 make -s sidecar
 "$PY" bench/endpoint.py 5 >"$OUT/endpoint.json"
 

@@ -34,6 +34,16 @@ export declare class LocalIssuer {
   jwksUri(): string
 }
 
+/**
+ * Signs MSK IAM tokens for one set of credentials: the checks and SigV4's signing key once (per UTC
+ * day), not per token as `mskToken`.
+ */
+export declare class MskSigner {
+  constructor(credentials: AwsCredentials, options: MskOptions)
+  /** The token at `nowMs`. */
+  sign(nowMs: bigint): MskIamToken
+}
+
 /** Kafka's (or librdkafka's) retry schedule for one token fetch. */
 export declare class RetrySchedule {
   static start(policy: RetryPolicy, jitter: number, startMs: bigint): RetrySchedule

@@ -58,6 +58,8 @@ fn bench(c: &mut Criterion) {
     c.bench_function("msk_token", |b| {
         b.iter(|| msk::msk_token(&credentials, &options, black_box(1_767_225_600_000)).unwrap())
     });
+    let mut signer = msk::MskSigner::new(credentials.clone(), options.clone()).unwrap();
+    c.bench_function("msk_signer", |b| b.iter(|| signer.sign(black_box(1_767_225_600_000)).unwrap()));
     c.bench_function("parse_key/RSA-2048 PKCS#8", |b| {
         let pem =
             std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/keys/rsa2048.pkcs8.pem"))

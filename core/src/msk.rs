@@ -11,6 +11,7 @@
 use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 use crate::encoding::b64url;
 use crate::error::{fail, Error, ErrorKind, Result};
@@ -201,110 +202,176 @@ pub fn expires_for_credentials(
 
 /// Builds the MSK IAM token for `credentials` at `now_ms`.
 pub fn msk_token(credentials: &AwsCredentials, options: &MskTokenOptions, now_ms: u64) -> Result<MskToken> {
-    validate_region(&options.region)?;
-    if options.domain.is_empty() || !options.domain.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-    {
-        return fail(ErrorKind::InvalidRegion, "the AWS partition domain must be a host name like amazonaws.com");
+    MskSigner::new(credentials.clone(), options.clone())?.sign(now_ms)
+}
+
+/// Signs MSK IAM tokens for one set of credentials and options: what [`msk_token`] does per call, with the
+/// checks, the host and the percent-encoded parameters done once and SigV4's signing key (four HMACs over the
+/// date, region and service) derived once per UTC day instead of per token. For a host that signs often with
+/// the same credentials (a Node or Python process, a sidecar between credential refreshes).
+pub struct MskSigner {
+    credentials: AwsCredentials,
+    options: MskTokenOptions,
+    host: String,
+    /// `{access key id}/` percent-encoded; the scope follows it.
+    credential_prefix: String,
+    session_token: Option<String>,
+    user_agent: Option<String>,
+    /// `YYYYMMDD` and the SigV4 signing key for it: a secret derived from the secret access key.
+    signing_key: Option<(String, Zeroizing<[u8; 32]>)>,
+}
+
+impl std::fmt::Debug for MskSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // No signing key and no encoded session token: only what the credentials' own Debug shows.
+        f.debug_struct("MskSigner").field("credentials", &self.credentials).field("options", &self.options).finish()
     }
-    let expected = partition_domain(&options.region);
-    let known = expected != "amazonaws.com" || PARTITIONS.iter().any(|(_, d)| *d == options.domain);
-    if known && options.domain != expected {
-        return fail(
-            ErrorKind::InvalidRegion,
-            format!("region {} is in the partition whose domain is {expected}, not {}", options.region, options.domain),
+}
+
+impl MskSigner {
+    /// Checks the options and credentials (`invalid_region`, `invalid_credentials`); their lifetime is checked
+    /// against `now` on every [`sign`](Self::sign).
+    pub fn new(credentials: AwsCredentials, options: MskTokenOptions) -> Result<Self> {
+        validate_region(&options.region)?;
+        if options.domain.is_empty()
+            || !options.domain.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        {
+            return fail(ErrorKind::InvalidRegion, "the AWS partition domain must be a host name like amazonaws.com");
+        }
+        let expected = partition_domain(&options.region);
+        let known = expected != "amazonaws.com" || PARTITIONS.iter().any(|(_, d)| *d == options.domain);
+        if known && options.domain != expected {
+            return fail(
+                ErrorKind::InvalidRegion,
+                format!(
+                    "region {} is in the partition whose domain is {expected}, not {}",
+                    options.region, options.domain
+                ),
+            );
+        }
+        if credentials.access_key_id.is_empty() || credentials.secret_access_key.is_empty() {
+            return fail(
+                ErrorKind::InvalidCredentials,
+                "the AWS access key id and secret access key must not be empty",
+            );
+        }
+        let enc = |s: &str| utf8_percent_encode(s, SIGV4_KEEP).to_string();
+        Ok(Self {
+            host: format!("kafka.{}.{}", options.region, options.domain),
+            credential_prefix: enc(&format!("{}/", credentials.access_key_id)),
+            session_token: credentials.session_token.as_ref().map(|t| enc(t.expose())),
+            user_agent: options.user_agent.as_deref().map(enc),
+            signing_key: None,
+            credentials,
+            options,
+        })
+    }
+
+    /// The token at `now_ms`; `credentials_expiring` when the credentials live less than the options' floor.
+    pub fn sign(&mut self, now_ms: u64) -> Result<MskToken> {
+        use std::fmt::Write as _;
+        let options = &self.options;
+        let expires = expires_for_credentials(
+            now_ms,
+            self.credentials.expires_at_ms,
+            options.max_expires_seconds,
+            options.min_credential_lifetime_seconds,
+        )?;
+        let now_s = now_ms / 1000;
+        let time = time::OffsetDateTime::from_unix_timestamp(i64::try_from(now_s).unwrap_or(i64::MAX))
+            .map_err(|_| Error::new(ErrorKind::InvalidConfig, "now is out of range"))?;
+        let date = format!("{:04}{:02}{:02}", time.year(), u8::from(time.month()), time.day());
+        let amz_date = format!("{date}T{:02}{:02}{:02}Z", time.hour(), time.minute(), time.second());
+        let scope = format!("{date}/{}/kafka-cluster/aws4_request", options.region);
+        // `/` percent-encoded, as the scope's separators are inside X-Amz-Credential.
+        let credential = format!("{}{}", self.credential_prefix, utf8_percent_encode(&scope, SIGV4_KEEP));
+        let expires_text = expires.to_string();
+
+        // Signed parameters, already in canonical (sorted) order.
+        let mut query: Vec<(&str, &str)> = Vec::with_capacity(9);
+        query.extend([
+            ("Action", "kafka-cluster%3AConnect"),
+            ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+            ("X-Amz-Credential", credential.as_str()),
+            ("X-Amz-Date", amz_date.as_str()),
+            ("X-Amz-Expires", expires_text.as_str()),
+        ]);
+        query.extend(self.session_token.as_deref().map(|t| ("X-Amz-Security-Token", t)));
+        query.push(("X-Amz-SignedHeaders", "host"));
+        let host = &self.host;
+        let mut canonical_request = String::with_capacity(512);
+        canonical_request.push_str("GET\n/\n");
+        join_into(&mut canonical_request, &query);
+        let _ = write!(canonical_request, "\nhost:{host}\n\nhost\n{EMPTY_SHA256}");
+        let string_to_sign = format!(
+            "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+            hex32(&Sha256::digest(canonical_request.as_bytes()).into())
         );
-    }
-    if credentials.access_key_id.is_empty() || credentials.secret_access_key.is_empty() {
-        return fail(ErrorKind::InvalidCredentials, "the AWS access key id and secret access key must not be empty");
-    }
-    let expires = expires_for_credentials(
-        now_ms,
-        credentials.expires_at_ms,
-        options.max_expires_seconds,
-        options.min_credential_lifetime_seconds,
-    )?;
-    let now_s = now_ms / 1000;
-    let time = time::OffsetDateTime::from_unix_timestamp(i64::try_from(now_s).unwrap_or(i64::MAX))
-        .map_err(|_| Error::new(ErrorKind::InvalidConfig, "now is out of range"))?;
-    let date = format!("{:04}{:02}{:02}", time.year(), u8::from(time.month()), time.day());
-    let amz_date = format!("{date}T{:02}{:02}{:02}Z", time.hour(), time.minute(), time.second());
-    let host = format!("kafka.{}.{}", options.region, options.domain);
-    let scope = format!("{date}/{}/kafka-cluster/aws4_request", options.region);
+        let key = match &self.signing_key {
+            Some((day, key)) if *day == date => key,
+            _ => {
+                let secret = Zeroizing::new(format!("AWS4{}", self.credentials.secret_access_key.expose()));
+                let mut key = hmac(secret.as_bytes(), date.as_bytes());
+                for part in [options.region.as_bytes(), b"kafka-cluster", b"aws4_request"] {
+                    key = hmac(&key, part);
+                }
+                &self.signing_key.insert((date, Zeroizing::new(key))).1
+            }
+        };
+        let signature = hex32(&hmac(&key[..], string_to_sign.as_bytes()));
 
-    let enc = |s: &str| utf8_percent_encode(s, SIGV4_KEEP).to_string();
-    let credential = enc(&format!("{}/{scope}", credentials.access_key_id));
-    let session_token = credentials.session_token.as_ref().map(|t| enc(t.expose()));
-    // Signed parameters, already in canonical (sorted) order.
-    let mut signed: Vec<(&str, String)> = vec![
-        ("Action", "kafka-cluster%3AConnect".into()),
-        ("X-Amz-Algorithm", "AWS4-HMAC-SHA256".into()),
-        ("X-Amz-Credential", credential),
-        ("X-Amz-Date", amz_date.clone()),
-        ("X-Amz-Expires", expires.to_string()),
-    ];
-    if let Some(token) = &session_token {
-        signed.push(("X-Amz-Security-Token", token.clone()));
+        // The presigned URL's query: the signed parameters in each signer's order, then the signature
+        // and the user agent (not signed).
+        let token_param = self.session_token.as_deref().map(|t| ("X-Amz-Security-Token", t));
+        let user_agent = self.user_agent.as_deref().map(|ua| ("User-Agent", ua));
+        query.retain(|(k, _)| *k != "X-Amz-Security-Token");
+        match options.order {
+            QueryOrder::Python => {
+                query.extend(token_param);
+                query.push(("X-Amz-Signature", &signature));
+                query.extend(user_agent);
+            }
+            QueryOrder::RustCrate => {
+                query.push(("X-Amz-Signature", &signature));
+                query.extend(token_param);
+                query.extend(user_agent);
+            }
+            QueryOrder::Sorted => {
+                query.extend(token_param);
+                query.push(("X-Amz-Signature", &signature));
+                query.extend(user_agent);
+                query.sort_by(|a, b| a.0.cmp(b.0));
+            }
+            QueryOrder::Java => {
+                const JAVA_ORDER: [&str; 9] = [
+                    "Action",
+                    "X-Amz-Security-Token",
+                    "X-Amz-Algorithm",
+                    "X-Amz-Date",
+                    "X-Amz-SignedHeaders",
+                    "X-Amz-Expires",
+                    "X-Amz-Credential",
+                    "X-Amz-Signature",
+                    "User-Agent",
+                ];
+                query.extend(token_param);
+                query.push(("X-Amz-Signature", &signature));
+                query.extend(user_agent);
+                query.sort_by_key(|(name, _)| JAVA_ORDER.iter().position(|n| n == name));
+            }
+        }
+        // The Java presigner writes the empty path as nothing; the other signers as `/`.
+        let path = if options.order == QueryOrder::Java { "" } else { "/" };
+        let mut signed_url = String::with_capacity(canonical_request.len() + 128);
+        let _ = write!(signed_url, "https://{host}{path}?");
+        join_into(&mut signed_url, &query);
+        Ok(MskToken {
+            token: Secret::new(b64url(signed_url.as_bytes())),
+            signed_url: Secret::new(signed_url),
+            expires_at_ms: (now_s + u64::from(expires)) * 1000,
+            expires_seconds: expires,
+        })
     }
-    signed.push(("X-Amz-SignedHeaders", "host".into()));
-    let canonical_query = join(&signed);
-    let canonical_request = format!("GET\n/\n{canonical_query}\nhost:{host}\n\nhost\n{EMPTY_SHA256}");
-    let string_to_sign = format!(
-        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
-        hex32(&Sha256::digest(canonical_request.as_bytes()).into())
-    );
-    let mut key = hmac(format!("AWS4{}", credentials.secret_access_key.expose()).as_bytes(), date.as_bytes());
-    for part in [options.region.as_bytes(), b"kafka-cluster", b"aws4_request"] {
-        key = hmac(&key, part);
-    }
-    let signature = hex32(&hmac(&key, string_to_sign.as_bytes())).to_owned();
-
-    let user_agent = options.user_agent.as_deref().map(enc);
-    let token_param = session_token.map(|t| ("X-Amz-Security-Token", t));
-    let mut query: Vec<(&str, String)> = signed.into_iter().filter(|(k, _)| *k != "X-Amz-Security-Token").collect();
-    match options.order {
-        QueryOrder::Python => {
-            query.extend(token_param);
-            query.push(("X-Amz-Signature", signature));
-            query.extend(user_agent.map(|ua| ("User-Agent", ua)));
-        }
-        QueryOrder::RustCrate => {
-            query.push(("X-Amz-Signature", signature));
-            query.extend(token_param);
-            query.extend(user_agent.map(|ua| ("User-Agent", ua)));
-        }
-        QueryOrder::Sorted => {
-            query.extend(token_param);
-            query.push(("X-Amz-Signature", signature));
-            query.extend(user_agent.map(|ua| ("User-Agent", ua)));
-            query.sort_by(|a, b| a.0.cmp(b.0));
-        }
-        QueryOrder::Java => {
-            const JAVA_ORDER: [&str; 9] = [
-                "Action",
-                "X-Amz-Security-Token",
-                "X-Amz-Algorithm",
-                "X-Amz-Date",
-                "X-Amz-SignedHeaders",
-                "X-Amz-Expires",
-                "X-Amz-Credential",
-                "X-Amz-Signature",
-                "User-Agent",
-            ];
-            query.extend(token_param);
-            query.push(("X-Amz-Signature", signature));
-            query.extend(user_agent.map(|ua| ("User-Agent", ua)));
-            query.sort_by_key(|(name, _)| JAVA_ORDER.iter().position(|n| n == name));
-        }
-    }
-    // The Java presigner writes the empty path as nothing; the other signers as `/`.
-    let path = if options.order == QueryOrder::Java { "" } else { "/" };
-    let signed_url = format!("https://{host}{path}?{}", join(&query));
-    Ok(MskToken {
-        token: Secret::new(b64url(signed_url.as_bytes())),
-        signed_url: Secret::new(signed_url),
-        expires_at_ms: (now_s + u64::from(expires)) * 1000,
-        expires_seconds: expires,
-    })
 }
 
 /// Lowercase hex of a SHA-256 value, on the stack (`hex::encode` builds its string a char at a time).
@@ -329,9 +396,8 @@ impl std::fmt::Display for HexDigest {
     }
 }
 
-/// `k=v&k=v…` in one allocation (this runs twice per token; allocations dominated its cost).
-fn join(pairs: &[(&str, String)]) -> String {
-    let mut out = String::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
+/// Appends `k=v&k=v…` to `out` (this runs twice per token; allocations dominated its cost).
+fn join_into(out: &mut String, pairs: &[(&str, &str)]) {
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
             out.push('&');
@@ -340,7 +406,6 @@ fn join(pairs: &[(&str, String)]) -> String {
         out.push('=');
         out.push_str(v);
     }
-    out
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -364,6 +429,42 @@ mod tests {
     }
 
     const NOW: u64 = 1_704_067_200_000;
+
+    #[test]
+    fn a_reused_signer_equals_a_fresh_token_across_days() {
+        for order in [QueryOrder::Python, QueryOrder::Sorted, QueryOrder::RustCrate, QueryOrder::Java] {
+            let mut o = MskTokenOptions::new("eu-west-1");
+            o.order = order;
+            let c = creds(Some("FwoGZXIvYXdzEXAMPLE/+=="));
+            let mut signer = MskSigner::new(c.clone(), o.clone()).unwrap();
+            // Same second, a later second, the next UTC day (a new signing key), and back to the first day.
+            for now in [NOW, NOW + 1_500, NOW + 86_400_000 - 1, NOW + 86_400_000, NOW + 3 * 86_400_000 + 7, NOW] {
+                let reused = signer.sign(now).unwrap();
+                let fresh = msk_token(&c, &o, now).unwrap();
+                assert_eq!(reused.signed_url, fresh.signed_url, "{order:?} at {now}");
+                assert_eq!(reused.token, fresh.token);
+                assert_eq!(reused.expires_at_ms, fresh.expires_at_ms);
+            }
+            let debug = format!("{signer:?}");
+            for secret in ["wJalrXUtnFEMI", "FwoGZXIvYXdz", "AWS4"] {
+                assert!(!debug.contains(secret), "{debug}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_signer_checks_its_options_once_and_expiry_per_token() {
+        let e = MskSigner::new(creds(None), MskTokenOptions::new("nowhere")).unwrap_err();
+        assert_eq!(e.code(), "invalid_region");
+        let mut empty = creds(None);
+        empty.secret_access_key = Secret::new("");
+        assert_eq!(MskSigner::new(empty, MskTokenOptions::new("us-east-1")).unwrap_err().code(), "invalid_credentials");
+        let mut expiring = creds(None);
+        expiring.expires_at_ms = Some(NOW + 120_000);
+        let mut signer = MskSigner::new(expiring, MskTokenOptions::new("us-east-1")).unwrap();
+        assert_eq!(signer.sign(NOW).unwrap().expires_seconds, 120);
+        assert_eq!(signer.sign(NOW + 61_000).unwrap_err().code(), "credentials_expiring");
+    }
 
     #[test]
     fn reference_vector_a_in_every_order() {

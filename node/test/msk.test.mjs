@@ -66,6 +66,34 @@ test('with its order and user agent, our token is aws-msk-iam-sasl-signer-js\'s 
   assert.equal(token.principal, '');
 });
 
+test('MskSigner, made once and signing on later days, gives the JS signer\'s token and mskToken\'s each time', async (t) => {
+  const options = { region: 'eu-west-1', order: 'sorted', userAgent: { tag: 'custom', val: THEIR_USER_AGENT } };
+  const credentials = { accessKeyId: CREDS.accessKeyId, secretAccessKey: CREDS.secretAccessKey, sessionToken: CREDS.sessionToken };
+  const mskSigner = new ob.providers.MskSigner(credentials, options);
+  assert.ok(mskSigner instanceof ob.MskSigner);
+  for (const now of [NOW, NOW + 1_500, NOW + 86_400_000, NOW + 86_400_000 * 40 + 3_000, NOW]) {
+    t.mock.timers.enable({ apis: ['Date'], now });
+    let reference;
+    try {
+      reference = await signer.generateAuthTokenFromCredentialsProvider({
+        region: 'eu-west-1',
+        awsCredentialsProvider: async () => CREDS,
+      });
+    } finally {
+      t.mock.timers.reset();
+    }
+    const token = mskSigner.sign(BigInt(now));
+    assert.equal(token.token, reference.token, `at ${now}`);
+    assert.equal(Number(token.expiresAtMs), reference.expiryTime);
+    assert.deepEqual(token, ob.providers.mskToken(credentials, options, BigInt(now)));
+  }
+  assert.throws(() => new ob.providers.MskSigner(credentials, { region: 'nowhere' }), (err) =>
+    err instanceof ob.OAuthBearerError && err.code === 'invalid_region');
+  const expiring = new ob.providers.MskSigner({ ...credentials, expiresAtMs: BigInt(NOW + 120_000) }, options);
+  assert.equal(expiring.sign(BigInt(NOW)).expiresSeconds, 120);
+  assert.throws(() => expiring.sign(BigInt(NOW + 61_000)), (err) => err.code === 'credentials_expiring');
+});
+
 test('credentials expiring in 600.5 s: the JS signer sends X-Amz-Expires=600.5, we send 600; nothing else differs', async (t) => {
   const expiring = { ...CREDS, expiration: new Date(NOW + 600_500) };
   const reference = decode((await theirs(t, expiring)).token);

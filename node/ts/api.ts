@@ -16,6 +16,7 @@ for (const Class of [
   native.LocalIssuer,
   native.FileAssertions,
   native.TokenLifecycle,
+  native.MskSigner,
 ] as unknown as Array<{ prototype: Record<string | symbol, unknown> }>) {
   const target = Class.prototype;
   for (const name of Object.getOwnPropertyNames(target)) {
@@ -88,6 +89,8 @@ export const RetrySchedule = constructed(native.RetrySchedule);
 export type RetrySchedule = native.RetrySchedule;
 export const TokenLifecycle = constructed(native.TokenLifecycle);
 export type TokenLifecycle = native.TokenLifecycle;
+export const MskSigner = constructed(native.MskSigner);
+export type MskSigner = native.MskSigner;
 
 /** Keys: parse PEM/DER/JWK once, sign, public JWK, thumbprint. */
 export const keys = { SigningKey };
@@ -123,6 +126,7 @@ export const providers = {
   googlePrincipalFromCredentials: g(native.googlePrincipalFromCredentials),
   validateGooglePrincipal: g(native.validateGooglePrincipal),
   mskToken: g(native.mskToken),
+  MskSigner,
   eventhubsScope: g(native.eventhubsScope),
   azureCredentialFailureMessage: native.azureCredentialFailureMessage,
   credentialFailureMessage: native.credentialFailureMessage,
