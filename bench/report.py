@@ -374,8 +374,9 @@ def main() -> None:
             "- **RSA against OpenSSL.** The core adds a SHA-256 of 256 bytes to aws-lc's RSA-2048 private-key "
             "operation, which is OpenSSL's own: CRT with the key's precomputed dP, dQ and qInv, blinding, and on "
             "this CPU (AVX-512 IFMA) the same RSAZ AVX-512 modular exponentiation both libraries carry. What "
-            "remains is that floor and this machine's run-to-run noise (the ratio was 0.82–1.00× in runs on "
-            "2026-12-07 with the same build).")
+            "remains is that floor and this machine's drift: its speed moved 2.6× over 2026-12-07 (aws-lc's "
+            "RS256 from 656 to 253 µs), `openssl speed` runs minutes after criterion, and RS256's ratio read "
+            "0.82–1.00× across runs of the same build.")
     if plugin_ratio < 0.8:
         worst_c = min(("1", "16"), key=lambda c: ev["plugin"]["runs"][c]["rps"] / ev["pass_through"]["runs"][c]["rps"])
         vs_noop = ev["plugin"]["runs"][worst_c]["rps"] / ev["noop_wasm"]["runs"][worst_c]["rps"]
@@ -408,10 +409,16 @@ def main() -> None:
             f"{b['cpu_us_per_request']:.1f} µs, the difference being the token lookup and the JSON answer.")
     lines += [
         "- **The component's speed.** wasm32 has no 64×64→128-bit multiply, no carry flags and no SIMD in these "
-        "builds, so the P-256 and RSA big-number arithmetic inside RustCrypto runs as emulated wide multiplies "
-        "with bounds-checked memory: 4–7× the same Rust code natively. The MSK token (HMAC-SHA-256 only) stays near "
-        "3×. wasmtime's `wide-arithmetic` proposal would give the multiply back, but jco's V8 has no such "
-        "instruction.",
+        "builds. Profiled in V8 (perf, the same crates built for wasm32-wasip1): p256 0.13's 32-bit field code "
+        "converts to 64-bit limbs and multiplies in `u128`, which LLVM turns into calls to compiler-rt's "
+        "`__multi3` — 42 % of an ES256 signature, its field multiply another 22 % (the crate's own TODO: \"adapt "
+        "64-bit arithmetic to proper 32-bit arithmetic\"). RSA did the same through rsa's default 64-bit digits "
+        "(`__multi3` 33 %); the core now builds rsa with 32-bit digits for wasm (native keeps 64-bit), which took "
+        "RS256 about 20 % faster there, and Montgomery multiplication is 83 % of what remains. The native "
+        "RustCrypto reference hashes with SHA-NI, which is why even the MSK token (no big numbers) is several times "
+        "slower in wasm. What would close the gap: a P-256 field with 32-bit limbs (fiat-crypto's `p256_32`, as "
+        "p256's next major version does), simd128 multiplies, or wasmtime's `wide-arithmetic` (V8 has no such "
+        "instruction).",
         "- **jco instantiate.** Instantiation is jco's generated JS glue (`_initGenerator`), not WebAssembly "
         "start-up (wasmtime instantiates the same component in well under 1 ms): instantiate once per process.",
     ]
