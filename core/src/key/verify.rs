@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use p256::ecdsa::signature::Verifier as EcVerifier;
 use serde_json::{Map, Value};
 use signature::Verifier;
 
@@ -65,23 +66,15 @@ impl VerifyingKey {
                 PublicMaterial::Rsa(rsa::pkcs1v15::VerifyingKey::new(key.clone()), rsa::pss::VerifyingKey::new(key))
             }
             ("EC", "P-256") => {
-                let point = p256::EncodedPoint::from_affine_coordinates(
-                    p256::FieldBytes::from_slice(&fixed::<32>(&member(jwk, "x")?)?),
-                    p256::FieldBytes::from_slice(&fixed::<32>(&member(jwk, "y")?)?),
-                    false,
-                );
+                let point = uncompressed_point(&fixed::<32>(&member(jwk, "x")?)?, &fixed::<32>(&member(jwk, "y")?)?);
                 PublicMaterial::P256(
-                    p256::ecdsa::VerifyingKey::from_encoded_point(&point).map_err(|_| invalid("point not on P-256"))?,
+                    p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(|_| invalid("point not on P-256"))?,
                 )
             }
             ("EC", "P-384") => {
-                let point = p384::EncodedPoint::from_affine_coordinates(
-                    p384::FieldBytes::from_slice(&fixed::<48>(&member(jwk, "x")?)?),
-                    p384::FieldBytes::from_slice(&fixed::<48>(&member(jwk, "y")?)?),
-                    false,
-                );
+                let point = uncompressed_point(&fixed::<48>(&member(jwk, "x")?)?, &fixed::<48>(&member(jwk, "y")?)?);
                 PublicMaterial::P384(
-                    p384::ecdsa::VerifyingKey::from_encoded_point(&point).map_err(|_| invalid("point not on P-384"))?,
+                    p384::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(|_| invalid("point not on P-384"))?,
                 )
             }
             ("OKP", "Ed25519") => PublicMaterial::Ed25519(
@@ -128,10 +121,10 @@ impl VerifyingKey {
                 rsa::pss::Signature::try_from(signature).is_ok_and(|s| k.verify(message, &s).is_ok())
             }
             (PublicMaterial::P256(k), Algorithm::ES256) => {
-                p256::ecdsa::Signature::from_slice(signature).is_ok_and(|s| k.verify(message, &s).is_ok())
+                p256::ecdsa::Signature::from_slice(signature).is_ok_and(|s| EcVerifier::verify(k, message, &s).is_ok())
             }
             (PublicMaterial::P384(k), Algorithm::ES384) => {
-                p384::ecdsa::Signature::from_slice(signature).is_ok_and(|s| k.verify(message, &s).is_ok())
+                p384::ecdsa::Signature::from_slice(signature).is_ok_and(|s| EcVerifier::verify(k, message, &s).is_ok())
             }
             (PublicMaterial::Ed25519(k), Algorithm::EdDSA) => {
                 ed25519_dalek::Signature::from_slice(signature).is_ok_and(|s| k.verify(message, &s).is_ok())
@@ -143,4 +136,9 @@ impl VerifyingKey {
 
 fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N]> {
     <[u8; N]>::try_from(bytes).map_err(|_| invalid("a coordinate has the wrong length"))
+}
+
+/// SEC1's uncompressed point encoding, `0x04 || x || y`.
+fn uncompressed_point(x: &[u8], y: &[u8]) -> Vec<u8> {
+    [&[4u8][..], x, y].concat()
 }

@@ -22,7 +22,7 @@ pub fn pass() -> Secret {
 /// Verifies a JWS signature with RustCrypto (or, for RustCrypto-made signatures, with aws-lc-rs
 /// too when it is compiled in): an implementation other than the signer's.
 pub fn verify_independently(alg: &str, public_der: &[u8], message: &[u8], sig: &[u8]) {
-    use p256::pkcs8::DecodePublicKey;
+    use p256_0_13::pkcs8::DecodePublicKey;
     use signature::Verifier;
     match alg {
         "RS256" => {
@@ -37,13 +37,13 @@ pub fn verify_independently(alg: &str, public_der: &[u8], message: &[u8], sig: &
         }
         "ES256" => {
             assert_eq!(sig.len(), 64, "ES256 signatures are 64-byte R||S");
-            let v = p256::ecdsa::VerifyingKey::from_public_key_der(public_der).unwrap();
-            v.verify(message, &p256::ecdsa::Signature::from_slice(sig).unwrap()).expect("ES256 verifies");
+            let v = p256_0_13::ecdsa::VerifyingKey::from_public_key_der(public_der).unwrap();
+            v.verify(message, &p256_0_13::ecdsa::Signature::from_slice(sig).unwrap()).expect("ES256 verifies");
         }
         "ES384" => {
             assert_eq!(sig.len(), 96);
-            let v = p384::ecdsa::VerifyingKey::from_public_key_der(public_der).unwrap();
-            v.verify(message, &p384::ecdsa::Signature::from_slice(sig).unwrap()).expect("ES384 verifies");
+            let v = p384_0_13::ecdsa::VerifyingKey::from_public_key_der(public_der).unwrap();
+            v.verify(message, &p384_0_13::ecdsa::Signature::from_slice(sig).unwrap()).expect("ES384 verifies");
         }
         "EdDSA" => {
             let v = ed25519_dalek::VerifyingKey::from_public_key_der(public_der).unwrap();
