@@ -1,6 +1,6 @@
 """PyJWT + cryptography signing speed, key objects parsed once and reused (their fastest path).
 
-Prints JSON: {"sign/ES256": median_ns, "encode/ES256": median_ns, ...}. `sign/*` is the raw JWS
+Usage: pyjwt_sign.py [seconds] [ALG ...]. Prints JSON: {"sign/ES256": median_ns, "encode/ES256": median_ns, ...}. `sign/*` is the raw JWS
 signature over a fixed signing input (compare with our `sign/*`); `encode/*` is `jwt.encode` of a
 KIP-1258-shaped claim set (compare with our `assertion/*`, which also builds claims and JSON).
 """
@@ -52,9 +52,15 @@ def main() -> None:
         "RS256": (RSAAlgorithm(RSAAlgorithm.SHA256), rsa),
         "PS256": (RSAPSSAlgorithm(RSAPSSAlgorithm.SHA256), rsa),
     }
+    # `pyjwt_sign.py SECONDS PS256`: that raw signature only (a round of make bench's RSA comparison).
+    only = sys.argv[2:]
     out = {}
     for name, (alg, key) in cases.items():
+        if only and name not in only:
+            continue
         out[f"sign/{name}"] = median_ns(lambda: alg.sign(MESSAGE, key), seconds)
+        if only:
+            continue
 
         def encode(name=name, key=key):
             iat = int(time.time())

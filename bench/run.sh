@@ -16,15 +16,30 @@ echo "== core (criterion, cached signers, both backends)" >&2
 cargo bench -q --all-features -p oauthbearer --bench sign -- \
   --warm-up-time 1 --measurement-time "$SECONDS_PER" --noplot >"$OUT/criterion.txt"
 
+echo "== RS256 natively with 32- and 64-bit big-number digits (the floor beside the component's RSA)" >&2
+for features in "" "--features u64"; do
+  # shellcheck disable=SC2086
+  cargo run -q --release --manifest-path bench/rsa-digits/Cargo.toml --target-dir target $features -- "$SECONDS_PER"
+done >"$OUT/rsa_digits.jsonl"
+
 echo "== openssl speed (one process, one core)" >&2
 openssl speed -seconds "$SECONDS_PER" rsa2048 ecdsap256 >"$OUT/openssl.txt" 2>/dev/null
 openssl version >"$OUT/openssl-version.txt"
+
+echo "== RSA against OpenSSL, interleaved: openssl speed, ours (aws-lc-rs), cryptography's PSS; 5 rounds" >&2
+cargo build -q --release -p oauthbearer --example rsa_round
+rm -f "$OUT"/rsa_rounds.*
+for round in 1 2 3 4 5; do
+  openssl speed -seconds 1 rsa2048 >"$OUT/rsa_rounds.$round.openssl.txt" 2>/dev/null
+  target/release/examples/rsa_round 1 >"$OUT/rsa_rounds.$round.ours.json"
+  "$PY" bench/pyjwt_sign.py 1 PS256 >"$OUT/rsa_rounds.$round.cryptography.json"
+done
 
 echo "== PyJWT + cryptography (key objects reused)" >&2
 "$PY" bench/pyjwt_sign.py "$SECONDS_PER" >"$OUT/pyjwt.json"
 
 echo "== WASI component under wasmtime (release-built host)" >&2
-cargo build -q -p oauthbearer-wasi --target wasm32-wasip2 --profile wasm
+make -s wasm
 cargo run -q --release -p oauthbearer-wasm-host --example bench -- "$SECONDS_PER" >"$OUT/wasmtime.json"
 
 echo "== WASI component under jco (Node)" >&2
@@ -44,7 +59,7 @@ make -s sidecar
 "$PY" bench/endpoint.py 5 >"$OUT/endpoint.json"
 
 echo "== the Envoy plugin in a real Envoy: pass-through, no-op wasm filter, plugin, credential_injector (wrk)" >&2
-cargo build -q -p oauthbearer-envoy -p noop-filter --target wasm32-wasip1 --profile wasm
+make -s envoy-plugin noop-filter
 "$PY" bench/envoy.py 5 >"$OUT/envoy.json"
 
 echo "== a CPU-bound Python thread beside the endpoint serving 5k requests/s (the Beam-worker figure)" >&2
