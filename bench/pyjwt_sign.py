@@ -43,6 +43,32 @@ def median_ns(fn, seconds: float) -> float:
     return statistics.median(samples)
 
 
+def paired_median_ns(ours, peer, seconds: float) -> tuple[float, float]:
+    """Median per-call times of two functions measured in alternating batches (30 each, about
+    `seconds` in all per function), so that both see the same machine: its speed drifts by more
+    than a 10 % gap within a minute."""
+
+    def batch_size(fn) -> int:
+        n = 1
+        while True:
+            start = time.perf_counter_ns()
+            for _ in range(n):
+                fn()
+            if time.perf_counter_ns() - start > seconds * 1e9 / 30:
+                return n
+            n *= 2
+
+    sizes = (batch_size(ours), batch_size(peer))
+    samples: tuple[list, list] = ([], [])
+    for _ in range(30):
+        for fn, n, out in zip((ours, peer), sizes, samples):
+            start = time.perf_counter_ns()
+            for _ in range(n):
+                fn()
+            out.append((time.perf_counter_ns() - start) / n)
+    return statistics.median(samples[0]), statistics.median(samples[1])
+
+
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
     ec = load_pem_private_key((KEYS / "ec-p256.pkcs8.pem").read_bytes(), None)
