@@ -5,9 +5,9 @@
 //! more than the gap being measured over a whole `make bench`).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::time::Instant;
-
 use oauthbearer::{Algorithm, Backend, PrivateKey, SigningKey};
+
+include!("../../bench/median_ns.rs");
 
 fn main() {
     let seconds: f64 = std::env::args().nth(1).map_or(1.0, |s| s.parse().expect("seconds"));
@@ -19,30 +19,7 @@ fn main() {
     for alg in [Algorithm::RS256, Algorithm::PS256] {
         let signer = SigningKey::new(key.clone(), alg, Backend::AwsLcRs).unwrap();
         let sign = || drop(signer.sign(message).unwrap());
-        // A third of the time signing first: the first signatures of a process ran ~40 % slower
-        // here (the CPU's clock ramping up, the key's Montgomery contexts built on first use).
-        let warm = Instant::now();
-        while warm.elapsed().as_secs_f64() < seconds / 3.0 {
-            sign();
-        }
-        let mut batch = 1u32;
-        loop {
-            let start = Instant::now();
-            (0..batch).for_each(|_| sign());
-            if start.elapsed().as_secs_f64() > seconds / 30.0 {
-                break;
-            }
-            batch *= 2;
-        }
-        let mut samples: Vec<f64> = (0..30)
-            .map(|_| {
-                let start = Instant::now();
-                (0..batch).for_each(|_| sign());
-                start.elapsed().as_nanos() as f64 / f64::from(batch)
-            })
-            .collect();
-        samples.sort_by(f64::total_cmp);
-        out.push(format!("\"sign/{alg}\":{:.1}", samples[15]));
+        out.push(format!("\"sign/{alg}\":{:.1}", median_ns(seconds, sign)));
     }
     println!("{{{}}}", out.join(","));
 }

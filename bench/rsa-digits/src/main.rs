@@ -2,7 +2,8 @@
 //! with rsa 0.9 as this build's features configure it. Prints JSON for bench/report.py.
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::signature::RandomizedSigner;
-use std::time::Instant;
+
+include!("../../median_ns.rs");
 
 fn main() {
     let seconds: f64 = std::env::args().nth(1).map_or(3.0, |s| s.parse().expect("seconds"));
@@ -11,24 +12,6 @@ fn main() {
     let key = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(rsa::RsaPrivateKey::from_pkcs8_pem(&pem).expect("PKCS#8"));
     let message = b"eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJjbGllbnQifQ";
     let sign = || drop(key.sign_with_rng(&mut rand_core::OsRng, message));
-    // Batches of ~1/30 of the time, the median batch's mean, as the other benches here.
-    let mut batch = 1u32;
-    loop {
-        let start = Instant::now();
-        (0..batch).for_each(|_| sign());
-        if start.elapsed().as_secs_f64() > seconds / 30.0 {
-            break;
-        }
-        batch *= 2;
-    }
-    let mut samples: Vec<f64> = (0..30)
-        .map(|_| {
-            let start = Instant::now();
-            (0..batch).for_each(|_| sign());
-            start.elapsed().as_nanos() as f64 / f64::from(batch)
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
     let digits = if cfg!(feature = "u64") { 64 } else { 32 };
-    println!("{{\"digits\":{digits},\"sign/RS256\":{:.1}}}", samples[15]);
+    println!("{{\"digits\":{digits},\"sign/RS256\":{:.1}}}", median_ns(seconds, sign));
 }
