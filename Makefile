@@ -163,10 +163,14 @@ wasm: $(JS_HOST) ## Build the WASI component (RustCrypto backend, no file system
 	@echo "component: $(WASM), $$(stat -c %s $(WASM)) bytes"
 
 .PHONY: wasm-test
-wasm-test: wasm ## Every vector through the component in wasmtime (Rust), wasmtime-py and jco
+wasm-test: wasm ## Every vector through the component in wasmtime (Rust), wasmtime-py and jco; the fuzz corpora through the core built for wasm32
 	$(CARGO) test -q -p oauthbearer-wasm-host -- --nocapture
 	$(PY) -m pytest -q tests/wasm-host/python
 	cd tests/wasm-host/js && npm test --silent
+	# The fuzz replay on the core as the WebAssembly builds compile it (wasm32-wasip1, RustCrypto, 32-bit
+	# limbs and digits, release), in Node's V8.
+	CARGO_TARGET_WASM32_WASIP1_RUNNER="node --no-warnings $(CURDIR)/tests/wasm-host/js/wasi-run.mjs" \
+	  $(CARGO) test -q --release -p oauthbearer-fuzz --lib --target wasm32-wasip1
 
 PLUGIN := target/wasm32-wasip1/wasm/oauthbearer_envoy.wasm
 
