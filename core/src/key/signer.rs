@@ -270,6 +270,8 @@ mod rust_crypto {
         fn try_sign(&self, msg: &[u8]) -> Result<Vec<u8>, signature::Error> {
             // RSA signs with a random blinding factor (and a random PSS salt) from the OS;
             // ECDSA is deterministic (RFC 6979), so ES256/ES384 bytes are reproducible here.
+            // p256/p384 0.14 sign through `signature` 3; jsonwebtoken's trait is on `signature` 2,
+            // whose error cannot carry theirs (neither holds anything secret).
             Ok(match &self.key {
                 Key::Rs256(k) => k.try_sign_with_rng(&mut OsRng, msg)?.to_vec(),
                 Key::Ps256(k) => k.try_sign_with_rng(&mut OsRng, msg)?.to_vec(),
