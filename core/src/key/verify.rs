@@ -66,15 +66,25 @@ impl VerifyingKey {
                 PublicMaterial::Rsa(rsa::pkcs1v15::VerifyingKey::new(key.clone()), rsa::pss::VerifyingKey::new(key))
             }
             ("EC", "P-256") => {
-                let point = uncompressed_point(&fixed::<32>(&member(jwk, "x")?)?, &fixed::<32>(&member(jwk, "y")?)?);
+                let point = p256::Sec1Point::from_affine_coordinates(
+                    &fixed::<32>(&member(jwk, "x")?)?.into(),
+                    &fixed::<32>(&member(jwk, "y")?)?.into(),
+                    false,
+                );
                 PublicMaterial::P256(
-                    p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(|_| invalid("point not on P-256"))?,
+                    p256::ecdsa::VerifyingKey::from_sec1_bytes(point.as_bytes())
+                        .map_err(|_| invalid("point not on P-256"))?,
                 )
             }
             ("EC", "P-384") => {
-                let point = uncompressed_point(&fixed::<48>(&member(jwk, "x")?)?, &fixed::<48>(&member(jwk, "y")?)?);
+                let point = p384::Sec1Point::from_affine_coordinates(
+                    &fixed::<48>(&member(jwk, "x")?)?.into(),
+                    &fixed::<48>(&member(jwk, "y")?)?.into(),
+                    false,
+                );
                 PublicMaterial::P384(
-                    p384::ecdsa::VerifyingKey::from_sec1_bytes(&point).map_err(|_| invalid("point not on P-384"))?,
+                    p384::ecdsa::VerifyingKey::from_sec1_bytes(point.as_bytes())
+                        .map_err(|_| invalid("point not on P-384"))?,
                 )
             }
             ("OKP", "Ed25519") => PublicMaterial::Ed25519(
@@ -136,9 +146,4 @@ impl VerifyingKey {
 
 fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N]> {
     <[u8; N]>::try_from(bytes).map_err(|_| invalid("a coordinate has the wrong length"))
-}
-
-/// SEC1's uncompressed point encoding, `0x04 || x || y`.
-fn uncompressed_point(x: &[u8], y: &[u8]) -> Vec<u8> {
-    [&[4u8][..], x, y].concat()
 }
