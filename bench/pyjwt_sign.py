@@ -23,49 +23,38 @@ MESSAGE = (
 )
 
 
+def _batch_size(fn, seconds: float) -> int:
+    """Calls per batch: doubled until one batch takes ~seconds/30."""
+    n = 1
+    while True:
+        if _batch_ns(fn, n) * n > seconds * 1e9 / 30:
+            return n
+        n *= 2
+
+
+def _batch_ns(fn, n: int) -> float:
+    """Mean time per call of one batch of `n` calls."""
+    start = time.perf_counter_ns()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter_ns() - start) / n
+
+
 def median_ns(fn, seconds: float) -> float:
     """Median per-call time over ~30 batches that together take about `seconds`."""
-    n = 1
-    while True:  # size a batch to ~seconds/30
-        start = time.perf_counter_ns()
-        for _ in range(n):
-            fn()
-        elapsed = time.perf_counter_ns() - start
-        if elapsed > seconds * 1e9 / 30:
-            break
-        n *= 2
-    samples = []
-    for _ in range(30):
-        start = time.perf_counter_ns()
-        for _ in range(n):
-            fn()
-        samples.append((time.perf_counter_ns() - start) / n)
-    return statistics.median(samples)
+    n = _batch_size(fn, seconds)
+    return statistics.median(_batch_ns(fn, n) for _ in range(30))
 
 
 def paired_median_ns(ours, peer, seconds: float) -> tuple[float, float]:
     """Median per-call times of two functions measured in alternating batches (30 each, about
     `seconds` in all per function), so that both see the same machine: its speed drifts by more
     than a 10 % gap within a minute."""
-
-    def batch_size(fn) -> int:
-        n = 1
-        while True:
-            start = time.perf_counter_ns()
-            for _ in range(n):
-                fn()
-            if time.perf_counter_ns() - start > seconds * 1e9 / 30:
-                return n
-            n *= 2
-
-    sizes = (batch_size(ours), batch_size(peer))
+    sizes = (_batch_size(ours, seconds), _batch_size(peer, seconds))
     samples: tuple[list, list] = ([], [])
     for _ in range(30):
         for fn, n, out in zip((ours, peer), sizes, samples):
-            start = time.perf_counter_ns()
-            for _ in range(n):
-                fn()
-            out.append((time.perf_counter_ns() - start) / n)
+            out.append(_batch_ns(fn, n))
     return statistics.median(samples[0]), statistics.median(samples[1])
 
 
