@@ -44,16 +44,15 @@ python: build-tools ## Python venv with the oauthbearer package built from ./pyt
 run: python ## Set up and run the local token endpoint on its embedded default issuer (127.0.0.1:14293)
 	$(VENV)/bin/oauthbearer serve $(ARGS)
 
-.PHONY: setup
-setup: python ## Install what the build and tests need (rustup target, venv with the peers, jco)
-	rustup target add wasm32-wasip2 wasm32-wasip1 wasm32-wasip1-threads
-	$(PIP) -r tests/peers/requirements.txt -r python/tests/requirements.txt -r envoy/tests/requirements.txt
-	$(MAKE) -s $(JS_HOST)
-
 # jco, Binaryen's wasm-opt and the JS peers of the component tests (npm).
 JS_HOST := tests/wasm-host/js/node_modules/.package-lock.json
-$(JS_HOST): tests/wasm-host/js/package.json
+$(JS_HOST): tests/wasm-host/js/package.json tests/wasm-host/js/package-lock.json
 	cd tests/wasm-host/js && npm install --no-audit --no-fund --loglevel=error
+
+.PHONY: setup
+setup: python $(JS_HOST) ## Install what the build and tests need (rustup target, venv with the peers, jco)
+	rustup target add wasm32-wasip2 wasm32-wasip1 wasm32-wasip1-threads
+	$(PIP) -r tests/peers/requirements.txt -r python/tests/requirements.txt -r envoy/tests/requirements.txt
 
 .PHONY: test
 test: setup lint rust-test server-test sidecar-test vectors-check wasm wasm-test peers-test python-test envoy-test node-test kafka-test dist-test ## Set up and run every test
