@@ -1215,6 +1215,35 @@ fn explain_cases() -> Vec<Value> {
             json!({ "kafka_version": [3, 9] }),
         ),
         e(
+            "Spark 3.4: oauthbearer.spark.kafka_options for kafka-clients 3.4+ (Spark 3.4 runs 3.3)",
+            "kafka-java",
+            spark_options(""),
+            json!({ "client": "spark", "client_version": "3.4.1" }),
+        ),
+        e(
+            "Databricks: plain classes on the shaded client, an unprefixed option, auto.offset.reset",
+            "kafka-java",
+            {
+                let mut options = spark_options("");
+                options["sasl.oauthbearer.scope"] = json!("kafka");
+                options["kafka.auto.offset.reset"] = json!("earliest");
+                options
+            },
+            json!({ "client": "databricks" }),
+        ),
+        e(
+            "Spark: Databricks' shaded classes on open-source Spark 4.2",
+            "kafka-java",
+            spark_options("kafkashaded."),
+            json!({ "client": "spark", "client_version": "4.2.0" }),
+        ),
+        e(
+            "Databricks: shaded options as oauthbearer.spark.kafka_options(shaded=True) gives them",
+            "kafka-java",
+            spark_options("kafkashaded."),
+            json!({ "kafka_version": [3, 9] }),
+        ),
+        e(
             "an unknown client",
             "librdkafka",
             json!({ "sasl.mechanism": "OAUTHBEARER", "sasl.oauthbearer.method": "oidc" }),
@@ -1224,6 +1253,22 @@ fn explain_cases() -> Vec<Value> {
     .into_iter()
     .chain(kip1258_cases())
     .collect()
+}
+
+/// Spark Kafka options as `oauthbearer.spark.kafka_options` makes them (the classes after `shade`),
+/// with two of Spark's own source options.
+fn spark_options(shade: &str) -> Value {
+    json!({
+        "kafka.bootstrap.servers": "broker:9093",
+        "kafka.security.protocol": "SASL_SSL",
+        "kafka.sasl.mechanism": "OAUTHBEARER",
+        "kafka.sasl.login.callback.handler.class": format!("{shade}org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler"),
+        "kafka.sasl.oauthbearer.token.endpoint.url": "http://127.0.0.1:14293/token",
+        "kafka.sasl.login.retry.backoff.max.ms": "120000",
+        "kafka.sasl.jaas.config": format!("{shade}org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId=\"unused\" clientSecret=\"unused\";"),
+        "subscribe": "events",
+        "startingOffsets": "earliest",
+    })
 }
 
 /// Clean KIP-1258 Kafka Java configurations (jti on) with one change each, and the key and template

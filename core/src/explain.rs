@@ -11,6 +11,9 @@ use crate::config::names::{
 use crate::config::{Config, Dialect, Mode, Props};
 use crate::token::{check_access_token, TokenCheck};
 
+mod spark;
+pub use spark::spark_kafka_clients_version;
+
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -89,6 +92,12 @@ pub enum ClientLibrary {
     Aiokafka,
     /// KafkaJS.
     KafkaJs,
+    /// Open-source Apache Spark's Kafka source and sink (`spark-sql-kafka-0-10`: Kafka's Java client
+    /// behind `kafka.`-prefixed options); its version is Spark's, which decides the client's.
+    Spark,
+    /// Databricks Runtime's Kafka source and sink: Spark's, with the client shaded as
+    /// `kafkashaded.org.apache.kafka…`; its version is the runtime's.
+    Databricks,
 }
 
 impl ClientLibrary {
@@ -102,6 +111,8 @@ impl ClientLibrary {
             Self::KafkaPython => "kafka-python",
             Self::Aiokafka => "aiokafka",
             Self::KafkaJs => "kafkajs",
+            Self::Spark => "spark",
+            Self::Databricks => "databricks",
         }
     }
 }
@@ -118,12 +129,14 @@ impl std::str::FromStr for ClientLibrary {
             "kafka-python" | "kafka_python" => Self::KafkaPython,
             "aiokafka" => Self::Aiokafka,
             "kafkajs" => Self::KafkaJs,
+            "spark" | "pyspark" | "spark-sql-kafka" | "spark-sql-kafka-0-10" => Self::Spark,
+            "databricks" | "databricks-runtime" => Self::Databricks,
             _ => {
                 return crate::error::fail(
                     crate::ErrorKind::InvalidConfig,
                     format!(
                         "unknown Kafka client {s:?}; use kafka-clients, librdkafka, confluent-kafka, \
-                         @confluentinc/kafka-javascript, kafka-python, aiokafka or kafkajs"
+                         @confluentinc/kafka-javascript, kafka-python, aiokafka, kafkajs, spark or databricks"
                     ),
                 )
             }
@@ -146,23 +159,7 @@ impl ClientInfo {
     /// not start with a number.
     pub fn parse(library: &str, version: Option<&str>) -> crate::error::Result<Self> {
         let library = library.parse()?;
-        let version = version
-            .map(|v| {
-                let mut parts = v.trim().trim_start_matches('v').split('.').map(|p| {
-                    let digits = p.find(|c: char| !c.is_ascii_digit()).map_or(p, |end| &p[..end]);
-                    digits.parse::<u32>().ok()
-                });
-                match parts.next().flatten() {
-                    Some(major) => {
-                        Ok((major, parts.next().flatten().unwrap_or(0), parts.next().flatten().unwrap_or(0)))
-                    }
-                    None => crate::error::fail(
-                        crate::ErrorKind::InvalidConfig,
-                        format!("the client version {v:?} does not start with a number"),
-                    ),
-                }
-            })
-            .transpose()?;
+        let version = version.map(parse_version).transpose()?;
         Ok(Self { library, version })
     }
 
@@ -175,7 +172,11 @@ impl ClientInfo {
             ClientLibrary::KafkaJava => at_least((2, 2, 0)).or(Some(true)),
             ClientLibrary::Librdkafka | ClientLibrary::ConfluentKafkaPython => at_least((2, 2, 0)),
             ClientLibrary::KafkaPython => at_least((3, 0, 0)),
-            ClientLibrary::ConfluentKafkaJavascript | ClientLibrary::KafkaJs => Some(true),
+            // Every Spark release with Structured Streaming's Kafka connector runs kafka-clients >= 2.4.
+            ClientLibrary::ConfluentKafkaJavascript
+            | ClientLibrary::KafkaJs
+            | ClientLibrary::Spark
+            | ClientLibrary::Databricks => Some(true),
             ClientLibrary::Aiokafka => Some(false),
         }
     }
@@ -188,6 +189,22 @@ impl ClientInfo {
     }
 }
 
+/// `(major, minor, patch)` of a version such as `2.2.0`, `3.0.0rc1`, `v2.13` or `3.5.1-amzn-0`:
+/// the leading numbers count. Fails with `invalid_config` when it does not start with a number.
+fn parse_version(v: &str) -> crate::error::Result<(u32, u32, u32)> {
+    let mut parts = v.trim().trim_start_matches('v').split('.').map(|p| {
+        let digits = p.find(|c: char| !c.is_ascii_digit()).map_or(p, |end| &p[..end]);
+        digits.parse::<u32>().ok()
+    });
+    match parts.next().flatten() {
+        Some(major) => Ok((major, parts.next().flatten().unwrap_or(0), parts.next().flatten().unwrap_or(0))),
+        None => crate::error::fail(
+            crate::ErrorKind::InvalidConfig,
+            format!("the client version {v:?} does not start with a number"),
+        ),
+    }
+}
+
 const LOGIN_HANDLER: &str = "sasl.login.callback.handler.class";
 const SECURED_PREFIX: &str = "org.apache.kafka.common.security.oauthbearer.secured.";
 
@@ -196,11 +213,28 @@ fn finding(severity: Severity, code: &str, message: impl Into<String>, fix: impl
 }
 
 /// Lists the traps `properties` falls into for `dialect`, most severe first.
+///
+/// Spark Kafka options (the client named `spark` or `databricks`, or `kafka.`-prefixed names, in
+/// the Java dialect) are read as Spark reads them: see [`spark_kafka_clients_version`] and the
+/// `spark` module.
 pub fn explain<'a, I>(properties: I, dialect: Dialect, context: &ExplainContext<'_>) -> Vec<Finding>
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
     let props: Vec<(&str, &str)> = properties.into_iter().map(|(k, v)| (k.trim(), v.trim())).collect();
+    let client = context.client.and_then(|name| ClientInfo::parse(name, context.client_version).ok());
+    if dialect == Dialect::KafkaJava && spark::applies(&props, client.as_ref()) {
+        let mut out = spark::explain(&props, client.as_ref(), context, |received, inner| {
+            explain_client(received, Dialect::KafkaJava, inner)
+        });
+        out.sort_by_key(|f| f.severity);
+        return out;
+    }
+    explain_client(&props, dialect, context)
+}
+
+/// [`explain`] for the properties a Kafka client receives.
+fn explain_client(props: &[(&str, &str)], dialect: Dialect, context: &ExplainContext<'_>) -> Vec<Finding> {
     let lookup = Props::new(props.iter().copied(), dialect);
     let get = |name: &str| lookup.value(name);
     let mut out = Vec::new();
@@ -221,7 +255,7 @@ where
                     "set sasl.login.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
                 ));
             }
-            for (name, value) in &props {
+            for (name, value) in props {
                 if value.starts_with(SECURED_PREFIX) && at_least(4, 0) {
                     out.push(finding(
                         Severity::Error,
@@ -231,6 +265,7 @@ where
                     ));
                 }
             }
+            out.extend(classes_missing_in_client(props, context.kafka_version));
             if let Some(url) = get("sasl.oauthbearer.token.endpoint.url").filter(|_| at_least(4, 0)) {
                 out.push(finding(
                     Severity::Warning,
@@ -388,7 +423,7 @@ where
         }
     }
     // What the configuration parser (strict mode) and the signer refuse, with their codes.
-    let refused = refusals(&props, dialect, oauthbearer, context);
+    let refused = refusals(props, dialect, oauthbearer, context);
     // A misspelled name matters when the configuration with the name corrected is refused less.
     let mut corrections_left = MAX_CORRECTIONS_TRIED;
     let mut correction_fixes = |typo: &str, near: &str| {
@@ -400,7 +435,7 @@ where
             props.iter().map(|&(k, v)| if k == typo { (near, v) } else { (k, v) }).collect();
         refusals(&corrected, dialect, oauthbearer, context).len() < refused.len()
     };
-    out.extend(unknown_names(&props, dialect, &mut correction_fixes));
+    out.extend(unknown_names(props, dialect, &mut correction_fixes));
     if let Some(finding) = msk_session_name(&lookup) {
         out.push(finding);
     }
@@ -432,6 +467,55 @@ where
         }
     }
     out.sort_by_key(|f| f.severity);
+    out
+}
+
+/// Kafka's OAuth classes that users name in client properties, with the kafka-clients release that
+/// added each (read from the kafka-clients jars on Maven Central: `secured.` handlers in 3.1
+/// (KIP-768), the handlers in the `oauthbearer` package itself in 3.4, the retrievers and
+/// validators of KIP-1139 in 4.1). Their removal (`secured.`, 4.0) is `removed_class_name`.
+const CLASSES_SINCE: &[(&str, (u32, u32))] = &[
+    ("org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerLoginCallbackHandler", (3, 1)),
+    ("org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerValidatorCallbackHandler", (3, 1)),
+    ("org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler", (3, 4)),
+    ("org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler", (3, 4)),
+    ("org.apache.kafka.common.security.oauthbearer.DefaultJwtRetriever", (4, 1)),
+    ("org.apache.kafka.common.security.oauthbearer.ClientCredentialsJwtRetriever", (4, 1)),
+    ("org.apache.kafka.common.security.oauthbearer.JwtBearerJwtRetriever", (4, 1)),
+    ("org.apache.kafka.common.security.oauthbearer.FileJwtRetriever", (4, 1)),
+    ("org.apache.kafka.common.security.oauthbearer.DefaultJwtValidator", (4, 1)),
+    ("org.apache.kafka.common.security.oauthbearer.ClientJwtValidator", (4, 1)),
+    ("org.apache.kafka.common.security.oauthbearer.BrokerJwtValidator", (4, 1)),
+];
+
+/// A Kafka class the client's version does not have yet: the client fails to start with
+/// "Class … cannot be found" (a `ConfigException`).
+fn classes_missing_in_client(props: &[(&str, &str)], kafka_version: Option<(u32, u32)>) -> Vec<Finding> {
+    let Some(version) = kafka_version else { return Vec::new() };
+    let mut out = Vec::new();
+    for (name, value) in props {
+        let Some((class, since)) = CLASSES_SINCE.iter().find(|(class, _)| class == value) else { continue };
+        if version >= *since {
+            continue;
+        }
+        let (major, minor) = version;
+        let fix = match class.strip_prefix("org.apache.kafka.common.security.oauthbearer.") {
+            Some(handler @ ("OAuthBearerLoginCallbackHandler" | "OAuthBearerValidatorCallbackHandler"))
+                if version >= (3, 1) =>
+            {
+                format!(
+                    "name org.apache.kafka.common.security.oauthbearer.secured.{handler}, its name before Kafka 3.4"
+                )
+            }
+            _ => format!("use a client of Kafka {}.{} or later, or remove {name}", since.0, since.1),
+        };
+        out.push(finding(
+            Severity::Error,
+            "class_missing_in_client",
+            format!("{name} names {class}, which Kafka's Java client has only from {}.{}; this one is {major}.{minor} (\"Class {class} cannot be found\")", since.0, since.1),
+            fix,
+        ));
+    }
     out
 }
 

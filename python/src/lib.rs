@@ -659,6 +659,13 @@ fn explain(
     Ok(findings.into_iter().map(|f| (f.severity.as_str().to_owned(), f.code, f.message, f.fix)).collect())
 }
 
+/// The kafka-clients version (`"3.9"`) open-source Spark `spark_version`'s Kafka connector runs;
+/// `None` for a release the core's table does not know.
+#[pyfunction]
+fn spark_kafka_clients_version(spark_version: &str) -> Option<String> {
+    core_explain::spark_kafka_clients_version(spark_version).map(|(major, minor)| format!("{major}.{minor}"))
+}
+
 /// An issued access token; `repr` hides it.
 #[pyclass(module = "oauthbearer._native", frozen, get_all)]
 pub struct IssuedToken {
@@ -959,6 +966,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(error_response_body, m)?)?;
     m.add_function(wrap_pyfunction!(check_prebuilt, m)?)?;
     m.add_function(wrap_pyfunction!(explain, m)?)?;
+    m.add_function(wrap_pyfunction!(spark_kafka_clients_version, m)?)?;
     m.add_function(wrap_pyfunction!(new_jti, m)?)?;
     m.add_function(wrap_pyfunction!(parse_properties, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
