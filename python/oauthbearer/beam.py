@@ -30,6 +30,9 @@ from typing import Any, Optional
 
 from ._native import ConfigError, LocalIssuer, OAuthBearerError, SigningKey
 from .providers import MSK_FROM_A_URL, AzureProvider, GoogleProvider, LocalIssuerProvider, Provider, _error
+from .kafka_java import (ALLOWED_URLS_PROPERTY, DEFAULT_TOKEN_URL, LOGIN_HANDLER, LOGIN_HANDLER_3X,  # noqa: F401
+                         MSK_IAM_AUTH, MSK_LOGIN_HANDLER, allowed_urls_jvm_option, msk_iam_config, token_url_config)
+from .kafka_java import needs_allowed_urls as _needs_allowed_urls
 from .server import DEFAULT_PORT, Endpoint, Server, make_server
 
 try:  # apache-beam is optional ([beam] extra); the hook works without the base class for tests.
@@ -75,20 +78,13 @@ def start(provider: Optional[Provider] = None, host: str = "127.0.0.1", port: in
         return server
 
 
-#: Kafka's login handler for a token endpoint URL. Kafka 3.x also (and Google's README only) knows the
-#: ``…oauthbearer.secured.`` alias, which Kafka 4.0 removed (KAFKA-18293).
-LOGIN_HANDLER = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler"
-LOGIN_HANDLER_3X = "org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerLoginCallbackHandler"
-ALLOWED_URLS_PROPERTY = "org.apache.kafka.sasl.oauthbearer.allowed.urls"
-
-
 #: What Beam's Kafka expansion service runs (Beam 2.6x–2.7x bundle kafka-clients 3.9.x: tests/beam/pom.xml).
 BEAM_KAFKA_CLIENTS_VERSION = "3.9"
 
 
 def kafka_config(bootstrap_servers: str, *, kafka_clients_version: str = BEAM_KAFKA_CLIENTS_VERSION,
-                 token_url: str = f"http://127.0.0.1:{DEFAULT_PORT}/token",
-                 security_protocol: str = "SASL_SSL", login_retry_max_ms: int = 120_000) -> dict[str, str]:
+                 token_url: str = DEFAULT_TOKEN_URL, security_protocol: str = "SASL_SSL",
+                 login_retry_max_ms: int = 120_000) -> dict[str, str]:
     """The ``consumer_config`` / ``producer_config`` for Beam's ``ReadFromKafka`` / ``WriteToKafka``:
     Kafka's Java client fetching tokens from this endpoint.
 
@@ -102,24 +98,8 @@ def kafka_config(bootstrap_servers: str, *, kafka_clients_version: str = BEAM_KA
     ``login_retry_max_ms`` (``sasl.login.retry.backoff.max.ms``) is how long the client keeps
     retrying its first token fetch — Kafka's default is 10 s, less than a worker can take to start
     its endpoint; 2 minutes outlasts that."""
-    return {
-        "bootstrap.servers": bootstrap_servers,
-        "security.protocol": security_protocol,
-        "sasl.mechanism": "OAUTHBEARER",
-        "sasl.login.callback.handler.class": LOGIN_HANDLER if _major_minor(kafka_clients_version) >= (3, 4)
-        else LOGIN_HANDLER_3X,
-        "sasl.oauthbearer.token.endpoint.url": token_url,
-        "sasl.login.retry.backoff.max.ms": str(login_retry_max_ms),
-        # Kafka's client_credentials request needs a client id and secret before 4.3; the local
-        # endpoint does not check them.
-        "sasl.jaas.config": "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required "
-                            'clientId="unused" clientSecret="unused";',
-    }
-
-
-#: AWS's MSK IAM library, for the expansion service's classpath (``classpath=[MSK_IAM_AUTH]``).
-MSK_IAM_AUTH = "software.amazon.msk:aws-msk-iam-auth:2.3.2"
-MSK_LOGIN_HANDLER = "software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler"
+    return token_url_config(bootstrap_servers, kafka_clients_version, token_url=token_url,
+                            security_protocol=security_protocol, login_retry_max_ms=login_retry_max_ms)
 
 
 def msk_kafka_config(bootstrap_servers: str, *, role_arn: Optional[str] = None,
@@ -133,36 +113,12 @@ def msk_kafka_config(bootstrap_servers: str, *, role_arn: Optional[str] = None,
     With ``role_arn``, the library assumes the role under the fixed ``role_session_name``, so the
     principal MSK sees is the same at every re-authentication; with web identity (IRSA) instead, set
     ``AWS_ROLE_SESSION_NAME`` on the workers for the same reason."""
-    options = []
-    if profile:
-        options.append(f'awsProfileName="{profile}"')
-    if role_arn:
-        options += [f'awsRoleArn="{role_arn}"', f'awsRoleSessionName="{role_session_name}"']
-    jaas = " ".join(["org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required", *options]) + ";"
-    return {
-        "bootstrap.servers": bootstrap_servers,
-        "security.protocol": "SASL_SSL",
-        "sasl.mechanism": "OAUTHBEARER",
-        "sasl.jaas.config": jaas,
-        "sasl.login.callback.handler.class": MSK_LOGIN_HANDLER,
-        "sasl.client.callback.handler.class": MSK_LOGIN_HANDLER,
-    }
+    return msk_iam_config(bootstrap_servers, role_arn=role_arn, role_session_name=role_session_name, profile=profile)
 
 
 def needs_allowed_urls(kafka_clients_version: str = BEAM_KAFKA_CLIENTS_VERSION) -> bool:
     """Whether the JVM must allow the token URL (kafka-clients >= 4.0 denies every URL by default)."""
-    return _major_minor(kafka_clients_version) >= (4, 0)
-
-
-def _major_minor(version: str) -> tuple[int, int]:
-    """``(major, minor)`` of a kafka-clients version such as ``3.9`` or ``3.9.1``."""
-    major, minor = (version.split(".") + ["0"])[:2]
-    return int(major), int(minor)
-
-
-def allowed_urls_jvm_option(token_url: str = f"http://127.0.0.1:{DEFAULT_PORT}/token") -> str:
-    """The JVM option kafka-clients >= 4.0 needs before it fetches from ``token_url``."""
-    return f"-D{ALLOWED_URLS_PROPERTY}={token_url}"
+    return _needs_allowed_urls(kafka_clients_version)
 
 
 class LocalTokenEndpoint(BeamPlugin):  # type: ignore[misc,valid-type]
