@@ -226,7 +226,8 @@ def _library(spec: Optional[str]) -> tuple[Optional[str], Optional[str]]:
         import importlib.metadata
 
         try:
-            version = importlib.metadata.version(name)
+            # Spark's version is the installed PySpark's (the driver's is the cluster's).
+            version = importlib.metadata.version("pyspark" if name == "spark" else name)
         except (importlib.metadata.PackageNotFoundError, ValueError):
             version = ""
     return name, version or None
@@ -420,11 +421,13 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_jwks)
 
     p = sub.add_parser("explain", help="find configuration problems (exit 1 on an error-level finding)")
-    p.add_argument("--config", required=True, help="Kafka client .properties")
+    p.add_argument("--config", required=True,
+                   help="Kafka client .properties, or Spark Kafka source/sink options (kafka.-prefixed names)")
     _dialect_option(p, default=None)
     p.add_argument("--library", metavar="NAME[==VERSION]",
                    help="the client library (kafka-clients, librdkafka, confluent-kafka, kafka-python, aiokafka, "
-                        "kafkajs, @confluentinc/kafka-javascript); a Python one's version defaults to the installed one")
+                        "kafkajs, @confluentinc/kafka-javascript, spark, databricks); a Python one's version defaults "
+                        "to the installed one (spark: PySpark's)")
     p.add_argument("--broker-reauth-ms", type=_whole(0, 2**63 - 1), metavar="MS", help="the broker's connections.max.reauth.ms")
     p.set_defaults(func=cmd_explain)
     return root
