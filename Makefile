@@ -353,8 +353,22 @@ beam: ## Fetch the Java side of Beam's Flink runner (job server, Kafka IO, expan
 	    -DoutputDirectory=$(CURDIR)/target/beam/lib -DincludeScope=runtime && touch target/beam/lib/.fetched; }
 	javac -d target/beam/classes -cp "target/beam/lib/*" tests/beam/MskToken.java
 
+SPARK_CONNECTOR := spark-sql-kafka-0-10_2.13,spark-token-provider-kafka-0-10_2.13,kafka-clients,commons-pool2
+
+.PHONY: spark
+spark: python ## PySpark from PyPI into the venv and Spark's Kafka connector (+ AWS's MSK IAM library) with Maven into target/spark, once per checkout
+	$(PIP) -r tests/spark/requirements.txt
+	test tests/spark/pom.xml -ot target/spark/connector/.fetched || { rm -rf target/spark/lib target/spark/connector; \
+	  mvn -q -B -f tests/spark/pom.xml -Dmaven.repo.local=$(CURDIR)/target/spark/m2 dependency:copy-dependencies \
+	    -DoutputDirectory=$(CURDIR)/target/spark/lib -DincludeScope=runtime && \
+	  mvn -q -B -o -f tests/spark/pom.xml -Dmaven.repo.local=$(CURDIR)/target/spark/m2 dependency:copy-dependencies \
+	    -DoutputDirectory=$(CURDIR)/target/spark/connector -DincludeScope=runtime -DincludeArtifactIds=$(SPARK_CONNECTOR) && \
+	  touch target/spark/connector/.fetched; }
+	javac -d target/spark/classes -cp "$$($(PY) -c 'import pyspark, os; print(os.path.dirname(pyspark.__file__))')/jars/*:target/spark/lib/*" \
+	  tests/beam/MskToken.java tests/spark/SparkMskToken.java
+
 .PHONY: kafka-test
-kafka-test: kafka beam keycloak python node node-peers envoy-plugin image ## End to end through a real Kafka 4.3 broker: Python, Node and Java clients, KIP-1258, the Envoy sidecar, the image (podman) and the static binaries, refusals
+kafka-test: kafka beam spark keycloak python node node-peers envoy-plugin image ## End to end through a real Kafka 4.3 broker: Python, Node and Java clients, KIP-1258, the Envoy sidecar, the image (podman) and the static binaries, refusals
 	$(call apt_need,qemu-user-static,/usr/bin/qemu-aarch64-static)
 	$(PY) -m pytest -q -p no:cacheprovider tests/kafka
 

@@ -23,18 +23,24 @@ public class MskToken {
         for (String name : properties.stringPropertyNames()) {
             configs.put(name, properties.getProperty(name));
         }
+        System.out.println(token(configs));
+    }
+
+    /** Configures the login handler the configs name, as Kafka's client does, and returns its
+     *  token as a JSON object. */
+    public static String token(Map<String, Object> given) throws Exception {
+        Map<String, Object> configs = new HashMap<>(given);
         // As Kafka's client reads it: sasl.jaas.config is a Password-typed config.
-        configs.put("sasl.jaas.config", new Password(properties.getProperty("sasl.jaas.config")));
+        configs.put("sasl.jaas.config", new Password(given.get("sasl.jaas.config").toString()));
         JaasContext jaas = JaasContext.loadClientContext(configs);
         AuthenticateCallbackHandler handler = (AuthenticateCallbackHandler) Class
-            .forName(properties.getProperty("sasl.login.callback.handler.class"))
+            .forName(given.get("sasl.login.callback.handler.class").toString())
             .getDeclaredConstructor().newInstance();
-        handler.configure(configs, properties.getProperty("sasl.mechanism"),
-            jaas.configurationEntries());
+        handler.configure(configs, given.get("sasl.mechanism").toString(), jaas.configurationEntries());
         OAuthBearerTokenCallback callback = new OAuthBearerTokenCallback();
         handler.handle(new Callback[] {callback});
         // Token, lifetime and principal hold only base64url, digits and an ARN: no JSON escaping needed.
-        System.out.println("{\"token\":\"" + callback.token().value() + "\",\"lifetime_ms\":"
-            + callback.token().lifetimeMs() + ",\"principal\":\"" + callback.token().principalName() + "\"}");
+        return "{\"token\":\"" + callback.token().value() + "\",\"lifetime_ms\":"
+            + callback.token().lifetimeMs() + ",\"principal\":\"" + callback.token().principalName() + "\"}";
     }
 }

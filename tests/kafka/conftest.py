@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from confluent_kafka import KafkaException
+from confluent_kafka import Consumer, KafkaException
 from confluent_kafka.admin import AdminClient
 
 from oauthbearer import _native
@@ -164,6 +164,19 @@ def running_broker(jwks_url: str, expected_issuer: str, probe: Callable[[str], d
         print(f"\nbroker log: {log}")
 
 
+def assertion_sidecar_properties(issuer: Issuer, client_id: str = "java-es256") -> dict:
+    """``oauthbearer serve --provider assertion`` properties: KIP-1258 to the issuer as `client_id`
+    (one of ASSERTION_CLIENTS), ES256 or RS256 after its key."""
+    return {
+        "sasl.oauthbearer.token.endpoint.url": issuer.token_url,
+        "sasl.oauthbearer.assertion.algorithm": "ES256" if client_id.endswith("es256") else "RS256",
+        "sasl.oauthbearer.assertion.private.key.file": ASSERTION_CLIENTS[client_id],
+        "sasl.oauthbearer.assertion.claim.iss": client_id,
+        "sasl.oauthbearer.assertion.claim.sub": client_id,
+        "sasl.oauthbearer.assertion.claim.aud": issuer.token_url,
+    }
+
+
 class Sidecar:
     """``oauthbearer serve --provider assertion``: tokens got with `properties` (KIP-1258 to an IdP),
     served on ``port`` to Kafka's Java client, as a worker's or pod's entrypoint would start it; its
@@ -207,6 +220,44 @@ def peak_rss_mib(pid: int) -> int:
         return int(re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text()).group(1)) // 1024
     except (OSError, AttributeError):
         return 0
+
+
+#: Kafka's Java client logs each failed token fetch it will retry (kafka-clients Retry.java).
+RETRY_LINE = re.compile(r"Attempt (\d+) to make call resulted in an error; sleeping (\d+) ms before retrying")
+
+
+def wait_for_log(read_log: Callable[[], str], pattern: re.Pattern, accept: Callable[[re.Match], bool],
+                 process: subprocess.Popen, seconds: float) -> re.Match:
+    """Follows a log (``read_log()`` returns its text so far) until a line matches `pattern` and
+    `accept(match)`; fails if `process` ends first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for match in pattern.finditer(read_log()):
+            if accept(match):
+                return match
+        if process.poll() is not None:
+            err = process.communicate()[1] or ""
+            pytest.fail(f"the job ended before the log showed {pattern.pattern!r}: {err[-3000:]}")
+        time.sleep(0.25)  # polling a log file; the event is the line, not the time
+    pytest.fail(f"no line matching {pattern.pattern!r} within {seconds:.0f} s")
+
+
+def consume(broker: "Broker", issuer: Issuer, topic: str, count: int) -> dict[bytes, bytes]:
+    """Reads `topic` from the start with confluent-kafka (the issuer's secret client), an
+    independent reader of what a pipeline wrote: key -> value, until `count` records or 60 s."""
+    consumer = Consumer({**secret_client_conf(broker.bootstrap, issuer), "group.id": f"check-{topic}",
+                         "auto.offset.reset": "earliest"})
+    got: dict[bytes, bytes] = {}
+    try:
+        consumer.subscribe([topic])
+        deadline = time.monotonic() + 60
+        while len(got) < count and time.monotonic() < deadline:
+            message = consumer.poll(1)
+            if message is not None and message.error() is None:
+                got[message.key()] = message.value()
+    finally:
+        consumer.close()
+    return got
 
 
 def stop(*processes: subprocess.Popen) -> None:

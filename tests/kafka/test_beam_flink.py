@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -23,16 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer
 
-from conftest import (ASSERTION_CLIENTS, MEASURED, ROOT, Sidecar, free_port, peak_rss_mib, secret_client_conf,
-                      stop)
+from conftest import (MEASURED, RETRY_LINE, ROOT, Sidecar, assertion_sidecar_properties, free_port, peak_rss_mib,
+                      consume, stop, wait_for_log)
 
 BEAM = ROOT / "target" / "beam"
 PIPELINE = Path(__file__).parent / "beam_pipeline.py"
 COUNT = 25
-#: Kafka's Java client logs each failed token fetch it will retry (kafka-clients Retry.java).
-RETRY_LINE = re.compile(r"Attempt (\d+) to make call resulted in an error; sleeping (\d+) ms before retrying")
 
 
 def _wait_listening(port: int, process: subprocess.Popen, log: Path, what: str, seconds: float = 120) -> None:
@@ -103,19 +99,6 @@ def _finish(process: subprocess.Popen, what: str, flink: Flink, timeout: float =
         f"{what}: exit {process.returncode}; job server log: {flink.log}\n{err[-4000:]}"
 
 
-def _wait_for_log(log: Path, pattern: re.Pattern, accept, process: subprocess.Popen, seconds: float) -> re.Match:
-    """Follows a log until a line matches `pattern` and `accept(match)`; fails if `process` ends first."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        for match in pattern.finditer(log.read_text(errors="replace")):
-            if accept(match):
-                return match
-        if process.poll() is not None:
-            pytest.fail(f"the pipeline ended before the log showed {pattern.pattern!r}: {process.communicate()[1][-3000:]}")
-        time.sleep(0.25)  # polling a log file; the event is the line, not the time
-    pytest.fail(f"no line matching {pattern.pattern!r} within {seconds:.0f} s in {log}")
-
-
 def test_write_then_read_kafka_on_flink_with_tokens_from_the_endpoint(flink, broker, issuer):
     """The write starts before the endpoint is up, as when a worker's endpoint is still starting:
     kafka_config's login retry budget (sasl.login.retry.backoff.max.ms) keeps the Java producer
@@ -131,15 +114,9 @@ def test_write_then_read_kafka_on_flink_with_tokens_from_the_endpoint(flink, bro
     sidecar = None
     try:
         # The eighth failed fetch, 12.7 s into the producer's retries: past Kafka's default budget.
-        _wait_for_log(flink.log, RETRY_LINE, lambda m: int(m.group(1)) >= 8 and int(m.group(2)) >= 1000, writer, 240)
-        sidecar = Sidecar({
-            "sasl.oauthbearer.token.endpoint.url": issuer.token_url,
-            "sasl.oauthbearer.assertion.algorithm": "ES256",
-            "sasl.oauthbearer.assertion.private.key.file": ASSERTION_CLIENTS["java-es256"],
-            "sasl.oauthbearer.assertion.claim.iss": "java-es256",
-            "sasl.oauthbearer.assertion.claim.sub": "java-es256",
-            "sasl.oauthbearer.assertion.claim.aud": issuer.token_url,
-        }, port, work)
+        wait_for_log(flink.log.read_text, RETRY_LINE, lambda m: int(m.group(1)) >= 8 and int(m.group(2)) >= 1000,
+                     writer, 240)
+        sidecar = Sidecar(assertion_sidecar_properties(issuer), port, work)
         endpoint_up = time.monotonic() - started
         _finish(writer, "write", flink)
         write_seconds = time.monotonic() - started
@@ -159,18 +136,7 @@ def test_write_then_read_kafka_on_flink_with_tokens_from_the_endpoint(flink, bro
         if sidecar:
             sidecar.stop()
 
-    consumer = Consumer({**secret_client_conf(broker.bootstrap, issuer), "group.id": f"check-{topic}",
-                         "auto.offset.reset": "earliest"})
-    try:
-        consumer.subscribe([topic])
-        got = {}
-        deadline = time.monotonic() + 60
-        while len(got) < COUNT and time.monotonic() < deadline:
-            message = consumer.poll(1)
-            if message is not None and message.error() is None:
-                got[message.key()] = json.loads(message.value())
-    finally:
-        consumer.close()
+    got = {key: json.loads(value) for key, value in consume(broker, issuer, topic, COUNT).items()}
     assert got == {f"key-{i}".encode(): {"n": i, "text": f"record {i}"} for i in range(COUNT)}
     MEASURED.append(f"Flink: write {write_seconds:.1f} s (the endpoint up {endpoint_up:.1f} s after the write began), "
                     f"read {read_seconds:.1f} s; token fetches: write {writes}, read {reads}")
