@@ -248,7 +248,10 @@ export interface ExplainContext {
   privateKey?: Uint8Array
   token?: string
   idpMaxAssertionLifetimeSeconds?: number
-  /** The client library (`aiokafka`, `confluent-kafka`, `kafkajs`, `@confluentinc/kafka-javascript`, …). */
+  /**
+   * The client library (`aiokafka`, `confluent-kafka`, `kafkajs`, `@confluentinc/kafka-javascript`, `spark`,
+   * `databricks`, …).
+   */
   client?: string
   /** Its version (`2.2.0`). */
   clientVersion?: string

@@ -1333,7 +1333,8 @@ pub struct ExplainContext {
     pub private_key: Option<Uint8Array>,
     pub token: Option<String>,
     pub idp_max_assertion_lifetime_seconds: Option<u32>,
-    /// The client library (`aiokafka`, `confluent-kafka`, `kafkajs`, `@confluentinc/kafka-javascript`, …).
+    /// The client library (`aiokafka`, `confluent-kafka`, `kafkajs`, `@confluentinc/kafka-javascript`, `spark`,
+    /// `databricks`, …).
     pub client: Option<String>,
     /// Its version (`2.2.0`).
     pub client_version: Option<String>,

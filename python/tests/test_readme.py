@@ -65,6 +65,7 @@ def test_every_block_is_run_by_a_test():
 HERE = [
     "make run", "from oauthbearer import AssertionProvider, GoogleProvider", '{"header": {"kid": "my-key-1"}',
     "import apache_beam as beam", "FROM apache/beam_python3.11_sdk", "# Azure workload identity (AKS)",
+    "from pyspark.sql import SparkSession",
     "import oauthbearer",
 ]
 
@@ -139,6 +140,20 @@ def test_beam_block_configures_the_java_client_and_says_what_prepare_does(caplog
     assert config["sasl.mechanism"] == "OAUTHBEARER"
     assert "each starts its token endpoint" in caplog.text, "prepare() says what happens with the README's options"
     assert "ReadFromKafka(consumer_config={**consumer_config" in pipeline
+
+
+def test_spark_block_gives_the_kafka_client_the_endpoint_and_uses_it_for_source_and_sink():
+    """The block up to the session, as written (the queries need the user's cluster;
+    tests/kafka/test_spark.py runs real ones on a Spark cluster with the same functions)."""
+    text = block("from pyspark.sql import SparkSession", "python")
+    configuration, queries = text.split("spark = SparkSession", 1)
+    scope: dict = {}
+    exec(configuration, scope)  # noqa: S102
+    options = scope["options"]
+    assert all(name.startswith("kafka.") for name in options)
+    assert options["kafka.sasl.oauthbearer.token.endpoint.url"] == "http://127.0.0.1:14293/token"
+    assert scope["spark_conf"]() == {}, "PySpark 4.2's kafka-clients 3.9 needs no allowed-URLs option"
+    assert queries.count(".options(**options)") == 2, "the source and the sink"
 
 
 def test_dockerfile_block_installs_the_dist_wheel_and_starts_the_endpoint(tmp_path):

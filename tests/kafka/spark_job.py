@@ -7,7 +7,8 @@ directories.
 
     python spark_job.py BOOTSTRAP TOPIC COUNT WORK_DIR JARS
 
-Prints one JSON line: the records read, the seconds each query took and the Spark JVMs' peak RSS.
+Prints one JSON line: the records read, the seconds the session and each query took, and the Spark
+JVMs' peak RSS.
 """
 
 import json
@@ -32,6 +33,7 @@ def peak_rss_mib(pid: int) -> int:
 
 
 def main(bootstrap: str, topic: str, count: int, work: Path, jars: str) -> None:
+    started = time.monotonic()
     builder = (SparkSession.builder.appName("oauthbearer-spark")
                # A master and a worker inside the driver's JVM, the executor in a JVM of its own.
                .master("local-cluster[1,1,768]")
@@ -43,6 +45,7 @@ def main(bootstrap: str, topic: str, count: int, work: Path, jars: str) -> None:
     for name, value in spark_conf().items():  # nothing for Spark 4.2 (kafka-clients 3.9)
         builder = builder.config(name, value)
     spark = builder.getOrCreate()
+    session_seconds = time.monotonic() - started
     options = kafka_options(bootstrap, security_protocol="SASL_PLAINTEXT")
 
     inbox = work / "in"
@@ -72,8 +75,8 @@ def main(bootstrap: str, topic: str, count: int, work: Path, jars: str) -> None:
                  if Path(f"/proc/{p.pid()}/comm").read_text().strip() == "java"]
     rss = {"driver": peak_rss_mib(driver.pid()), "executors": [peak_rss_mib(pid) for pid in executors]}
     spark.stop()
-    print(json.dumps({"read": got, "write_seconds": write_seconds, "read_seconds": read_seconds,
-                      "peak_rss_mib": rss}), flush=True)
+    print(json.dumps({"read": got, "session_seconds": session_seconds, "write_seconds": write_seconds,
+                      "read_seconds": read_seconds, "peak_rss_mib": rss}), flush=True)
 
 
 if __name__ == "__main__":

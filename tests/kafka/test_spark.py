@@ -127,9 +127,10 @@ def test_structured_streaming_writes_and_reads_kafka_with_tokens_from_the_endpoi
     assert fetches == 2, f"{fetches} tokens served for 2 logins; {sidecar.log}"
     rss = result["peak_rss_mib"]
     MEASURED.append(f"Spark (local-cluster, 1 executor): job {total_seconds:.1f} s from launch (the endpoint up "
-                    f"{endpoint_up:.1f} s in), write query {result['write_seconds']:.1f} s, read query "
-                    f"{result['read_seconds']:.1f} s; {fetches} token fetches (executor 1, driver 1); peak RSS driver {rss['driver']} MiB, "
-                    f"executor {rss['executors']} MiB; logs {work}")
+                    f"{endpoint_up:.1f} s in), session {result['session_seconds']:.1f} s, write query "
+                    f"{result['write_seconds']:.1f} s, read query {result['read_seconds']:.1f} s; {fetches} token "
+                    f"fetches (executor 1, driver 1); peak RSS driver {rss['driver']} MiB, executor "
+                    f"{rss['executors']} MiB; logs {work}")
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-central-1"])
