@@ -7,6 +7,8 @@
 //! client (plain on a shaded client and the reverse), then runs the Kafka Java rules on the
 //! properties the client receives, at the client version the Spark release brings.
 
+use std::collections::HashMap;
+
 use super::{finding, ClientInfo, ClientLibrary, ExplainContext, Finding, Severity};
 
 /// The prefix Spark strips (case-insensitively, then lower-cases the rest: its options are a
@@ -75,11 +77,20 @@ pub(super) fn explain(
     java_rules: impl FnOnce(&[(&str, &str)], &ExplainContext<'_>) -> Vec<Finding>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    // What the client receives: Spark drops the prefix and lower-cases the name.
+    // What the client receives: Spark drops the prefix and lower-cases the name; of names that are
+    // then equal, the last one given wins (its options are a map).
     let mut received: Vec<(String, &str)> = Vec::new();
+    let mut position: HashMap<String, usize> = HashMap::new();
     for &(name, value) in properties {
         if let Some(kafka_name) = strip_option_prefix(name) {
-            received.push((kafka_name.to_ascii_lowercase(), value));
+            let kafka_name = kafka_name.to_ascii_lowercase();
+            match position.get(&kafka_name) {
+                Some(&at) => received[at].1 = value,
+                None => {
+                    position.insert(kafka_name.clone(), received.len());
+                    received.push((kafka_name, value));
+                }
+            }
         } else if is_client_property(name) {
             out.push(finding(
                 Severity::Error,
@@ -106,6 +117,7 @@ pub(super) fn explain(
     for (name, value) in &received {
         out.extend(class_for_other_build(name, value, shaded));
     }
+    let mut out = at_most_per_code(out);
     // The Kafka Java rules see the classes as the client's own build names them.
     let unshaded: Vec<(&str, &str)> = received.iter().map(|(name, value)| (name.as_str(), unshade(value))).collect();
     let kafka_version = context.kafka_version.or_else(|| match client {
@@ -132,6 +144,34 @@ pub(super) fn explain(
         f
     }));
     out
+}
+
+/// At most [`super::MAX_UNKNOWN_NAMES`] findings of each code, then one that counts the rest (a
+/// hostile or generated file cannot make the answer huge).
+fn at_most_per_code(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut kept: Vec<Finding> = Vec::new();
+    let mut left_out: Vec<(String, Severity, usize)> = Vec::new();
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for f in findings {
+        let count = counts.entry(f.code.clone()).or_default();
+        *count += 1;
+        if *count <= super::MAX_UNKNOWN_NAMES {
+            kept.push(f);
+        } else if let Some(entry) = left_out.iter_mut().find(|(code, _, _)| *code == f.code) {
+            entry.2 += 1;
+        } else {
+            left_out.push((f.code, f.severity, 1));
+        }
+    }
+    kept.extend(left_out.into_iter().map(|(code, severity, more)| {
+        finding(
+            severity,
+            &code,
+            format!("{more} more options with the same problem ({code})"),
+            "see the findings above",
+        )
+    }));
+    kept
 }
 
 /// The name behind Spark's `kafka.` prefix, matched as Spark matches it (any case).
@@ -300,6 +340,22 @@ mod tests {
         assert_eq!(found[0].fix, "name it kafka.sasl.oauthbearer.scope");
         // Spark's own options (subscribe, startingOffsets) are not client properties.
         assert!(found.iter().all(|f| !f.message.contains("subscribe")));
+    }
+
+    #[test]
+    fn many_bad_options_give_a_bounded_answer_and_the_last_of_equal_names_wins() {
+        let props: Vec<(String, String)> = (0..1000).map(|i| (format!("sasl.x{i}"), "v".to_owned())).collect();
+        let found = run(&props, Some("spark"), None);
+        assert_eq!(found.len(), super::super::MAX_UNKNOWN_NAMES + 1, "{:?}", found.last());
+        assert_eq!(
+            found.last().map(|f| f.message.as_str()),
+            Some("968 more options with the same problem (spark_unprefixed_option)")
+        );
+        // Spark's options are a case-insensitive map: the later KAFKA.… replaces the earlier kafka.….
+        let mut props = options("kafkashaded.");
+        props.push(("KAFKA.SASL.LOGIN.CALLBACK.HANDLER.CLASS".into(), HANDLER.into()));
+        let found = run(&props, Some("databricks"), None);
+        assert_eq!(codes(&found), ["plain_class_on_shaded_client"], "{found:?}");
     }
 
     #[test]
