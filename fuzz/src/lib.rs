@@ -233,6 +233,20 @@ pub fn explain(data: &[u8]) {
             assert!(!finding.code.is_empty());
         }
     }
+    // The client-dependent rules: Spark's options at an old connector's kafka-clients (the class
+    // table), and Databricks' shaded client.
+    for (client, client_version, kafka_version) in [("spark", Some("3.4.1"), None), ("databricks", None, Some((3, 3)))]
+    {
+        let context = oauthbearer::explain::ExplainContext {
+            client: Some(client),
+            client_version,
+            kafka_version,
+            ..context.clone()
+        };
+        for finding in oauthbearer::explain::explain(pairs.iter().copied(), Dialect::KafkaJava, &context) {
+            assert!(!finding.code.is_empty());
+        }
+    }
 }
 
 /// The lifecycle machine over arbitrary event sequences: 4 bytes an event. It never serves a token
