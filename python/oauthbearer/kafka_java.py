@@ -88,6 +88,10 @@ def allowed_urls_jvm_option(token_url: str = DEFAULT_TOKEN_URL) -> str:
 
 
 def major_minor(version: str) -> tuple[int, int]:
-    """``(major, minor)`` of a version such as ``3.9`` or ``3.9.1``."""
-    major, minor = (version.split(".") + ["0"])[:2]
+    """``(major, minor)`` of a version such as ``3.9`` or ``3.9.1``; a ``ConfigError``
+    (``invalid_config``) for one that does not start with two numbers."""
+    major, minor = (str(version).split(".") + ["0"])[:2]
+    if not (major.isdigit() and minor.isdigit()):
+        raise _error(ConfigError, "invalid_config",
+                     f"kafka-clients version {version!r} is not MAJOR.MINOR[.PATCH] (e.g. 3.9 or 3.9.2)")
     return int(major), int(minor)

@@ -37,10 +37,17 @@ def test_every_option_has_the_prefix_and_names_the_handler_the_spark_release_has
                       client_version=version) == [], version
 
 
-def test_a_spark_without_a_token_endpoint_handler_is_refused_with_the_fix():
+def test_a_spark_without_a_token_endpoint_handler_or_a_bad_version_is_refused_with_the_fix():
     with pytest.raises(_native.ConfigError) as refused:
         spark.kafka_options(BOOTSTRAP, spark_version="3.3.2")  # kafka-clients 2.8
     assert refused.value.code == "invalid_config" and "Kafka 3.1" in str(refused.value)
+    for version in ("latest", "3.x", ""):
+        with pytest.raises(_native.ConfigError) as refused:
+            spark.kafka_options(BOOTSTRAP, kafka_clients_version=version or " ")
+        assert refused.value.code == "invalid_config" and "MAJOR.MINOR" in str(refused.value)
+    # A Spark version the table does not know (or not a version) takes the newest known client's.
+    assert spark.kafka_options(BOOTSTRAP, spark_version="latest")["kafka.sasl.login.callback.handler.class"] == \
+        LOGIN_HANDLER
 
 
 def test_the_spark_version_is_the_installed_pysparks_unless_given(monkeypatch):
