@@ -19,6 +19,8 @@ LOGIN_HANDLER = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCa
 LOGIN_HANDLER_3X = "org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerLoginCallbackHandler"
 LOGIN_MODULE = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule"
 ALLOWED_URLS_PROPERTY = "org.apache.kafka.sasl.oauthbearer.allowed.urls"
+#: From kafka-clients 4.1: the files (KIP-1258's key, assertion, template) the client may read.
+ALLOWED_FILES_PROPERTY = "org.apache.kafka.sasl.oauthbearer.allowed.files"
 DEFAULT_TOKEN_URL = f"http://127.0.0.1:{DEFAULT_PORT}/token"
 
 #: AWS's MSK IAM library (Maven coordinates) and its OAUTHBEARER login handler.

@@ -20,11 +20,11 @@ URL can serve MSK to Kafka's Java client (:data:`oauthbearer.providers.MSK_FROM_
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 from . import _native
-from .kafka_java import (DEFAULT_TOKEN_URL, LOGIN_MODULE, MSK_IAM_AUTH, allowed_urls_jvm_option, msk_iam_config,
-                         needs_allowed_urls, token_url_config)
+from .kafka_java import (ALLOWED_FILES_PROPERTY, DEFAULT_TOKEN_URL, LOGIN_MODULE, MSK_IAM_AUTH,
+                         allowed_urls_jvm_option, major_minor, msk_iam_config, needs_allowed_urls, token_url_config)
 
 #: The package Databricks Runtime shades its Kafka client into.
 SHADED_PREFIX = "kafkashaded."
@@ -78,16 +78,20 @@ def kafka_options(bootstrap_servers: str, *, token_url: str = DEFAULT_TOKEN_URL,
 
 
 def spark_conf(*, token_url: str = DEFAULT_TOKEN_URL, spark_version: Optional[str] = None,
-               kafka_clients_version: Optional[str] = None) -> dict[str, str]:
+               kafka_clients_version: Optional[str] = None, allowed_files: Sequence[str] = ()) -> dict[str, str]:
     """Spark configuration the JVMs need for the token URL: with kafka-clients 4.0 and later,
     ``spark.driver.extraJavaOptions`` and ``spark.executor.extraJavaOptions`` allowing it
-    (``-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=…``); nothing before 4.0. Set them when the
-    session is built (``--conf`` or ``SparkSession.builder.config``), appended to any
-    extraJavaOptions you already have."""
+    (``-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=…``) and, from 4.1, the files the client
+    reads (``allowed_files``: KIP-1258's key, assertion or template file, when the client signs
+    itself); nothing before 4.0. Set them when the session is built (``--conf`` or
+    ``SparkSession.builder.config``), appended to any extraJavaOptions you already have."""
     version = kafka_clients_version or connector_kafka_clients_version(spark_version)
     if not needs_allowed_urls(version):
         return {}
-    option = allowed_urls_jvm_option(token_url)
+    options = [allowed_urls_jvm_option(token_url)]
+    if allowed_files and major_minor(version) >= (4, 1):
+        options.append(f"-D{ALLOWED_FILES_PROPERTY}={','.join(allowed_files)}")
+    option = " ".join(options)
     return {"spark.driver.extraJavaOptions": option, "spark.executor.extraJavaOptions": option}
 
 

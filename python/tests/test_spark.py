@@ -78,6 +78,12 @@ def test_spark_conf_allows_the_url_only_for_kafka_clients_4():
     option = "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=http://127.0.0.1:14293/token"
     assert spark.spark_conf(kafka_clients_version="4.1") == {"spark.driver.extraJavaOptions": option,
                                                              "spark.executor.extraJavaOptions": option}
+    # The files a KIP-1258 client reads are allowed from 4.1, when it has the property.
+    assert spark.spark_conf(kafka_clients_version="4.0", allowed_files=["/k.pem"])["spark.driver.extraJavaOptions"] \
+        == option
+    both = f"{option} -Dorg.apache.kafka.sasl.oauthbearer.allowed.files=/k.pem,/t.json"
+    assert spark.spark_conf(kafka_clients_version="4.3", allowed_files=["/k.pem", "/t.json"]) == \
+        {"spark.driver.extraJavaOptions": both, "spark.executor.extraJavaOptions": both}
 
 
 def test_msk_options_plain_and_as_databricks_documents_them():

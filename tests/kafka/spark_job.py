@@ -5,7 +5,10 @@ SASL/OAUTHBEARER with tokens from the endpoint ``oauthbearer.spark.kafka_options
 test_spark.py runs it; SPARK_HOME (set by the test) holds the log configuration and the workers'
 directories.
 
-    python spark_job.py BOOTSTRAP TOPIC COUNT WORK_DIR JARS
+    python spark_job.py BOOTSTRAP TOPIC COUNT WORK_DIR JARS [SETTINGS_JSON]
+
+SETTINGS_JSON, when given, replaces what ``kafka_options`` and ``spark_conf`` give:
+``{"options": {...}, "conf": {...}}``.
 
 Prints one JSON line: the records read, the seconds the session and each query took, and the Spark
 JVMs' peak RSS.
@@ -15,6 +18,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 from pyspark.sql import SparkSession
 
@@ -32,7 +36,7 @@ def peak_rss_mib(pid: int) -> int:
     return 0
 
 
-def main(bootstrap: str, topic: str, count: int, work: Path, jars: str) -> None:
+def main(bootstrap: str, topic: str, count: int, work: Path, jars: str, settings: Optional[dict] = None) -> None:
     started = time.monotonic()
     builder = (SparkSession.builder.appName("oauthbearer-spark")
                # A master and a worker inside the driver's JVM, the executor in a JVM of its own.
@@ -42,11 +46,10 @@ def main(bootstrap: str, topic: str, count: int, work: Path, jars: str) -> None:
                .config("spark.executor.memory", "512m")
                .config("spark.ui.enabled", "false")
                .config("spark.sql.shuffle.partitions", "1"))
-    for name, value in spark_conf().items():  # nothing for Spark 4.2 (kafka-clients 3.9)
-        builder = builder.config(name, value)
-    spark = builder.getOrCreate()
+    conf = settings["conf"] if settings else spark_conf()  # spark_conf(): nothing for Spark 4.2 (kafka-clients 3.9)
+    spark = builder.config(map=conf).getOrCreate()
     session_seconds = time.monotonic() - started
-    options = kafka_options(bootstrap, security_protocol="SASL_PLAINTEXT")
+    options = settings["options"] if settings else kafka_options(bootstrap, security_protocol="SASL_PLAINTEXT")
 
     inbox = work / "in"
     inbox.mkdir(parents=True)
@@ -80,4 +83,5 @@ def main(bootstrap: str, topic: str, count: int, work: Path, jars: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]), sys.argv[5])
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]), sys.argv[5],
+         json.loads(Path(sys.argv[6]).read_text()) if len(sys.argv) > 6 else None)

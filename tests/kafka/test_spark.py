@@ -23,10 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from oauthbearer import spark
+from oauthbearer import _native, spark
+from oauthbearer.kafka_java import LOGIN_HANDLER, LOGIN_MODULE
 from oauthbearer.server import DEFAULT_PORT
 
-from conftest import MEASURED, RETRY_LINE, ROOT, Sidecar, assertion_sidecar_properties, consume, wait_for_log
+from conftest import (ASSERTION_CLIENTS, MEASURED, RETRY_LINE, ROOT, Sidecar, assertion_sidecar_properties, consume,
+                      wait_for_log)
 from msk_compare import assert_core_makes, require, run_java
 
 SPARK = ROOT / "target" / "spark"
@@ -131,6 +133,49 @@ def test_structured_streaming_writes_and_reads_kafka_with_tokens_from_the_endpoi
                     f"{result['write_seconds']:.1f} s, read query {result['read_seconds']:.1f} s; {fetches} token "
                     f"fetches (executor 1, driver 1); peak RSS driver {rss['driver']} MiB, executor "
                     f"{rss['executors']} MiB; logs {work}")
+
+
+def test_kip1258_in_spark_itself_with_kafka_clients_4_3_in_place_of_spark_s_own(broker, issuer):
+    """No Spark release brings a kafka-clients with KIP-1258 (Spark 4.2: 3.9.2), but Spark 4.2's
+    connector runs on kafka-clients 4.3.1 put in its place (with jose4j, which 4.x needs): then the
+    client signs its own assertions — the direct KIP-1258 configuration, no endpoint — as Spark
+    options (``spark.prefixed`` of the client properties), with ``spark_conf`` allowing the IdP's
+    URL and the key file in both JVMs. Each JVM logs in once: two assertions reach the issuer."""
+    connector_jars()
+    kafka_lib = ROOT / "target" / "kafka" / "lib"
+    jars = [str(p) for p in (SPARK / "connector").glob("*.jar") if not p.name.startswith("kafka-clients-")]
+    jars += [str(next(kafka_lib.glob(f"{name}-*.jar"))) for name in ("kafka-clients", "jose4j")]
+    assert "kafka-clients-4.3.1.jar" in ",".join(jars)
+    key = str(ASSERTION_CLIENTS["java-es256"])
+    options = spark.prefixed({
+        "bootstrap.servers": broker.bootstrap,
+        "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanism": "OAUTHBEARER",
+        "sasl.login.callback.handler.class": LOGIN_HANDLER,
+        "sasl.jaas.config": f"{LOGIN_MODULE} required;",
+        "sasl.oauthbearer.client.credentials.client.id": "java-es256",
+        **{k: str(v) for k, v in assertion_sidecar_properties(issuer).items()},
+    })
+    findings = _native.explain(options, "kafka-java", kafka_version=(4, 3))
+    assert [code for severity, code, _m, _f in findings if severity == "error"] == [], findings
+    work = Path(tempfile.mkdtemp(prefix="oauthbearer-spark-kip1258-"))
+    home = spark_home(work)
+    settings = work / "settings.json"
+    settings.write_text(json.dumps({
+        "options": options,
+        "conf": spark.spark_conf(token_url=issuer.token_url, kafka_clients_version="4.3", allowed_files=[key]),
+    }))
+    topic = f"spark-kip1258-{os.getpid()}-{int(time.time())}"
+    before = len(issuer.bodies)
+    done = subprocess.run([sys.executable, str(JOB), broker.bootstrap, topic, str(COUNT), str(work / "job"),
+                           ",".join(jars), str(settings)],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "SPARK_HOME": str(home)})
+    assert done.returncode == 0, f"logs {work}\n{done.stderr[-4000:]}"
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["read"] == sorted([f"key-{i}", json.dumps({"n": i, "text": f"record {i}"})] for i in range(COUNT))
+    assertions = [b for b in issuer.bodies[before:] if "client_assertion=" in b and "client_id=java-es256" in b]
+    assert len(assertions) == len(issuer.bodies) - before == 2, issuer.bodies[before:]
+    assert "Using client assertion authentication" in executor_logs(home), f"logs {work}"
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-central-1"])
