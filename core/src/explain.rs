@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use crate::config::names::{
-    checked_prefixes, known_names, ASSERTION_CLAIM_EXP_SECONDS, DIALECT_EQUIVALENTS, MECHANISM_PREFIX, SCOPE,
-    SUB_CLAIM_NAME,
+    checked_prefixes, known_names, ASSERTION_CLAIM_EXP_SECONDS, CLIENT_ID, CLIENT_SECRET, DIALECT_EQUIVALENTS,
+    HEADER_URLENCODE, JWT_RETRIEVER_CLASS, MECHANISM_PREFIX, SCOPE, SUB_CLAIM_NAME, TOKEN_ENDPOINT_URL,
 };
 use crate::config::{Config, Dialect, Mode, Props};
 use crate::token::{check_access_token, TokenCheck};
@@ -266,6 +266,7 @@ fn explain_client(props: &[(&str, &str)], dialect: Dialect, context: &ExplainCon
                 }
             }
             out.extend(classes_missing_in_client(props, context.kafka_version));
+            out.extend(properties_missing_in_client(props, context.kafka_version));
             if let Some(url) = get("sasl.oauthbearer.token.endpoint.url").filter(|_| at_least(4, 0)) {
                 out.push(finding(
                     Severity::Warning,
@@ -487,6 +488,102 @@ const CLASSES_SINCE: &[(&str, (u32, u32))] = &[
     ("org.apache.kafka.common.security.oauthbearer.ClientJwtValidator", (4, 1)),
     ("org.apache.kafka.common.security.oauthbearer.BrokerJwtValidator", (4, 1)),
 ];
+
+/// When Kafka's Java client learned its OAuth property names: `SaslConfigs` of the kafka-clients
+/// jars on Maven Central (3.0.2, 3.1.0, 3.3.2, 3.4.0, 3.8.1, 3.9.2, 4.0.0, 4.1.0, 4.3.1) compared.
+/// A name not listed is in 3.0 already (`sasl.login.class`, the callback handlers, `refresh.*`).
+fn property_since(name: &str) -> Option<((u32, u32), &'static str)> {
+    const KIP_768: &[&str] = &[
+        "sasl.login.connect.timeout.ms",
+        "sasl.login.read.timeout.ms",
+        "sasl.login.retry.backoff.max.ms",
+        "sasl.login.retry.backoff.ms",
+        "sasl.oauthbearer.clock.skew.seconds",
+        "sasl.oauthbearer.expected.audience",
+        "sasl.oauthbearer.expected.issuer",
+        "sasl.oauthbearer.jwks.endpoint.refresh.ms",
+        "sasl.oauthbearer.jwks.endpoint.retry.backoff.max.ms",
+        "sasl.oauthbearer.jwks.endpoint.retry.backoff.ms",
+        "sasl.oauthbearer.jwks.endpoint.url",
+        "sasl.oauthbearer.scope.claim.name",
+        "sasl.oauthbearer.sub.claim.name",
+        "sasl.oauthbearer.token.endpoint.url",
+    ];
+    if KIP_768.contains(&name) {
+        Some(((3, 1), "KIP-768"))
+    } else if name == HEADER_URLENCODE {
+        Some(((3, 9), "KIP-1025"))
+    } else if name.starts_with("sasl.oauthbearer.assertion.")
+        || [SCOPE, CLIENT_ID, CLIENT_SECRET, JWT_RETRIEVER_CLASS, "sasl.oauthbearer.jwt.validator.class"]
+            .contains(&name)
+    {
+        Some(((4, 1), "KIP-1139"))
+    } else {
+        None
+    }
+}
+
+/// Property names the client's version does not know (it ignores each with a log line), grouped by
+/// the release that added them; and KIP-1258's assertion settings on 4.1–4.2, where they serve only
+/// the jwt-bearer grant, so `client_credentials` sends no assertion.
+fn properties_missing_in_client(props: &[(&str, &str)], kafka_version: Option<(u32, u32)>) -> Vec<Finding> {
+    let Some(version) = kafka_version else { return Vec::new() };
+    let (major, minor) = version;
+    // Settings without which the client cannot authenticate as configured: an error; others a warning.
+    let essential = |name: &str| {
+        name.starts_with("sasl.oauthbearer.assertion.")
+            || [TOKEN_ENDPOINT_URL, CLIENT_ID, CLIENT_SECRET, JWT_RETRIEVER_CLASS].contains(&name)
+    };
+    let mut groups: Vec<((u32, u32), &str, Vec<&str>)> = Vec::new();
+    for (name, _) in props {
+        let Some((since, kip)) = property_since(name).filter(|(since, _)| version < *since) else { continue };
+        match groups.iter_mut().find(|(s, _, _)| *s == since) {
+            Some(group) => group.2.push(name),
+            None => groups.push((since, kip, vec![name])),
+        }
+    }
+    let mut out = Vec::new();
+    for ((since_major, since_minor), kip, names) in groups {
+        let jaas_instead = names.iter().any(|n| [SCOPE, CLIENT_ID, CLIENT_SECRET].contains(n));
+        let shown = names.iter().take(MAX_UNKNOWN_NAMES).copied().collect::<Vec<_>>().join(", ");
+        out.push(finding(
+            if names.iter().any(|n| essential(n)) { Severity::Error } else { Severity::Warning },
+            "property_missing_in_client",
+            format!(
+                "Kafka's Java client {major}.{minor} does not know {shown} ({kip}, Kafka {since_major}.{since_minor}): \
+                 it ignores {}",
+                if names.len() == 1 { "it" } else { "them" }
+            ),
+            if jaas_instead {
+                format!(
+                    "use a client of Kafka {since_major}.{since_minor} or later; before 4.1 the client id, secret and \
+                     scope go in sasl.jaas.config (clientId=\"…\" clientSecret=\"…\" scope=\"…\")"
+                )
+            } else {
+                format!(
+                    "use a client of Kafka {since_major}.{since_minor} or later, or let oauthbearer serve fetch the \
+                     tokens with these properties and give the client only its URL"
+                )
+            },
+        ));
+    }
+    let signs = props.iter().any(|(n, _)| n.starts_with("sasl.oauthbearer.assertion."));
+    let jwt_bearer = props.iter().any(|(n, v)| *n == JWT_RETRIEVER_CLASS && v.ends_with(".JwtBearerJwtRetriever"));
+    if signs && !jwt_bearer && ((4, 1)..(4, 3)).contains(&version) {
+        out.push(finding(
+            Severity::Error,
+            "kip1258_not_in_client",
+            format!(
+                "Kafka's Java client {major}.{minor} uses the assertion settings only for the jwt-bearer grant \
+                 (JwtBearerJwtRetriever); client_credentials with a client assertion (KIP-1258) came in Kafka 4.3, so \
+                 this client sends no assertion"
+            ),
+            "use a client of Kafka 4.3 or later, or let oauthbearer serve --provider assertion sign with these \
+             properties and give the client only its URL",
+        ));
+    }
+    out
+}
 
 /// A Kafka class the client's version does not have yet: the client fails to start with
 /// "Class … cannot be found" (a `ConfigException`).
@@ -797,7 +894,7 @@ fn msk_session_name(lookup: &Props<'_>) -> Option<Finding> {
 /// no token endpoint can serve MSK to them.
 fn msk_token_from_url(lookup: &Props<'_>, dialect: Dialect, oauthbearer: bool, oidc: bool) -> Option<Finding> {
     let from_url = match dialect {
-        Dialect::KafkaJava => lookup.value(crate::config::names::TOKEN_ENDPOINT_URL).is_some(),
+        Dialect::KafkaJava => lookup.value(TOKEN_ENDPOINT_URL).is_some(),
         Dialect::Librdkafka => oidc,
     };
     if !(oauthbearer && from_url && crate::msk::is_msk_bootstrap(lookup.value("bootstrap.servers")?)) {
@@ -978,7 +1075,7 @@ fn eventhubs_scope(lookup: &Props<'_>, oauthbearer: bool) -> Option<Finding> {
         Some(scope) => crate::azure::check_eventhubs_scope(scope, bootstrap).err().map(|e| {
             finding(Severity::Error, "eventhubs_scope_mismatch", e.message(), format!("set {SCOPE}={expected}"))
         }),
-        None if oauthbearer && lookup.value(crate::config::names::TOKEN_ENDPOINT_URL).is_some() => Some(finding(
+        None if oauthbearer && lookup.value(TOKEN_ENDPOINT_URL).is_some() => Some(finding(
             Severity::Error,
             "eventhubs_scope_mismatch",
             "no scope is set for an Event Hubs namespace; Entra ID refuses a client credentials request without one \
@@ -1456,5 +1553,54 @@ mod tests {
         assert!(!has(&c, "assertion_multiple_audiences") && !has(&c, "assertion_audience_mismatch"), "{c:?}");
         let c = with_template(issuer, "not json", Dialect::KafkaJava);
         assert!(!has(&c, "assertion_multiple_audiences") && !has(&c, "assertion_audience_mismatch"), "{c:?}");
+    }
+
+    #[test]
+    fn properties_and_classes_newer_than_the_client_are_named_with_the_release_that_added_them() {
+        let kip1258 = [
+            ("sasl.mechanism", "OAUTHBEARER"),
+            (
+                "sasl.login.callback.handler.class",
+                "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
+            ),
+            ("sasl.oauthbearer.token.endpoint.url", "https://idp.example/token"),
+            ("sasl.oauthbearer.client.credentials.client.id", "app"),
+            ("sasl.oauthbearer.assertion.private.key.file", "/k.pem"),
+            ("sasl.oauthbearer.assertion.claim.iss", "app"),
+            ("sasl.oauthbearer.assertion.claim.sub", "app"),
+            ("sasl.oauthbearer.assertion.claim.aud", "https://idp.example/token"),
+        ];
+        let at = |version| {
+            let ctx = ExplainContext { kafka_version: Some(version), ..Default::default() };
+            explain(kip1258.iter().copied(), Dialect::KafkaJava, &ctx)
+        };
+        let errors = |found: &[Finding]| -> Vec<String> {
+            found.iter().filter(|f| f.severity == Severity::Error).map(|f| f.code.clone()).collect()
+        };
+        assert!(errors(&at((4, 3))).is_empty(), "{:?}", at((4, 3)));
+        // 4.1 and 4.2 know the names but use them for jwt-bearer only.
+        assert_eq!(errors(&at((4, 2))), ["kip1258_not_in_client"]);
+        // 3.9 knows none of them: one finding for the KIP-1139 group, the JAAS fix (client id).
+        let found = at((3, 9));
+        assert_eq!(errors(&found), ["property_missing_in_client"], "{found:?}");
+        let f = found.iter().find(|f| f.code == "property_missing_in_client").unwrap();
+        assert!(
+            f.message.contains("Kafka's Java client 3.9 does not know sasl.oauthbearer.client.credentials.client.id, "),
+            "{}",
+            f.message
+        );
+        assert!(f.message.contains("(KIP-1139, Kafka 4.1)") && f.fix.contains("clientId="), "{f:?}");
+        // 3.0: the token URL (KIP-768) too, and no token endpoint handler: two groups and the class.
+        let c: Vec<String> = at((3, 0)).into_iter().map(|f| f.code).collect();
+        assert_eq!(c.iter().filter(|c| *c == "property_missing_in_client").count(), 2, "{c:?}");
+        assert!(c.contains(&"class_missing_in_client".to_owned()), "{c:?}");
+        // A setting that does not decide authentication is a warning.
+        let ctx = ExplainContext { kafka_version: Some((3, 8)), ..Default::default() };
+        let found = explain([("sasl.oauthbearer.header.urlencode", "true")], Dialect::KafkaJava, &ctx);
+        let f = found.iter().find(|f| f.code == "property_missing_in_client").unwrap();
+        assert_eq!(f.severity, Severity::Warning, "{f:?}");
+        // Unknown version: no finding of either kind.
+        let c = codes(&kip1258, Dialect::KafkaJava, &ExplainContext::default());
+        assert!(!c.iter().any(|c| c.contains("missing_in_client") || c == "kip1258_not_in_client"), "{c:?}");
     }
 }
