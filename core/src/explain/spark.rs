@@ -46,7 +46,12 @@ const SPARK_KAFKA_CLIENTS: &[(MajorMinor, MajorMinor)] = &[
 /// (or a version that does not start with a number).
 pub fn spark_kafka_clients_version(spark_version: &str) -> Option<(u32, u32)> {
     let (major, minor, _) = super::parse_version(spark_version).ok()?;
-    SPARK_KAFKA_CLIENTS.iter().find(|(spark, _)| *spark == (major, minor)).map(|(_, kafka)| *kafka)
+    kafka_clients_of((major, minor))
+}
+
+/// [`spark_kafka_clients_version`] of a Spark `(major, minor)`.
+fn kafka_clients_of(spark: MajorMinor) -> Option<MajorMinor> {
+    SPARK_KAFKA_CLIENTS.iter().find(|(release, _)| *release == spark).map(|(_, kafka)| *kafka)
 }
 
 /// Whether `properties` are Spark Kafka options: the client is named as Spark or Databricks, or a
@@ -122,7 +127,7 @@ pub(super) fn explain(
     let unshaded: Vec<(&str, &str)> = received.iter().map(|(name, value)| (name.as_str(), unshade(value))).collect();
     let kafka_version = context.kafka_version.or_else(|| match client {
         Some(ClientInfo { library: ClientLibrary::Spark, version: Some((major, minor, _)) }) => {
-            spark_kafka_clients_version(&format!("{major}.{minor}"))
+            kafka_clients_of((*major, *minor))
         }
         _ => None,
     });
@@ -194,7 +199,7 @@ fn client_is_shaded(client: Option<&ClientInfo>, received: &[(String, &str)]) ->
     match client.map(|c| c.library) {
         Some(ClientLibrary::Databricks) => Some(true),
         Some(ClientLibrary::Spark) => Some(false),
-        _ => received.iter().any(|(_, value)| value.trim_start().starts_with(SHADED_KAFKA)).then_some(true),
+        _ => received.iter().any(|(_, value)| value.starts_with(SHADED_KAFKA)).then_some(true),
     }
 }
 
@@ -237,9 +242,9 @@ fn class_for_other_build(name: &str, value: &str, shaded: Option<bool>) -> Optio
 }
 
 /// `value` with a shaded package prefix removed (what the class is called in the plain client).
+/// Values arrive trimmed ([`super::explain`] trims them).
 fn unshade(value: &str) -> &str {
-    let trimmed = value.trim_start();
-    [SHADED_KAFKA, SHADED_MSK_IAM].into_iter().find_map(|p| trimmed.strip_prefix(p)).unwrap_or(value)
+    [SHADED_KAFKA, SHADED_MSK_IAM].into_iter().find_map(|p| value.strip_prefix(p)).unwrap_or(value)
 }
 
 #[cfg(test)]
