@@ -64,19 +64,26 @@ def msk_iam_config(bootstrap_servers: str, *, role_arn: Optional[str] = None, ro
     (:data:`MSK_IAM_AUTH`) and its OAUTHBEARER login handler, on the machine's AWS credentials.
     With ``role_arn`` the library assumes the role under the fixed ``role_session_name``, so the
     principal MSK sees is the same at every re-authentication."""
+    return {
+        "bootstrap.servers": bootstrap_servers,
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": "OAUTHBEARER",
+        "sasl.jaas.config": msk_jaas(LOGIN_MODULE, role_arn=role_arn, role_session_name=role_session_name,
+                                     profile=profile),
+        "sasl.login.callback.handler.class": MSK_LOGIN_HANDLER,
+        "sasl.client.callback.handler.class": MSK_LOGIN_HANDLER,
+    }
+
+
+def msk_jaas(login_module: str, *, role_arn: Optional[str], role_session_name: str, profile: Optional[str]) -> str:
+    """``sasl.jaas.config`` for `login_module` with aws-msk-iam-auth's options (its profile, or the
+    role it assumes under a fixed session name)."""
     options = []
     if profile:
         options.append(f'awsProfileName="{profile}"')
     if role_arn:
         options += [f'awsRoleArn="{role_arn}"', f'awsRoleSessionName="{role_session_name}"']
-    return {
-        "bootstrap.servers": bootstrap_servers,
-        "security.protocol": "SASL_SSL",
-        "sasl.mechanism": "OAUTHBEARER",
-        "sasl.jaas.config": " ".join([f"{LOGIN_MODULE} required", *options]) + ";",
-        "sasl.login.callback.handler.class": MSK_LOGIN_HANDLER,
-        "sasl.client.callback.handler.class": MSK_LOGIN_HANDLER,
-    }
+    return " ".join([f"{login_module} required", *options]) + ";"
 
 
 def needs_allowed_urls(kafka_clients_version: str) -> bool:

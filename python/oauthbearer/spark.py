@@ -23,8 +23,8 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 from . import _native
-from .kafka_java import (ALLOWED_FILES_PROPERTY, DEFAULT_TOKEN_URL, LOGIN_MODULE, MSK_IAM_AUTH,
-                         allowed_urls_jvm_option, major_minor, msk_iam_config, needs_allowed_urls, token_url_config)
+from .kafka_java import (ALLOWED_FILES_PROPERTY, DEFAULT_TOKEN_URL, MSK_IAM_AUTH, allowed_urls_jvm_option,
+                         major_minor, msk_iam_config, msk_jaas, needs_allowed_urls, token_url_config)
 
 #: The package Databricks Runtime shades its Kafka client into.
 SHADED_PREFIX = "kafkashaded."
@@ -105,18 +105,18 @@ def msk_options(bootstrap_servers: str, *, role_arn: Optional[str] = None, role_
     shaded as ``shadedmskiam.…``: its ``AWS_MSK_IAM`` mechanism with the shaded login module and
     client handler. With ``role_arn`` the library assumes the role under the fixed
     ``role_session_name`` (the principal MSK sees stays the same at re-authentication)."""
-    config = msk_iam_config(bootstrap_servers, role_arn=role_arn, role_session_name=role_session_name, profile=profile)
-    if shaded:
-        options = config["sasl.jaas.config"][len(f"{LOGIN_MODULE} required"):]
-        config = {
-            "bootstrap.servers": bootstrap_servers,
-            "security.protocol": "SASL_SSL",
-            "sasl.mechanism": "AWS_MSK_IAM",
-            "sasl.jaas.config": f"{SHADED_MSK_PREFIX}software.amazon.msk.auth.iam.IAMLoginModule required{options}",
-            "sasl.client.callback.handler.class":
-                f"{SHADED_MSK_PREFIX}software.amazon.msk.auth.iam.IAMClientCallbackHandler",
-        }
-    return prefixed(config)
+    if not shaded:
+        return prefixed(msk_iam_config(bootstrap_servers, role_arn=role_arn, role_session_name=role_session_name,
+                                       profile=profile))
+    return prefixed({
+        "bootstrap.servers": bootstrap_servers,
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": "AWS_MSK_IAM",
+        "sasl.jaas.config": msk_jaas(f"{SHADED_MSK_PREFIX}software.amazon.msk.auth.iam.IAMLoginModule",
+                                     role_arn=role_arn, role_session_name=role_session_name, profile=profile),
+        "sasl.client.callback.handler.class":
+            f"{SHADED_MSK_PREFIX}software.amazon.msk.auth.iam.IAMClientCallbackHandler",
+    })
 
 
 def prefixed(config: dict[str, str]) -> dict[str, str]:
