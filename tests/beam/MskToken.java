@@ -15,15 +15,20 @@ import org.apache.kafka.common.security.oauthbearer.OAuthBearerTokenCallback;
 
 public class MskToken {
     public static void main(String[] args) throws Exception {
+        System.out.println(token(new HashMap<>(load(args[0]))));
+    }
+
+    /** A properties file's entries (SparkMskToken reads its Spark options with it too). */
+    public static Map<String, String> load(String path) throws java.io.IOException {
         Properties properties = new Properties();
-        try (FileReader reader = new FileReader(args[0])) {
+        try (FileReader reader = new FileReader(path)) {
             properties.load(reader);
         }
-        Map<String, Object> configs = new HashMap<>();
+        Map<String, String> entries = new HashMap<>();
         for (String name : properties.stringPropertyNames()) {
-            configs.put(name, properties.getProperty(name));
+            entries.put(name, properties.getProperty(name));
         }
-        System.out.println(token(configs));
+        return entries;
     }
 
     /** Configures the login handler the configs name, as Kafka's client does, and returns its

@@ -4,10 +4,7 @@
 // and builds the driver's, the executors' and the sink producer's configurations. Prints one JSON
 // line per configuration with the token the handler made; the test compares each with the core's.
 // Credentials and region come from the environment, as on a cluster node.
-import java.io.FileReader;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.spark.sql.catalyst.util.CaseInsensitiveMap;
 import org.apache.spark.sql.catalyst.util.CaseInsensitiveMap$;
 import org.apache.spark.sql.kafka010.KafkaSourceProvider$;
@@ -15,14 +12,7 @@ import scala.jdk.javaapi.CollectionConverters;
 
 public class SparkMskToken {
     public static void main(String[] args) throws Exception {
-        Properties properties = new Properties();
-        try (FileReader reader = new FileReader(args[0])) {
-            properties.load(reader);
-        }
-        Map<String, String> options = new HashMap<>();
-        for (String name : properties.stringPropertyNames()) {
-            options.put(name, properties.getProperty(name));
-        }
+        Map<String, String> options = MskToken.load(args[0]);
         CaseInsensitiveMap<String> sparkOptions =
             CaseInsensitiveMap$.MODULE$.apply(scala.collection.immutable.Map$.MODULE$.from(CollectionConverters.asScala(options)));
         KafkaSourceProvider$ provider = KafkaSourceProvider$.MODULE$;
