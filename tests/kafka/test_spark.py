@@ -63,11 +63,12 @@ def spark_home(work: Path) -> Path:
     return home
 
 
-def connector_jars() -> str:
+def connector_jars() -> list[str]:
+    """The connector's jars for ``spark.jars`` (kafka-clients 3.9.2 among them)."""
     jars = sorted(str(p) for p in (SPARK / "connector").glob("*.jar"))
     if not (SPARK / "connector" / ".fetched").is_file() or not jars:
         pytest.fail("the Spark Kafka connector is missing: run `make spark` (the test command does)")
-    return ",".join(jars)
+    return jars
 
 
 def executor_logs(home: Path) -> str:
@@ -83,7 +84,7 @@ def test_structured_streaming_writes_and_reads_kafka_with_tokens_from_the_endpoi
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", DEFAULT_PORT)) == 0:
             pytest.fail(f"something already listens on 127.0.0.1:{DEFAULT_PORT}; the test serves tokens there")
-    jars = connector_jars()
+    jars = ",".join(connector_jars())
     work = Path(tempfile.mkdtemp(prefix="oauthbearer-spark-"))
     home = spark_home(work)
     topic = f"spark-{os.getpid()}-{int(time.time())}"
@@ -141,9 +142,8 @@ def test_kip1258_in_spark_itself_with_kafka_clients_4_3_in_place_of_spark_s_own(
     client signs its own assertions — the direct KIP-1258 configuration, no endpoint — as Spark
     options (``spark.prefixed`` of the client properties), with ``spark_conf`` allowing the IdP's
     URL and the key file in both JVMs. Each JVM logs in once: two assertions reach the issuer."""
-    connector_jars()
     kafka_lib = ROOT / "target" / "kafka" / "lib"
-    jars = [str(p) for p in (SPARK / "connector").glob("*.jar") if not p.name.startswith("kafka-clients-")]
+    jars = [jar for jar in connector_jars() if not Path(jar).name.startswith("kafka-clients-")]
     jars += [str(next(kafka_lib.glob(f"{name}-*.jar"))) for name in ("kafka-clients", "jose4j")]
     assert "kafka-clients-4.3.1.jar" in ",".join(jars)
     key = str(ASSERTION_CLIENTS["java-es256"])
