@@ -132,11 +132,22 @@ pub(super) fn explain(
         _ => None,
     });
     let kafka_clients_version = kafka_version.map(|(major, minor)| format!("{major}.{minor}.0"));
-    let inner = ExplainContext {
-        kafka_version,
-        client: Some(ClientLibrary::KafkaJava.as_str()),
-        client_version: kafka_clients_version.as_deref(),
-        ..context.clone()
+    // Spark's client is Kafka's Java client; a client named otherwise (or a name or version that
+    // does not parse) is passed on as given, for the Java rules to judge and report.
+    let spark_client = match (context.client, client) {
+        (None, _) => true,
+        (Some(_), Some(info)) => matches!(info.library, ClientLibrary::Spark | ClientLibrary::Databricks),
+        (Some(_), None) => false,
+    };
+    let inner = if spark_client {
+        ExplainContext {
+            kafka_version,
+            client: Some(ClientLibrary::KafkaJava.as_str()),
+            client_version: kafka_clients_version.as_deref(),
+            ..context.clone()
+        }
+    } else {
+        ExplainContext { kafka_version, ..context.clone() }
     };
     out.extend(java_rules(&unshaded, &inner).into_iter().map(|mut f| {
         // Spark starts the JVMs: their options are Spark configuration.
@@ -361,6 +372,14 @@ mod tests {
         props.push(("KAFKA.SASL.LOGIN.CALLBACK.HANDLER.CLASS".into(), HANDLER.into()));
         let found = run(&props, Some("databricks"), None);
         assert_eq!(codes(&found), ["plain_class_on_shaded_client"], "{found:?}");
+    }
+
+    #[test]
+    fn a_client_name_or_version_that_does_not_parse_is_reported_in_spark_options_too() {
+        for (client, version) in [("sparc", None), ("spark", Some("x"))] {
+            let found = run(&options(""), Some(client), version);
+            assert!(found.iter().any(|f| f.code == "invalid_config" && f.severity == Severity::Error), "{found:?}");
+        }
     }
 
     #[test]
