@@ -188,10 +188,12 @@ impl Connection {
                 head_only,
                 answer.allow,
             );
-            let written = self.write(&bytes).await;
-            self.shared.log(head.method.as_str(), &head.path, answer.status, started);
+            // Counted before the write: a client that has its answer sees it counted (it used to be
+            // bumped after, and a stats read right after the last answer could miss it).
             Stats::bump(&self.shared.stats.requests);
             self.shared.metrics.answered(answer.route, answer.status);
+            let written = self.write(&bytes).await;
+            self.shared.log(head.method.as_str(), &head.path, answer.status, started);
             if !written || !keep_alive {
                 return;
             }
